@@ -1,0 +1,246 @@
+#pragma once
+// The tensor core: dense 2-D row-major tensors of double, recorded on a tape.
+//
+// Dimension letters used across stepgrad (SPEC §4):
+//   B batch size, m source length, n target length,
+//   E embedding size, H hidden size, A attention size, V vocabulary size.
+// A vector is 1×n; a batch of vectors is B×n, one row per example.
+//
+// How it works. Every op appends one entry to the calling thread's Tape: its name, its
+// shape, pointers to its values and gradients (carved from an arena the tape reuses
+// from step to step), and a small closure that knows how to push the output's gradient
+// back to the inputs. `Tape::backward(loss)` walks the entries in reverse. A `Tensor`
+// is only a handle (an index into the tape), so copying one is free and a closure that
+// captures tensors owns nothing: no reference cycles, no heap allocation per op.
+#include <cstddef>
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace stepgrad {
+
+class Rng;
+class Tensor;
+
+// Thrown when an op gets shapes it cannot combine; the message names the op and
+// both shapes, e.g. "matmul: shapes (2, 3) and (4, 5) do not match: cols of a != rows of b".
+class ShapeError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// A handle to one tensor on the current tape. Cheap to copy; valid until the tape is
+// reset (using it afterwards throws instead of reading stale memory).
+class Tensor {
+public:
+    Tensor() = default;
+
+    int rows() const;
+    int cols() const;
+    std::size_t size() const;
+    const char* op() const;
+    bool requires_grad() const;
+    bool defined() const { return id_ != undefined; }
+
+    // Values and gradients, row-major. Spans into the tape: valid until reset.
+    std::span<double> values() const;
+    std::span<double> grads() const;
+    double value(std::size_t i) const { return values()[i]; }
+    double& grad(std::size_t i) const { return grads()[i]; }
+    double at(int row, int col) const { return values()[index(row, col)]; }
+    double grad_at(int row, int col) const { return grads()[index(row, col)]; }
+    std::vector<double> to_vector() const;
+    // One row as a vector: the lessons print states and scores row by row.
+    std::vector<double> row(int r) const;
+
+    std::uint32_t id() const { return id_; }
+
+private:
+    friend class Tape;
+    static constexpr std::uint32_t undefined = 0xffffffffu;
+    Tensor(std::uint32_t id, std::uint32_t generation) : id_(id), generation_(generation) {}
+    std::size_t index(int row, int col) const;
+
+    std::uint32_t id_ = undefined;
+    std::uint32_t generation_ = 0;
+};
+static_assert(std::is_trivially_copyable_v<Tensor>);
+
+// An op's backward step, stored inline in its tape entry.
+// Only trivially copyable captures fit (Tensor handles, numbers, pointers into the
+// tape's arena): recording an op must never allocate, and entries move with memcpy.
+class Backward {
+public:
+    Backward() = default;
+
+    template <class F>
+        requires std::is_invocable_v<const F&, Tensor>
+    Backward(F function) {  // NOLINT: implicit on purpose, ops pass lambdas
+        static_assert(std::is_trivially_copyable_v<F> && std::is_trivially_destructible_v<F>,
+                      "a backward closure may capture only Tensor handles, numbers and "
+                      "pointers into the tape (use Tape::save for arrays)");
+        static_assert(sizeof(F) <= capacity, "backward closure captures too much");
+        static_assert(alignof(F) <= alignof(std::max_align_t));
+        new (storage_) F(function);
+        call_ = [](const void* self, Tensor out) { (*static_cast<const F*>(self))(out); };
+    }
+
+    explicit operator bool() const { return call_ != nullptr; }
+    void operator()(Tensor out) const;
+
+private:
+    static constexpr std::size_t capacity = 56;
+    alignas(std::max_align_t) unsigned char storage_[capacity]{};
+    void (*call_)(const void*, Tensor) = nullptr;
+};
+
+
+// A learnable matrix (or vector) that outlives the tape: it owns its values and the
+// gradient accumulated into them. `use()` puts it on the current tape as a leaf whose
+// values and gradients *are* the parameter's, so backward writes straight into `grad`.
+class Parameter {
+public:
+    // is_vector: a bias or vector, 1-D in traces and checkpoints (stored as 1×cols).
+    Parameter(std::string name, int rows, int cols, bool is_vector = false);
+
+    const std::string& name() const { return name_; }
+    int rows() const { return rows_; }
+    int cols() const { return cols_; }
+    bool is_vector() const { return is_vector_; }
+    std::size_t size() const { return value.size(); }
+
+    Tensor use();
+    void zero_grad();
+    // uniform(−bound, bound), PyTorch's RNN initialisation with bound = 1/√H.
+    void init_uniform(Rng& rng, double bound);
+
+    std::vector<double> value;
+    std::vector<double> grad;
+
+private:
+    std::string name_;
+    int rows_;
+    int cols_;
+    bool is_vector_;
+};
+
+// A bump allocator that is rewound, not freed, between steps: after the first step
+// the same blocks serve every later step, so training allocates nothing per op.
+template <class T>
+class Arena {
+public:
+    T* allocate(std::size_t count);
+    void rewind() { block_ = 0, used_ = 0; }
+    std::size_t capacity() const;
+
+private:
+    struct Block {
+        std::unique_ptr<T[]> data;
+        std::size_t size;
+    };
+    std::vector<Block> blocks_;
+    std::size_t block_ = 0;
+    std::size_t used_ = 0;
+};
+
+struct TapeEntry {
+    const char* op;
+    int rows;
+    int cols;
+    double* value;
+    double* grad;
+    bool requires_grad;
+    bool owns_grad;  // false for parameters and aliases: the tape must not zero them
+    Backward backward;
+};
+
+class Tape {
+public:
+    // A new tensor of the given shape, values uninitialised. requires_grad is true when
+    // any input requires it; only then is a backward closure kept.
+    Tensor record(const char* op, int rows, int cols, std::initializer_list<Tensor> inputs);
+    Tensor record(const char* op, int rows, int cols, std::span<const Tensor> inputs);
+    // A tensor holding data that needs no gradient (inputs, masks, targets).
+    Tensor constant(int rows, int cols, std::span<const double> data);
+    // A parameter as a leaf: its storage is the parameter's own.
+    Tensor leaf(Parameter& parameter);
+    // A second view of `source` with another shape and the same storage (row-major
+    // data does not move, so reshape costs nothing and needs no backward).
+    Tensor alias(const char* op, Tensor source, int rows, int cols);
+    void on_backward(Tensor output, Backward backward);
+    // Copy indices (token ids, targets, masks) into the tape so a closure can keep them.
+    std::span<const int> save(std::span<const int> data);
+
+    // d loss / d every tensor that requires grad. loss must be 1×1. Gradients of the
+    // tape's own tensors are zeroed first, so calling backward twice gives the same
+    // intermediate gradients; parameter gradients accumulate (as in PyTorch) until
+    // Parameter::zero_grad.
+    void backward(Tensor loss);
+    // Forget every tensor; keep the memory for the next step.
+    void reset();
+
+    std::size_t size() const { return entries_.size(); }
+    std::size_t arena_bytes() const;
+    const TapeEntry& entry(Tensor t) const;
+    const TapeEntry& entry_at(std::size_t id) const { return entries_.at(id); }
+    // The first entry (in tape order) whose values, or gradients, hold NaN or ±Inf:
+    // names the op where training went wrong. Returns nullptr when all are finite.
+    const TapeEntry* first_non_finite(bool gradients) const;
+
+private:
+    std::vector<TapeEntry> entries_;
+    Arena<double> numbers_;
+    Arena<int> indices_;
+    std::uint32_t generation_ = 1;
+};
+
+// The calling thread's tape.
+Tape& tape();
+
+// Tensors that need no gradient.
+Tensor constant(int rows, int cols, std::span<const double> data);
+Tensor zeros(int rows, int cols);
+Tensor full(int rows, int cols, double value);
+
+inline void Backward::operator()(Tensor out) const { call_(storage_, out); }
+
+template <class T>
+T* Arena<T>::allocate(std::size_t count) {
+    for (; block_ < blocks_.size(); ++block_, used_ = 0) {
+        if (used_ + count <= blocks_[block_].size) {
+            T* result = blocks_[block_].data.get() + used_;
+            used_ += count;
+            return result;
+        }
+    }
+    const std::size_t last = blocks_.empty() ? 0 : blocks_.back().size;
+    const std::size_t size = std::max({count, std::size_t{1} << 14, 2 * last});
+    blocks_.push_back({std::make_unique_for_overwrite<T[]>(size), size});
+    block_ = blocks_.size() - 1;
+    used_ = count;
+    return blocks_.back().data.get();
+}
+
+template <class T>
+std::size_t Arena<T>::capacity() const {
+    std::size_t total = 0;
+    for (const auto& block : blocks_) total += block.size;
+    return total;
+}
+
+}  // namespace stepgrad
+
+// fmt::print("{}", t) shows shape, op and a cut-down view of values and gradients.
+template <>
+struct fmt::formatter<stepgrad::Tensor> : fmt::formatter<std::string_view> {
+    fmt::format_context::iterator format(const stepgrad::Tensor& t, fmt::format_context& ctx) const;
+};

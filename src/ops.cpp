@@ -1,0 +1,508 @@
+// Every op: its forward, what the backward needs, and its backward, side by side.
+// The backward closure receives the op's output `out`; out.grads() is d loss / d out,
+// and the closure adds (never assigns: an input used twice gets both contributions)
+// its share to each input's grads().
+#include "stepgrad/ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace stepgrad {
+
+namespace {
+
+std::string shape_of(Tensor t) { return fmt::format("({}, {})", t.rows(), t.cols()); }
+
+[[noreturn]] void shape_error(const char* op, Tensor a, Tensor b, const char* why) {
+    throw ShapeError(fmt::format("{}: shapes {} and {} do not match: {}", op, shape_of(a),
+                                 shape_of(b), why));
+}
+
+std::size_t count(int rows, int cols) {
+    return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+}
+
+// Four partial sums: independent chains the compiler can pipeline and vectorise.
+double dot(const double* a, const double* b, int n) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+// y += factor · x  (contiguous; the loop every kernel below is made of)
+void axpy(double factor, const double* x, double* y, int n) {
+    for (int i = 0; i < n; ++i) y[i] += factor * x[i];
+}
+
+// C (r, c) += A (r, k) · B (k, c): i-p-j order so the inner loop runs along rows.
+void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
+    for (int i = 0; i < r; ++i)
+        for (int p = 0; p < k; ++p) axpy(A[count(i, k) + p], B + count(p, c), C + count(i, c), c);
+}
+
+// C (r, c) += A (r, k) · B (c, k)ᵀ: every entry a dot product of two rows.
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c) {
+    for (int i = 0; i < r; ++i)
+        for (int j = 0; j < c; ++j) C[count(i, c) + j] += dot(A + count(i, k), B + count(j, k), k);
+}
+
+// C (k, c) += A (r, k)ᵀ · B (r, c)
+void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
+    for (int i = 0; i < r; ++i)
+        for (int p = 0; p < k; ++p) axpy(A[count(i, k) + p], B + count(i, c), C + count(p, c), c);
+}
+
+// b combines with a when it has a's shape, or is one row broadcast over a's rows.
+bool row_broadcast(const char* op, Tensor a, Tensor b) {
+    if (a.cols() == b.cols() && a.rows() == b.rows()) return false;
+    if (a.cols() == b.cols() && b.rows() == 1) return true;
+    shape_error(op, a, b, "b must have a's shape or be one row of a's width");
+}
+
+// y = f(x) entry by entry; dy/dx = derivative(x, y). Both functions must be captureless.
+template <class Forward, class Derivative>
+Tensor unary(const char* op, Tensor x, Forward forward, Derivative derivative) {
+    Tensor y = tape().record(op, x.rows(), x.cols(), {x});
+    std::transform(x.values().begin(), x.values().end(), y.values().begin(), forward);
+    tape().on_backward(y, [x, derivative](Tensor out) {
+        auto xv = x.values(), yv = out.values(), dy = out.grads(), dx = x.grads();
+        for (std::size_t i = 0; i < dx.size(); ++i) dx[i] += derivative(xv[i], yv[i]) * dy[i];
+    });
+    return y;
+}
+
+}  // namespace
+
+// ---- elementwise ----
+
+// y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1 (summed over rows when b was broadcast)
+Tensor add(Tensor a, Tensor b) {
+    const bool broadcast = row_broadcast("add", a, b);
+    Tensor y = tape().record("add", a.rows(), a.cols(), {a, b});
+    const auto av = a.values(), bv = b.values(), yv = y.values();
+    const std::size_t cols = static_cast<std::size_t>(a.cols());
+    for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = av[i] + bv[broadcast ? i % cols : i];
+    tape().on_backward(y, [a, b, broadcast, cols](Tensor out) {
+        const auto dy = out.grads();
+        if (a.requires_grad()) axpy(1.0, dy.data(), a.grads().data(), static_cast<int>(dy.size()));
+        if (!b.requires_grad()) return;
+        const auto db = b.grads();
+        for (std::size_t i = 0; i < dy.size(); ++i) db[broadcast ? i % cols : i] += dy[i];
+    });
+    return y;
+}
+
+// y = a − b, built from primitives: no backward of its own to get wrong.
+Tensor sub(Tensor a, Tensor b) { return add(a, scale(b, -1.0)); }
+
+// y = a ⊙ b;  ∂y/∂a = b, ∂y/∂b = a
+Tensor mul(Tensor a, Tensor b) {
+    const bool broadcast = row_broadcast("mul", a, b);
+    Tensor y = tape().record("mul", a.rows(), a.cols(), {a, b});
+    const auto av = a.values(), bv = b.values(), yv = y.values();
+    const std::size_t cols = static_cast<std::size_t>(a.cols());
+    for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = av[i] * bv[broadcast ? i % cols : i];
+    tape().on_backward(y, [a, b, broadcast, cols](Tensor out) {
+        const auto dy = out.grads(), av = a.values(), bv = b.values();
+        const auto da = a.grads(), db = b.grads();
+        for (std::size_t i = 0; i < dy.size(); ++i) {
+            const std::size_t j = broadcast ? i % cols : i;
+            da[i] += bv[j] * dy[i];
+            db[j] += av[i] * dy[i];
+        }
+    });
+    return y;
+}
+
+// y = factor · a;  ∂y/∂a = factor
+Tensor scale(Tensor a, double factor) {
+    Tensor y = tape().record("scale", a.rows(), a.cols(), {a});
+    std::transform(a.values().begin(), a.values().end(), y.values().begin(),
+                   [factor](double v) { return factor * v; });
+    tape().on_backward(y, [a, factor](Tensor out) {
+        axpy(factor, out.grads().data(), a.grads().data(), static_cast<int>(out.size()));
+    });
+    return y;
+}
+
+// ---- matrix products ----
+
+// Y = A·B;  dA = dY·Bᵀ, dB = Aᵀ·dY
+Tensor matmul(Tensor a, Tensor b) {
+    if (a.cols() != b.rows()) shape_error("matmul", a, b, "cols of a != rows of b");
+    const int r = a.rows(), k = a.cols(), c = b.cols();
+    Tensor y = tape().record("matmul", r, c, {a, b});
+    std::fill(y.values().begin(), y.values().end(), 0.0);
+    gemm_nn(a.values().data(), b.values().data(), y.values().data(), r, k, c);
+    tape().on_backward(y, [a, b, r, k, c](Tensor out) {
+        const double* dy = out.grads().data();
+        if (a.requires_grad()) gemm_nt(dy, b.values().data(), a.grads().data(), r, c, k);
+        if (b.requires_grad()) gemm_tn(a.values().data(), dy, b.grads().data(), r, k, c);
+    });
+    return y;
+}
+
+// Y = A·Bᵀ;  dA = dY·B, dB = dYᵀ·A
+Tensor matmul_nt(Tensor a, Tensor b) {
+    if (a.cols() != b.cols()) shape_error("matmul_nt", a, b, "cols of a != cols of b");
+    const int r = a.rows(), k = a.cols(), c = b.rows();
+    Tensor y = tape().record("matmul_nt", r, c, {a, b});
+    std::fill(y.values().begin(), y.values().end(), 0.0);
+    gemm_nt(a.values().data(), b.values().data(), y.values().data(), r, k, c);
+    tape().on_backward(y, [a, b, r, k, c](Tensor out) {
+        const double* dy = out.grads().data();
+        if (a.requires_grad()) gemm_nn(dy, b.values().data(), a.grads().data(), r, c, k);
+        if (b.requires_grad()) gemm_tn(dy, a.values().data(), b.grads().data(), r, c, k);
+    });
+    return y;
+}
+
+// y = x Wᵀ + b
+Tensor linear(Tensor x, Tensor weight, Tensor bias) { return add(matmul_nt(x, weight), bias); }
+
+// ---- activations ----
+
+// y = tanh(x);  dy/dx = 1 − y²
+Tensor tanh(Tensor x) {
+    return unary("tanh", x, [](double v) { return std::tanh(v); },
+                 [](double, double y) { return 1 - y * y; });
+}
+
+// y = σ(x) = 1 / (1 + e^−x);  dy/dx = y (1 − y)
+Tensor sigmoid(Tensor x) {
+    return unary("sigmoid", x, [](double v) { return 1 / (1 + std::exp(-v)); },
+                 [](double, double y) { return y * (1 - y); });
+}
+
+// y = max(0, x);  dy/dx = 1 where x > 0, else 0 (we take 0 at the kink x = 0)
+Tensor relu(Tensor x) {
+    return unary("relu", x, [](double v) { return v > 0 ? v : 0.0; },
+                 [](double v, double) { return v > 0 ? 1.0 : 0.0; });
+}
+
+// y = eˣ;  dy/dx = y
+Tensor exp(Tensor x) {
+    return unary("exp", x, [](double v) { return std::exp(v); }, [](double, double y) { return y; });
+}
+
+// y = ln x;  dy/dx = 1 / x
+Tensor log(Tensor x) {
+    return unary("log", x, [](double v) { return std::log(v); },
+                 [](double v, double) { return 1 / v; });
+}
+
+// ---- softmax and losses ----
+
+// y_j = e^(x_j − max x) / Σ_k e^(x_k − max x), row by row: subtracting the row max keeps
+// every exponent ≤ 0 (e^x overflows at x ≈ 710), and an entry of −∞ gets y = 0 exactly.
+// dx_j = y_j (dy_j − Σ_k dy_k y_k)
+Tensor softmax(Tensor x) {
+    const int rows = x.rows(), cols = x.cols();
+    Tensor y = tape().record("softmax", rows, cols, {x});
+    for (int r = 0; r < rows; ++r) {
+        const double* in = x.values().data() + count(r, cols);
+        double* out = y.values().data() + count(r, cols);
+        const double max = *std::max_element(in, in + cols);
+        double total = 0;
+        for (int j = 0; j < cols; ++j) total += out[j] = std::exp(in[j] - max);
+        for (int j = 0; j < cols; ++j) out[j] /= total;
+    }
+    tape().on_backward(y, [x, rows, cols](Tensor out) {
+        for (int r = 0; r < rows; ++r) {
+            const double* yv = out.values().data() + count(r, cols);
+            const double* dy = out.grads().data() + count(r, cols);
+            double* dx = x.grads().data() + count(r, cols);
+            const double inner = dot(dy, yv, cols);
+            for (int j = 0; j < cols; ++j) dx[j] += yv[j] * (dy[j] - inner);
+        }
+    });
+    return y;
+}
+
+// y_j = x_j − max x − ln Σ_k e^(x_k − max x), row by row (never takes the log of 0).
+// dx_j = dy_j − softmax(x)_j Σ_k dy_k, with softmax(x)_j = e^(y_j)
+Tensor log_softmax(Tensor x) {
+    const int rows = x.rows(), cols = x.cols();
+    Tensor y = tape().record("log_softmax", rows, cols, {x});
+    for (int r = 0; r < rows; ++r) {
+        const double* in = x.values().data() + count(r, cols);
+        double* out = y.values().data() + count(r, cols);
+        const double max = *std::max_element(in, in + cols);
+        double total = 0;
+        for (int j = 0; j < cols; ++j) total += std::exp(in[j] - max);
+        const double log_total = std::log(total);
+        for (int j = 0; j < cols; ++j) out[j] = in[j] - max - log_total;
+    }
+    tape().on_backward(y, [x, rows, cols](Tensor out) {
+        for (int r = 0; r < rows; ++r) {
+            const double* yv = out.values().data() + count(r, cols);
+            const double* dy = out.grads().data() + count(r, cols);
+            double* dx = x.grads().data() + count(r, cols);
+            double total = 0;
+            for (int j = 0; j < cols; ++j) total += dy[j];
+            for (int j = 0; j < cols; ++j) dx[j] += dy[j] - std::exp(yv[j]) * total;
+        }
+    });
+    return y;
+}
+
+// loss_r = −log_probs[r, t_r] (0 where t_r is ignore_index);  ∂loss_r/∂log_probs[r, t_r] = −1
+Tensor nll_loss(Tensor log_probs, std::span<const int> targets, int ignore_index) {
+    const int rows = log_probs.rows(), cols = log_probs.cols();
+    if (targets.size() != static_cast<std::size_t>(rows))
+        throw ShapeError(fmt::format("nll_loss: {} targets for log_probs of shape {}",
+                                     targets.size(), shape_of(log_probs)));
+    for (int t : targets)
+        if (t != ignore_index && (t < 0 || t >= cols))
+            throw std::out_of_range(fmt::format(
+                "nll_loss: target id {} outside the vocabulary [0, {})", t, cols));
+    Tensor y = tape().record("nll_loss", rows, 1, {log_probs});
+    for (int r = 0; r < rows; ++r)
+        y.values()[r] = targets[r] == ignore_index ? 0.0 : -log_probs.at(r, targets[r]);
+    const std::span<const int> saved = tape().save(targets);
+    tape().on_backward(y, [log_probs, saved, ignore_index, cols](Tensor out) {
+        for (std::size_t r = 0; r < saved.size(); ++r)
+            if (saved[r] != ignore_index)
+                log_probs.grads()[r * static_cast<std::size_t>(cols) + saved[r]] -= out.grads()[r];
+    });
+    return y;
+}
+
+// L = (1 / #counted) Σ_r −log softmax(logits)[r, t_r]: composed, so no backward of its own.
+Tensor cross_entropy(Tensor logits, std::span<const int> targets, int ignore_index) {
+    const auto counted = std::count_if(targets.begin(), targets.end(),
+                                       [ignore_index](int t) { return t != ignore_index; });
+    if (counted == 0)
+        throw std::invalid_argument("cross_entropy: every target is ignore_index (nothing to learn)");
+    Tensor losses = nll_loss(log_softmax(logits), targets, ignore_index);
+    return scale(sum(losses), 1.0 / static_cast<double>(counted));
+}
+
+// ---- reshaping and indexing ----
+
+// Y = [A B …];  each part's gradient is its own columns of dY
+Tensor concat_cols(std::span<const Tensor> parts) {
+    if (parts.empty()) throw ShapeError("concat_cols: nothing to concatenate");
+    int cols = 0;
+    for (const Tensor& part : parts) {
+        if (part.rows() != parts[0].rows())
+            shape_error("concat_cols", parts[0], part, "every part needs the same number of rows");
+        cols += part.cols();
+    }
+    const int rows = parts[0].rows();
+    Tensor y = tape().record("concat_cols", rows, cols, parts);
+    for (int offset = 0; const Tensor& part : parts) {
+        for (int r = 0; r < rows; ++r)
+            std::copy_n(part.values().data() + count(r, part.cols()), part.cols(),
+                        y.values().data() + count(r, cols) + offset);
+        offset += part.cols();
+    }
+    // The closure may not own an array of inputs: keep their ids on the tape instead.
+    std::vector<int> ids;
+    for (const Tensor& part : parts) ids.push_back(static_cast<int>(part.id()));
+    const std::span<const int> saved = tape().save(ids);
+    tape().on_backward(y, [saved, rows, cols](Tensor out) {
+        for (int offset = 0; int id : saved) {
+            const TapeEntry& part = tape().entry_at(static_cast<std::size_t>(id));
+            if (part.requires_grad)
+                for (int r = 0; r < rows; ++r)
+                    axpy(1.0, out.grads().data() + count(r, cols) + offset,
+                         part.grad + count(r, part.cols), part.cols);
+            offset += part.cols;
+        }
+    });
+    return y;
+}
+
+Tensor concat_cols(std::initializer_list<Tensor> parts) {
+    return concat_cols(std::span<const Tensor>(parts.begin(), parts.size()));
+}
+
+// Y = X[:, start : start+count];  dX[:, start : start+count] += dY
+Tensor slice_cols(Tensor x, int start, int width) {
+    if (start < 0 || width <= 0 || start + width > x.cols())
+        throw ShapeError(fmt::format("slice_cols: columns [{}, {}) outside shape {}", start,
+                                     start + width, shape_of(x)));
+    const int rows = x.rows(), cols = x.cols();
+    Tensor y = tape().record("slice_cols", rows, width, {x});
+    for (int r = 0; r < rows; ++r)
+        std::copy_n(x.values().data() + count(r, cols) + start, width,
+                    y.values().data() + count(r, width));
+    tape().on_backward(y, [x, rows, cols, start, width](Tensor out) {
+        for (int r = 0; r < rows; ++r)
+            axpy(1.0, out.grads().data() + count(r, width),
+                 x.grads().data() + count(r, cols) + start, width);
+    });
+    return y;
+}
+
+// Y[r] = table[ids[r]];  d table[ids[r]] += dY[r]  (a row picked twice gets both)
+Tensor gather_rows(Tensor table, std::span<const int> ids) {
+    if (ids.empty()) throw ShapeError("gather_rows: no ids given");
+    for (int id : ids)
+        if (id < 0 || id >= table.rows())
+            throw std::out_of_range(fmt::format("gather_rows: id {} outside the {} rows [0, {})",
+                                                id, table.op(), table.rows()));
+    const int rows = static_cast<int>(ids.size()), cols = table.cols();
+    Tensor y = tape().record("gather_rows", rows, cols, {table});
+    for (int r = 0; r < rows; ++r)
+        std::copy_n(table.values().data() + count(ids[r], cols), cols,
+                    y.values().data() + count(r, cols));
+    const std::span<const int> saved = tape().save(ids);
+    tape().on_backward(y, [table, saved, cols](Tensor out) {
+        for (std::size_t r = 0; r < saved.size(); ++r)
+            axpy(1.0, out.grads().data() + r * cols, table.grads().data() + count(saved[r], cols),
+                 cols);
+    });
+    return y;
+}
+
+// Row-major data read with another shape: an alias on the tape, gradients shared.
+Tensor reshape(Tensor x, int rows, int cols) { return tape().alias("reshape", x, rows, cols); }
+
+// ---- reductions ----
+
+// y = Σ_i x_i;  ∂y/∂x_i = 1
+Tensor sum(Tensor x) {
+    Tensor y = tape().record("sum", 1, 1, {x});
+    double total = 0;
+    for (double v : x.values()) total += v;
+    y.values()[0] = total;
+    tape().on_backward(y, [x](Tensor out) {
+        for (double& g : x.grads()) g += out.grads()[0];
+    });
+    return y;
+}
+
+// y = (1 / N) Σ_i x_i
+Tensor mean(Tensor x) { return scale(sum(x), 1.0 / static_cast<double>(x.size())); }
+
+// y_r = a_rᵀ b_r;  ∂y_r/∂a_r = b_r, ∂y_r/∂b_r = a_r
+Tensor rowwise_dot(Tensor a, Tensor b) {
+    if (a.rows() != b.rows() || a.cols() != b.cols())
+        shape_error("rowwise_dot", a, b, "a and b need the same shape");
+    const int rows = a.rows(), cols = a.cols();
+    Tensor y = tape().record("rowwise_dot", rows, 1, {a, b});
+    for (int r = 0; r < rows; ++r)
+        y.values()[r] = dot(a.values().data() + count(r, cols), b.values().data() + count(r, cols), cols);
+    tape().on_backward(y, [a, b, rows, cols](Tensor out) {
+        for (int r = 0; r < rows; ++r) {
+            const double g = out.grads()[r];
+            axpy(g, b.values().data() + count(r, cols), a.grads().data() + count(r, cols), cols);
+            axpy(g, a.values().data() + count(r, cols), b.grads().data() + count(r, cols), cols);
+        }
+    });
+    return y;
+}
+
+// ---- masks ----
+
+// y_i = fill where mask_i, else x_i;  ∂y_i/∂x_i = 0 where mask_i, else 1
+Tensor masked_fill(Tensor x, std::span<const int> mask, double fill) {
+    if (mask.size() != x.size())
+        throw ShapeError(fmt::format("masked_fill: mask of {} entries for a tensor of shape {}",
+                                     mask.size(), shape_of(x)));
+    Tensor y = tape().record("masked_fill", x.rows(), x.cols(), {x});
+    for (std::size_t i = 0; i < mask.size(); ++i) y.values()[i] = mask[i] ? fill : x.values()[i];
+    const std::span<const int> saved = tape().save(mask);
+    tape().on_backward(y, [x, saved](Tensor out) {
+        for (std::size_t i = 0; i < saved.size(); ++i)
+            if (!saved[i]) x.grads()[i] += out.grads()[i];
+    });
+    return y;
+}
+
+// ---- blocks ----
+
+namespace {
+// The block width K of a (B, m·K) tensor read against a second operand.
+int block_width(const char* op, Tensor blocks, Tensor other, int width) {
+    if (width <= 0 || blocks.cols() % width != 0)
+        shape_error(op, blocks, other, "the blocks' width is not a multiple of the vector's");
+    return blocks.cols() / width;
+}
+}  // namespace
+
+// y[b, i] = blocks[b, i]ᵀ q[b];  ∂/∂blocks[b, i] = q[b], ∂/∂q[b] = blocks[b, i]
+Tensor blocks_dot(Tensor blocks, Tensor query) {
+    const int B = blocks.rows(), K = query.cols();
+    const int m = block_width("blocks_dot", blocks, query, K);
+    if (query.rows() != B && query.rows() != 1)
+        shape_error("blocks_dot", blocks, query, "query needs one row per example, or one row");
+    const bool shared = query.rows() == 1 && B != 1;
+    Tensor y = tape().record("blocks_dot", B, m, {blocks, query});
+    for (int b = 0; b < B; ++b) {
+        const double* q = query.values().data() + count(shared ? 0 : b, K);
+        for (int i = 0; i < m; ++i)
+            y.values()[count(b, m) + i] = dot(blocks.values().data() + count(b, m * K) + count(i, K), q, K);
+    }
+    tape().on_backward(y, [blocks, query, B, m, K, shared](Tensor out) {
+        for (int b = 0; b < B; ++b) {
+            const std::size_t q = count(shared ? 0 : b, K);
+            for (int i = 0; i < m; ++i) {
+                const double g = out.grads()[count(b, m) + i];
+                const std::size_t block = count(b, m * K) + count(i, K);
+                axpy(g, query.values().data() + q, blocks.grads().data() + block, K);
+                axpy(g, blocks.values().data() + block, query.grads().data() + q, K);
+            }
+        }
+    });
+    return y;
+}
+
+// y[b] = Σ_i w[b, i] blocks[b, i];  ∂/∂w[b, i] = blocks[b, i]ᵀ dy[b], ∂/∂blocks[b, i] = w[b, i] dy[b]
+Tensor blocks_weighted_sum(Tensor weights, Tensor blocks) {
+    const int B = blocks.rows(), m = weights.cols();
+    if (weights.rows() != B) shape_error("blocks_weighted_sum", weights, blocks, "rows differ");
+    const int K = block_width("blocks_weighted_sum", blocks, weights, m);
+    Tensor y = tape().record("blocks_weighted_sum", B, K, {weights, blocks});
+    std::fill(y.values().begin(), y.values().end(), 0.0);
+    for (int b = 0; b < B; ++b)
+        for (int i = 0; i < m; ++i)
+            axpy(weights.values()[count(b, m) + i], blocks.values().data() + count(b, m * K) + count(i, K),
+                 y.values().data() + count(b, K), K);
+    tape().on_backward(y, [weights, blocks, B, m, K](Tensor out) {
+        for (int b = 0; b < B; ++b) {
+            const double* dy = out.grads().data() + count(b, K);
+            for (int i = 0; i < m; ++i) {
+                const std::size_t block = count(b, m * K) + count(i, K);
+                weights.grads()[count(b, m) + i] += dot(blocks.values().data() + block, dy, K);
+                axpy(weights.values()[count(b, m) + i], dy, blocks.grads().data() + block, K);
+            }
+        }
+    });
+    return y;
+}
+
+// y[b, i] = blocks[b, i] + row[b];  ∂/∂blocks = 1, ∂/∂row[b] = Σ_i dy[b, i]
+Tensor add_to_blocks(Tensor blocks, Tensor row) {
+    const int B = blocks.rows(), K = row.cols();
+    const int m = block_width("add_to_blocks", blocks, row, K);
+    if (row.rows() != B) shape_error("add_to_blocks", blocks, row, "row needs one row per example");
+    Tensor y = tape().record("add_to_blocks", B, m * K, {blocks, row});
+    for (int b = 0; b < B; ++b)
+        for (int i = 0; i < m; ++i)
+            for (int k = 0; k < K; ++k) {
+                const std::size_t at = count(b, m * K) + count(i, K) + k;
+                y.values()[at] = blocks.values()[at] + row.values()[count(b, K) + k];
+            }
+    tape().on_backward(y, [blocks, row, B, m, K](Tensor out) {
+        axpy(1.0, out.grads().data(), blocks.grads().data(), B * m * K);
+        for (int b = 0; b < B; ++b)
+            for (int i = 0; i < m; ++i)
+                axpy(1.0, out.grads().data() + count(b, m * K) + count(i, K),
+                     row.grads().data() + count(b, K), K);
+    });
+    return y;
+}
+
+}  // namespace stepgrad

@@ -1,0 +1,198 @@
+#include "stepgrad/tensor.hpp"
+
+#include <cmath>
+
+#include "stepgrad/random.hpp"
+
+namespace stepgrad {
+
+// ---- Tensor: a handle, every access goes through the tape ----
+
+const TapeEntry& Tape::entry(Tensor t) const {
+    if (t.id_ == Tensor::undefined)
+        throw std::logic_error("stepgrad: use of an empty Tensor handle");
+    if (t.generation_ != generation_ || t.id_ >= entries_.size())
+        throw std::logic_error(
+            "stepgrad: tensor used after tape().reset(); tensors live for one step");
+    return entries_[t.id_];
+}
+
+int Tensor::rows() const { return tape().entry(*this).rows; }
+int Tensor::cols() const { return tape().entry(*this).cols; }
+std::size_t Tensor::size() const {
+    const auto& e = tape().entry(*this);
+    return static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols);
+}
+const char* Tensor::op() const { return tape().entry(*this).op; }
+bool Tensor::requires_grad() const { return tape().entry(*this).requires_grad; }
+
+std::span<double> Tensor::values() const {
+    const auto& e = tape().entry(*this);
+    return {e.value, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
+}
+std::span<double> Tensor::grads() const {
+    const auto& e = tape().entry(*this);
+    return {e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
+}
+std::vector<double> Tensor::to_vector() const {
+    auto v = values();
+    return {v.begin(), v.end()};
+}
+std::vector<double> Tensor::row(int r) const {
+    auto v = values();
+    const auto c = static_cast<std::size_t>(cols());
+    const auto begin = v.begin() + static_cast<std::ptrdiff_t>(index(r, 0));
+    return {begin, begin + static_cast<std::ptrdiff_t>(c)};
+}
+std::size_t Tensor::index(int row, int col) const {
+    const auto& e = tape().entry(*this);
+    if (row < 0 || row >= e.rows || col < 0 || col >= e.cols)
+        throw std::out_of_range(fmt::format("{}: index ({}, {}) outside shape ({}, {})", e.op,
+                                            row, col, e.rows, e.cols));
+    return static_cast<std::size_t>(row) * static_cast<std::size_t>(e.cols) +
+           static_cast<std::size_t>(col);
+}
+
+// ---- Parameter ----
+
+Parameter::Parameter(std::string name, int rows, int cols, bool is_vector)
+    : name_(std::move(name)), rows_(rows), cols_(cols), is_vector_(is_vector) {
+    if (rows <= 0 || cols <= 0 || (is_vector && rows != 1))
+        throw ShapeError(fmt::format("parameter {}: bad shape ({}, {})", name_, rows, cols));
+    value.assign(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols), 0.0);
+    grad.assign(value.size(), 0.0);
+}
+
+Tensor Parameter::use() { return tape().leaf(*this); }
+void Parameter::zero_grad() { std::fill(grad.begin(), grad.end(), 0.0); }
+void Parameter::init_uniform(Rng& rng, double bound) {
+    for (double& v : value) v = rng.uniform(-bound, bound);
+}
+
+// ---- Tape ----
+
+Tensor Tape::record(const char* op, int rows, int cols, std::initializer_list<Tensor> inputs) {
+    return record(op, rows, cols, std::span<const Tensor>(inputs.begin(), inputs.size()));
+}
+
+Tensor Tape::record(const char* op, int rows, int cols, std::span<const Tensor> inputs) {
+    if (rows <= 0 || cols <= 0)
+        throw ShapeError(fmt::format("{}: empty result shape ({}, {})", op, rows, cols));
+    bool requires_grad = false;
+    for (const Tensor& input : inputs) requires_grad = requires_grad || entry(input).requires_grad;
+    const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+    double* value = numbers_.allocate(2 * count);
+    entries_.push_back({op, rows, cols, value, value + count, requires_grad, true, {}});
+    return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
+}
+
+Tensor Tape::constant(int rows, int cols, std::span<const double> data) {
+    if (data.size() != static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols))
+        throw ShapeError(fmt::format("constant: {} values do not fill shape ({}, {})",
+                                     data.size(), rows, cols));
+    Tensor t = record("constant", rows, cols, {});
+    std::copy(data.begin(), data.end(), t.values().begin());
+    return t;
+}
+
+Tensor Tape::leaf(Parameter& parameter) {
+    entries_.push_back({parameter.name().c_str(), parameter.rows(), parameter.cols(),
+                        parameter.value.data(), parameter.grad.data(), true, false, {}});
+    return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
+}
+
+Tensor Tape::alias(const char* op, Tensor source, int rows, int cols) {
+    const TapeEntry src = entry(source);
+    if (static_cast<long>(rows) * cols != static_cast<long>(src.rows) * src.cols)
+        throw ShapeError(fmt::format("{}: cannot view shape ({}, {}) as ({}, {})", op, src.rows,
+                                     src.cols, rows, cols));
+    entries_.push_back({op, rows, cols, src.value, src.grad, src.requires_grad, false, {}});
+    return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
+}
+
+void Tape::on_backward(Tensor output, Backward backward) {
+    entry(output);  // checks the handle
+    TapeEntry& e = entries_[output.id_];
+    if (e.requires_grad) e.backward = backward;
+}
+
+std::span<const int> Tape::save(std::span<const int> data) {
+    int* copy = indices_.allocate(std::max<std::size_t>(data.size(), 1));
+    std::copy(data.begin(), data.end(), copy);
+    return {copy, data.size()};
+}
+
+// Reverse-mode sweep: every entry after the loss in tape order has already been used by
+// it, so visiting entries from the loss down to 0 is a valid reverse topological order.
+void Tape::backward(Tensor loss) {
+    const TapeEntry& top = entry(loss);
+    if (top.rows != 1 || top.cols != 1)
+        throw ShapeError(fmt::format("backward: the loss must be 1×1, got ({}, {})", top.rows,
+                                     top.cols));
+    for (std::size_t i = 0; i <= loss.id_; ++i) {
+        TapeEntry& e = entries_[i];
+        if (e.owns_grad)
+            std::fill_n(e.grad, static_cast<std::size_t>(e.rows) * e.cols, 0.0);
+    }
+    top.grad[0] += 1.0;
+    for (std::size_t i = loss.id_ + 1; i-- > 0;) {
+        const TapeEntry& e = entries_[i];
+        if (e.backward) e.backward(Tensor(static_cast<std::uint32_t>(i), generation_));
+    }
+}
+
+void Tape::reset() {
+    entries_.clear();
+    numbers_.rewind();
+    indices_.rewind();
+    ++generation_;
+}
+
+std::size_t Tape::arena_bytes() const {
+    return numbers_.capacity() * sizeof(double) + indices_.capacity() * sizeof(int) +
+           entries_.capacity() * sizeof(TapeEntry);
+}
+
+const TapeEntry* Tape::first_non_finite(bool gradients) const {
+    for (const TapeEntry& e : entries_) {
+        const double* data = gradients ? e.grad : e.value;
+        const std::size_t count = static_cast<std::size_t>(e.rows) * e.cols;
+        for (std::size_t i = 0; i < count; ++i)
+            if (!std::isfinite(data[i])) return &e;
+    }
+    return nullptr;
+}
+
+Tape& tape() {
+    thread_local Tape the_tape;
+    return the_tape;
+}
+
+Tensor constant(int rows, int cols, std::span<const double> data) {
+    return tape().constant(rows, cols, data);
+}
+Tensor zeros(int rows, int cols) { return full(rows, cols, 0.0); }
+Tensor full(int rows, int cols, double value) {
+    Tensor t = tape().record("constant", rows, cols, {});
+    std::fill(t.values().begin(), t.values().end(), value);
+    return t;
+}
+
+}  // namespace stepgrad
+
+// ---- printing ----
+
+fmt::format_context::iterator fmt::formatter<stepgrad::Tensor>::format(
+    const stepgrad::Tensor& t, fmt::format_context& ctx) const {
+    constexpr std::size_t shown = 6;
+    auto out = fmt::format_to(ctx.out(), "Tensor({}, {}×{}", t.op(), t.rows(), t.cols());
+    auto show = [&](const char* label, std::span<const double> data) {
+        out = fmt::format_to(out, ", {}=[", label);
+        for (std::size_t i = 0; i < std::min(data.size(), shown); ++i)
+            out = fmt::format_to(out, "{}{:.4f}", i ? " " : "", data[i]);
+        out = fmt::format_to(out, "{}]", data.size() > shown ? " …" : "");
+    };
+    show("values", t.values());
+    if (t.requires_grad()) show("grads", t.grads());
+    return fmt::format_to(out, ")");
+}

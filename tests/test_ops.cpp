@@ -1,0 +1,263 @@
+// Every op: gradient-checked against central differences, plus the numbers that matter
+// (stability at ±1000, masks, broadcasting) and the shape errors it raises.
+#include "testing.hpp"
+
+#include <cmath>
+#include <limits>
+
+using namespace stepgrad;
+using stepgrad::testing::random_parameter;
+using stepgrad::testing::require_gradients;
+using stepgrad::testing::weighted_sum;
+
+namespace {
+constexpr double op_tolerance = 1e-6;  // SPEC §2
+
+// Gradient check of a unary op on a 3×4 input drawn from [lo, hi].
+void check_unary(Tensor (*op)(Tensor), double lo, double hi) {
+    auto x = random_parameter("x", 3, 4, 1, lo, hi);
+    require_gradients([&] { return weighted_sum(op(x->use())); }, {x.get()}, op_tolerance);
+}
+}  // namespace
+
+TEST_CASE("add: gradient, same shape and row broadcast") {
+    auto a = random_parameter("a", 3, 4, 1), b = random_parameter("b", 3, 4, 2);
+    auto bias = random_parameter("bias", 1, 4, 3);
+    require_gradients([&] { return weighted_sum(add(a->use(), b->use())); }, {a.get(), b.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(add(a->use(), bias->use())); }, {a.get(), bias.get()}, op_tolerance);
+}
+
+TEST_CASE("sub: gradient") {
+    auto a = random_parameter("a", 2, 3, 1), b = random_parameter("b", 1, 3, 2);
+    require_gradients([&] { return weighted_sum(sub(a->use(), b->use())); }, {a.get(), b.get()}, op_tolerance);
+}
+
+TEST_CASE("mul: gradient, same shape and row broadcast") {
+    auto a = random_parameter("a", 3, 4, 1), b = random_parameter("b", 3, 4, 2);
+    auto row = random_parameter("row", 1, 4, 3);
+    require_gradients([&] { return weighted_sum(mul(a->use(), b->use())); }, {a.get(), b.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(mul(a->use(), row->use())); }, {a.get(), row.get()}, op_tolerance);
+}
+
+TEST_CASE("mul: a tensor used twice gets both gradient contributions") {
+    auto a = random_parameter("a", 2, 2, 1);
+    tape().reset();
+    a->zero_grad();
+    Tensor x = a->use();
+    tape().backward(sum(mul(x, x)));  // d Σ x² / dx = 2x
+    for (std::size_t i = 0; i < a->size(); ++i) CHECK(a->grad[i] == doctest::Approx(2 * a->value[i]));
+}
+
+TEST_CASE("scale: gradient") {
+    auto a = random_parameter("a", 2, 3, 1);
+    require_gradients([&] { return weighted_sum(scale(a->use(), -2.5)); }, {a.get()}, op_tolerance);
+}
+
+TEST_CASE("matmul: gradient and values") {
+    auto a = random_parameter("a", 3, 4, 1), b = random_parameter("b", 4, 5, 2);
+    require_gradients([&] { return weighted_sum(matmul(a->use(), b->use())); }, {a.get(), b.get()}, op_tolerance);
+    tape().reset();
+    Tensor y = matmul(a->use(), b->use());
+    double expected = 0;
+    for (int k = 0; k < 4; ++k) expected += a->value[static_cast<std::size_t>(2 * 4 + k)] * b->value[static_cast<std::size_t>(k * 5 + 3)];
+    CHECK(y.at(2, 3) == doctest::Approx(expected).epsilon(1e-14));
+}
+
+TEST_CASE("matmul_nt: gradient, and equals matmul with the transpose") {
+    auto a = random_parameter("a", 3, 7, 1), b = random_parameter("b", 5, 7, 2);
+    require_gradients([&] { return weighted_sum(matmul_nt(a->use(), b->use())); }, {a.get(), b.get()}, op_tolerance);
+    tape().reset();
+    std::vector<double> bt(35);
+    for (int r = 0; r < 5; ++r)
+        for (int c = 0; c < 7; ++c) bt[static_cast<std::size_t>(c * 5 + r)] = b->value[static_cast<std::size_t>(r * 7 + c)];
+    Tensor y1 = matmul_nt(a->use(), b->use());
+    Tensor y2 = matmul(a->use(), constant(7, 5, bt));
+    for (std::size_t i = 0; i < y1.size(); ++i) CHECK(y1.value(i) == doctest::Approx(y2.value(i)).epsilon(1e-14));
+}
+
+TEST_CASE("linear: gradient") {
+    auto x = random_parameter("x", 2, 3, 1), w = random_parameter("W", 4, 3, 2);
+    auto b = random_parameter("b", 1, 4, 3);
+    require_gradients([&] { return weighted_sum(linear(x->use(), w->use(), b->use())); },
+                      {x.get(), w.get(), b.get()}, op_tolerance);
+}
+
+TEST_CASE("tanh: gradient") { check_unary(stepgrad::tanh, -2, 2); }
+TEST_CASE("sigmoid: gradient") { check_unary(stepgrad::sigmoid, -3, 3); }
+TEST_CASE("exp: gradient") { check_unary(stepgrad::exp, -2, 2); }
+TEST_CASE("log: gradient") { check_unary(stepgrad::log, 0.5, 3); }
+
+TEST_CASE("relu: gradient away from the kink, and 0 at x = 0") {
+    check_unary(stepgrad::relu, -2, 2);
+    tape().reset();
+    Parameter p("x", 1, 1);
+    p.value[0] = 0.0;
+    Tensor y = relu(p.use());
+    tape().backward(sum(y));
+    CHECK(p.grad[0] == 0.0);
+}
+
+TEST_CASE("softmax: gradient, rows sum to 1") {
+    check_unary(stepgrad::softmax, -3, 3);
+    tape().reset();
+    auto x = random_parameter("x", 3, 5, 4, -3, 3);
+    Tensor y = softmax(x->use());
+    for (int r = 0; r < 3; ++r) {
+        double total = 0;
+        for (int c = 0; c < 5; ++c) total += y.at(r, c);
+        CHECK(total == doctest::Approx(1.0).epsilon(1e-15));
+    }
+}
+
+TEST_CASE("log_softmax: gradient, equals log of softmax") {
+    check_unary(stepgrad::log_softmax, -3, 3);
+    tape().reset();
+    auto x = random_parameter("x", 2, 4, 5, -3, 3);
+    Tensor a = log_softmax(x->use()), b = stepgrad::log(softmax(x->use()));
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a.value(i) == doctest::Approx(b.value(i)).epsilon(1e-14));
+}
+
+TEST_CASE("softmax and log_softmax are stable for scores like ±1000") {
+    tape().reset();
+    const std::vector<double> extreme = {1000, -1000, 999, 0, -1000, 1000};
+    Tensor p = softmax(constant(2, 3, extreme));
+    Tensor lp = log_softmax(constant(2, 3, extreme));
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        CAPTURE(i);
+        CHECK(std::isfinite(p.value(i)));
+        CHECK(std::isfinite(lp.value(i)));
+    }
+    CHECK(p.at(0, 0) == doctest::Approx(1 / (1 + std::exp(-1.0))));
+    CHECK(lp.at(0, 1) == doctest::Approx(-2000 - std::log1p(std::exp(-1.0))));
+    CHECK(p.at(1, 2) == doctest::Approx(1.0));
+    CHECK(lp.at(1, 0) == doctest::Approx(-1000.0));
+    CHECK(lp.at(1, 1) == doctest::Approx(-2000.0));
+}
+
+TEST_CASE("softmax gives exactly 0 to −∞ entries (masked positions)") {
+    tape().reset();
+    const double inf = std::numeric_limits<double>::infinity();
+    Tensor p = softmax(constant(1, 3, std::vector<double>{0.5, -inf, 0.5}));
+    CHECK(p.at(0, 1) == 0.0);
+    CHECK(p.at(0, 0) == doctest::Approx(0.5));
+}
+
+TEST_CASE("nll_loss and cross_entropy: gradient, ignore index adds nothing") {
+    auto logits = random_parameter("logits", 3, 5, 1, -2, 2);
+    const std::vector<int> targets = {4, 0, 2};
+    require_gradients([&] { return cross_entropy(logits->use(), targets, 0); }, {logits.get()}, op_tolerance);
+    tape().reset();
+    logits->zero_grad();
+    Tensor loss = cross_entropy(logits->use(), targets, 0);
+    tape().backward(loss);
+    for (int c = 0; c < 5; ++c) CHECK(logits->grad[static_cast<std::size_t>(5 + c)] == 0.0);  // row 1 ignored
+    Tensor lp = log_softmax(logits->use());
+    CHECK(loss.value(0) == doctest::Approx(-(lp.at(0, 4) + lp.at(2, 2)) / 2).epsilon(1e-14));
+}
+
+TEST_CASE("cross_entropy: every target ignored is an error, bad target ids are named") {
+    tape().reset();
+    Tensor logits = zeros(2, 3);
+    const std::vector<int> all_pad = {0, 0}, bad = {1, 7};
+    CHECK_THROWS_WITH(cross_entropy(logits, all_pad, 0), doctest::Contains("every target is ignore_index"));
+    CHECK_THROWS_WITH(cross_entropy(logits, bad, 0), doctest::Contains("target id 7"));
+}
+
+TEST_CASE("concat_cols and slice_cols: gradient and round trip") {
+    auto a = random_parameter("a", 2, 3, 1), b = random_parameter("b", 2, 2, 2);
+    require_gradients([&] { return weighted_sum(concat_cols({a->use(), b->use(), a->use()})); },
+                      {a.get(), b.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(slice_cols(a->use(), 1, 2)); }, {a.get()}, op_tolerance);
+    tape().reset();
+    Tensor ab = concat_cols({a->use(), b->use()});
+    Tensor back = slice_cols(ab, 3, 2);
+    for (std::size_t i = 0; i < back.size(); ++i) CHECK(back.value(i) == b->value[i]);
+}
+
+TEST_CASE("gather_rows: gradient with a repeated id, and id range checked") {
+    auto table = random_parameter("src_embed", 5, 3, 1);
+    const std::vector<int> ids = {4, 1, 4};
+    require_gradients([&] { return weighted_sum(gather_rows(table->use(), ids)); }, {table.get()}, op_tolerance);
+    tape().reset();
+    const std::vector<int> bad = {5};
+    CHECK_THROWS_WITH(gather_rows(table->use(), bad), doctest::Contains("id 5 outside"));
+}
+
+TEST_CASE("reshape: shares data and gradient") {
+    auto a = random_parameter("a", 2, 6, 1);
+    require_gradients([&] { return weighted_sum(mul(reshape(a->use(), 4, 3), reshape(a->use(), 4, 3))); },
+                      {a.get()}, op_tolerance);
+    tape().reset();
+    CHECK_THROWS_AS(reshape(a->use(), 5, 3), ShapeError);
+}
+
+TEST_CASE("sum and mean: gradient and value") {
+    auto a = random_parameter("a", 2, 3, 1);
+    require_gradients([&] { return mean(mul(a->use(), a->use())); }, {a.get()}, op_tolerance);
+    tape().reset();
+    double total = 0;
+    for (double v : a->value) total += v;
+    CHECK(sum(a->use()).value(0) == doctest::Approx(total).epsilon(1e-15));
+}
+
+TEST_CASE("rowwise_dot: gradient") {
+    auto a = random_parameter("a", 3, 5, 1), b = random_parameter("b", 3, 5, 2);
+    require_gradients([&] { return weighted_sum(rowwise_dot(a->use(), b->use())); }, {a.get(), b.get()}, op_tolerance);
+}
+
+TEST_CASE("masked_fill: masked entries take the fill value and pass no gradient") {
+    auto a = random_parameter("a", 2, 3, 1);
+    const std::vector<int> mask = {0, 1, 0, 0, 0, 1};
+    require_gradients([&] { return weighted_sum(masked_fill(a->use(), mask, -5.0)); }, {a.get()}, op_tolerance);
+    CHECK(a->grad[1] == 0.0);
+    CHECK(a->grad[5] == 0.0);
+    tape().reset();
+    Tensor y = masked_fill(a->use(), mask, -5.0);
+    CHECK(y.at(0, 1) == -5.0);
+    CHECK(y.at(0, 0) == a->value[0]);
+}
+
+TEST_CASE("blocks_dot: gradient with a query per row and a shared query") {
+    auto blocks = random_parameter("blocks", 2, 12, 1), q = random_parameter("q", 2, 4, 2);
+    auto v = random_parameter("v", 1, 4, 3);
+    require_gradients([&] { return weighted_sum(blocks_dot(blocks->use(), q->use())); },
+                      {blocks.get(), q.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(blocks_dot(blocks->use(), v->use())); },
+                      {blocks.get(), v.get()}, op_tolerance);
+    tape().reset();
+    Tensor y = blocks_dot(blocks->use(), q->use());
+    CHECK(y.cols() == 3);
+    double expected = 0;
+    for (int k = 0; k < 4; ++k) expected += blocks->value[static_cast<std::size_t>(12 + 8 + k)] * q->value[static_cast<std::size_t>(4 + k)];
+    CHECK(y.at(1, 2) == doctest::Approx(expected).epsilon(1e-14));
+}
+
+TEST_CASE("blocks_weighted_sum: gradient and value") {
+    auto w = random_parameter("w", 2, 3, 1), blocks = random_parameter("blocks", 2, 12, 2);
+    require_gradients([&] { return weighted_sum(blocks_weighted_sum(w->use(), blocks->use())); },
+                      {w.get(), blocks.get()}, op_tolerance);
+    tape().reset();
+    Tensor y = blocks_weighted_sum(w->use(), blocks->use());
+    double expected = 0;
+    for (int i = 0; i < 3; ++i) expected += w->value[static_cast<std::size_t>(3 + i)] * blocks->value[static_cast<std::size_t>(12 + 4 * i + 1)];
+    CHECK(y.at(1, 1) == doctest::Approx(expected).epsilon(1e-14));
+}
+
+TEST_CASE("add_to_blocks: gradient") {
+    auto blocks = random_parameter("blocks", 2, 9, 1), row = random_parameter("row", 2, 3, 2);
+    require_gradients([&] { return weighted_sum(stepgrad::tanh(add_to_blocks(blocks->use(), row->use()))); },
+                      {blocks.get(), row.get()}, op_tolerance);
+}
+
+TEST_CASE("shape errors name the op and both shapes") {
+    tape().reset();
+    Tensor a = zeros(2, 3), b = zeros(4, 5);
+    CHECK_THROWS_WITH_AS(matmul(a, b), "matmul: shapes (2, 3) and (4, 5) do not match: cols of a != rows of b", ShapeError);
+    CHECK_THROWS_WITH_AS(add(a, b), doctest::Contains("add: shapes (2, 3) and (4, 5)"), ShapeError);
+    CHECK_THROWS_WITH_AS(mul(a, zeros(2, 2)), doctest::Contains("mul: shapes (2, 3) and (2, 2)"), ShapeError);
+    CHECK_THROWS_WITH_AS(matmul_nt(a, b), doctest::Contains("matmul_nt: shapes (2, 3) and (4, 5)"), ShapeError);
+    CHECK_THROWS_WITH_AS(rowwise_dot(a, b), doctest::Contains("rowwise_dot: shapes (2, 3) and (4, 5)"), ShapeError);
+    CHECK_THROWS_WITH_AS(concat_cols({a, b}), doctest::Contains("concat_cols: shapes (2, 3) and (4, 5)"), ShapeError);
+    CHECK_THROWS_WITH_AS(blocks_dot(a, zeros(2, 2)), doctest::Contains("blocks_dot: shapes (2, 3) and (2, 2)"), ShapeError);
+    CHECK_THROWS_WITH_AS(slice_cols(a, 2, 2), doctest::Contains("slice_cols: columns [2, 4) outside shape (2, 3)"), ShapeError);
+}

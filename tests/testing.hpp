@@ -1,0 +1,44 @@
+#pragma once
+// Helpers shared by the test programs.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <vector>
+
+#include "stepgrad/gradcheck.hpp"
+#include "stepgrad/ops.hpp"
+#include "stepgrad/random.hpp"
+
+namespace stepgrad::testing {
+
+// A parameter filled with uniform(lo, hi) values from a fixed seed.
+inline std::unique_ptr<Parameter> random_parameter(const char* name, int rows, int cols,
+                                                   std::uint64_t seed, double lo = -1.0,
+                                                   double hi = 1.0) {
+    auto p = std::make_unique<Parameter>(name, rows, cols);
+    Rng rng(seed);
+    for (double& v : p->value) v = rng.uniform(lo, hi);
+    return p;
+}
+
+// Σ_i r_i y_i with fixed random r: every output entry gets its own upstream gradient,
+// so a backward that mixes up entries cannot pass by symmetry.
+inline Tensor weighted_sum(Tensor y, std::uint64_t seed = 99) {
+    Rng rng(seed);
+    std::vector<double> weights(y.size());
+    for (double& w : weights) w = rng.uniform(-1.0, 1.0);
+    return sum(mul(y, constant(y.rows(), y.cols(), weights)));
+}
+
+// Runs gradcheck and reports the worst entry in the learner's terms when it fails.
+inline void require_gradients(const std::function<Tensor()>& loss, std::vector<Parameter*> params,
+                              double tolerance, GradcheckOptions options = {}) {
+    const GradcheckReport report = gradcheck(loss, params, options);
+    REQUIRE_FALSE(report.entries.empty());
+    const GradcheckEntry* worst = report.worst();
+    INFO("worst entry: ", worst->parameter, "[", worst->row, ", ", worst->col, "] analytic ",
+         worst->analytic, " numeric ", worst->numeric, " relative error ", worst->relative_error);
+    CHECK(report.max_relative_error() <= tolerance);
+}
+
+}  // namespace stepgrad::testing
