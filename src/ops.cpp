@@ -20,7 +20,7 @@ std::string shape_of(Tensor t) { return fmt::format("({}, {})", t.rows(), t.cols
                                  shape_of(b), why));
 }
 
-std::size_t count(int rows, int cols) {
+std::size_t count_of(int rows, int cols) {
     return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
 }
 
@@ -46,19 +46,19 @@ void axpy(double factor, const double* x, double* y, int n) {
 // C (r, c) += A (r, k) · B (k, c): i-p-j order so the inner loop runs along rows.
 void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
     for (int i = 0; i < r; ++i)
-        for (int p = 0; p < k; ++p) axpy(A[count(i, k) + p], B + count(p, c), C + count(i, c), c);
+        for (int p = 0; p < k; ++p) axpy(A[count_of(i, k) + p], B + count_of(p, c), C + count_of(i, c), c);
 }
 
 // C (r, c) += A (r, k) · B (c, k)ᵀ: every entry a dot product of two rows.
 void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c) {
     for (int i = 0; i < r; ++i)
-        for (int j = 0; j < c; ++j) C[count(i, c) + j] += dot(A + count(i, k), B + count(j, k), k);
+        for (int j = 0; j < c; ++j) C[count_of(i, c) + j] += dot(A + count_of(i, k), B + count_of(j, k), k);
 }
 
 // C (k, c) += A (r, k)ᵀ · B (r, c)
 void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
     for (int i = 0; i < r; ++i)
-        for (int p = 0; p < k; ++p) axpy(A[count(i, k) + p], B + count(i, c), C + count(p, c), c);
+        for (int p = 0; p < k; ++p) axpy(A[count_of(i, k) + p], B + count_of(i, c), C + count_of(p, c), c);
 }
 
 // b combines with a when it has a's shape, or is one row broadcast over a's rows.
@@ -209,8 +209,8 @@ Tensor softmax(Tensor x) {
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("softmax", rows, cols, {x});
     for (int r = 0; r < rows; ++r) {
-        const double* in = x.values().data() + count(r, cols);
-        double* out = y.values().data() + count(r, cols);
+        const double* in = x.values().data() + count_of(r, cols);
+        double* out = y.values().data() + count_of(r, cols);
         const double max = *std::max_element(in, in + cols);
         double total = 0;
         for (int j = 0; j < cols; ++j) total += out[j] = std::exp(in[j] - max);
@@ -218,9 +218,9 @@ Tensor softmax(Tensor x) {
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
         for (int r = 0; r < rows; ++r) {
-            const double* yv = out.values().data() + count(r, cols);
-            const double* dy = out.grads().data() + count(r, cols);
-            double* dx = x.grads().data() + count(r, cols);
+            const double* yv = out.values().data() + count_of(r, cols);
+            const double* dy = out.grads().data() + count_of(r, cols);
+            double* dx = x.grads().data() + count_of(r, cols);
             const double inner = dot(dy, yv, cols);
             for (int j = 0; j < cols; ++j) dx[j] += yv[j] * (dy[j] - inner);
         }
@@ -234,8 +234,8 @@ Tensor log_softmax(Tensor x) {
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("log_softmax", rows, cols, {x});
     for (int r = 0; r < rows; ++r) {
-        const double* in = x.values().data() + count(r, cols);
-        double* out = y.values().data() + count(r, cols);
+        const double* in = x.values().data() + count_of(r, cols);
+        double* out = y.values().data() + count_of(r, cols);
         const double max = *std::max_element(in, in + cols);
         double total = 0;
         for (int j = 0; j < cols; ++j) total += std::exp(in[j] - max);
@@ -244,9 +244,9 @@ Tensor log_softmax(Tensor x) {
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
         for (int r = 0; r < rows; ++r) {
-            const double* yv = out.values().data() + count(r, cols);
-            const double* dy = out.grads().data() + count(r, cols);
-            double* dx = x.grads().data() + count(r, cols);
+            const double* yv = out.values().data() + count_of(r, cols);
+            const double* dy = out.grads().data() + count_of(r, cols);
+            double* dx = x.grads().data() + count_of(r, cols);
             double total = 0;
             for (int j = 0; j < cols; ++j) total += dy[j];
             for (int j = 0; j < cols; ++j) dx[j] += dy[j] - std::exp(yv[j]) * total;
@@ -302,8 +302,8 @@ Tensor concat_cols(std::span<const Tensor> parts) {
     Tensor y = tape().record("concat_cols", rows, cols, parts);
     for (int offset = 0; const Tensor& part : parts) {
         for (int r = 0; r < rows; ++r)
-            std::copy_n(part.values().data() + count(r, part.cols()), part.cols(),
-                        y.values().data() + count(r, cols) + offset);
+            std::copy_n(part.values().data() + count_of(r, part.cols()), part.cols(),
+                        y.values().data() + count_of(r, cols) + offset);
         offset += part.cols();
     }
     // The closure may not own an array of inputs: keep their ids on the tape instead.
@@ -315,8 +315,8 @@ Tensor concat_cols(std::span<const Tensor> parts) {
             const TapeEntry& part = tape().entry_at(static_cast<std::size_t>(id));
             if (part.requires_grad)
                 for (int r = 0; r < rows; ++r)
-                    axpy(1.0, out.grads().data() + count(r, cols) + offset,
-                         part.grad + count(r, part.cols), part.cols);
+                    axpy(1.0, out.grads().data() + count_of(r, cols) + offset,
+                         part.grad + count_of(r, part.cols), part.cols);
             offset += part.cols;
         }
     });
@@ -335,12 +335,12 @@ Tensor slice_cols(Tensor x, int start, int width) {
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("slice_cols", rows, width, {x});
     for (int r = 0; r < rows; ++r)
-        std::copy_n(x.values().data() + count(r, cols) + start, width,
-                    y.values().data() + count(r, width));
+        std::copy_n(x.values().data() + count_of(r, cols) + start, width,
+                    y.values().data() + count_of(r, width));
     tape().on_backward(y, [x, rows, cols, start, width](Tensor out) {
         for (int r = 0; r < rows; ++r)
-            axpy(1.0, out.grads().data() + count(r, width),
-                 x.grads().data() + count(r, cols) + start, width);
+            axpy(1.0, out.grads().data() + count_of(r, width),
+                 x.grads().data() + count_of(r, cols) + start, width);
     });
     return y;
 }
@@ -355,19 +355,48 @@ Tensor gather_rows(Tensor table, std::span<const int> ids) {
     const int rows = static_cast<int>(ids.size()), cols = table.cols();
     Tensor y = tape().record("gather_rows", rows, cols, {table});
     for (int r = 0; r < rows; ++r)
-        std::copy_n(table.values().data() + count(ids[r], cols), cols,
-                    y.values().data() + count(r, cols));
+        std::copy_n(table.values().data() + count_of(ids[r], cols), cols,
+                    y.values().data() + count_of(r, cols));
     const std::span<const int> saved = tape().save(ids);
     tape().on_backward(y, [table, saved, cols](Tensor out) {
         for (std::size_t r = 0; r < saved.size(); ++r)
-            axpy(1.0, out.grads().data() + r * cols, table.grads().data() + count(saved[r], cols),
+            axpy(1.0, out.grads().data() + r * cols, table.grads().data() + count_of(saved[r], cols),
                  cols);
     });
     return y;
 }
 
 // Row-major data read with another shape: an alias on the tape, gradients shared.
-Tensor reshape(Tensor x, int rows, int cols) { return tape().alias("reshape", x, rows, cols); }
+Tensor reshape(Tensor x, int rows, int cols) {
+    if (static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) != x.size())
+        throw ShapeError(fmt::format("reshape: cannot read shape {} as ({}, {})", shape_of(x), rows, cols));
+    return tape().alias("reshape", x, 0, rows, cols);
+}
+
+// Contiguous rows of a row-major tensor are a view, like reshape.
+Tensor slice_rows(Tensor x, int start, int count) {
+    if (start < 0 || count <= 0 || start + count > x.rows())
+        throw ShapeError(fmt::format("slice_rows: rows [{}, {}) outside shape {}", start, start + count,
+                                     shape_of(x)));
+    return tape().alias("slice_rows", x, count_of(start, x.cols()), count, x.cols());
+}
+
+// y[r] = take_a[r] ? a[r] : b[r];  the row's gradient goes to the one it came from
+Tensor select_rows(std::span<const int> take_a, Tensor a, Tensor b) {
+    if (a.rows() != b.rows() || a.cols() != b.cols()) shape_error("select_rows", a, b, "a and b need the same shape");
+    if (take_a.size() != static_cast<std::size_t>(a.rows()))
+        throw ShapeError(fmt::format("select_rows: {} flags for {} rows", take_a.size(), a.rows()));
+    const int rows = a.rows(), cols = a.cols();
+    Tensor y = tape().record("select_rows", rows, cols, {a, b});
+    for (int r = 0; r < rows; ++r)
+        std::copy_n((take_a[r] ? a : b).values().data() + count_of(r, cols), cols, y.values().data() + count_of(r, cols));
+    const std::span<const int> saved = tape().save(take_a);
+    tape().on_backward(y, [saved, a, b, cols](Tensor out) {
+        for (std::size_t r = 0; r < saved.size(); ++r)
+            axpy(1.0, out.grads().data() + r * cols, (saved[r] ? a : b).grads().data() + r * cols, cols);
+    });
+    return y;
+}
 
 // ---- reductions ----
 
@@ -393,12 +422,12 @@ Tensor rowwise_dot(Tensor a, Tensor b) {
     const int rows = a.rows(), cols = a.cols();
     Tensor y = tape().record("rowwise_dot", rows, 1, {a, b});
     for (int r = 0; r < rows; ++r)
-        y.values()[r] = dot(a.values().data() + count(r, cols), b.values().data() + count(r, cols), cols);
+        y.values()[r] = dot(a.values().data() + count_of(r, cols), b.values().data() + count_of(r, cols), cols);
     tape().on_backward(y, [a, b, rows, cols](Tensor out) {
         for (int r = 0; r < rows; ++r) {
             const double g = out.grads()[r];
-            axpy(g, b.values().data() + count(r, cols), a.grads().data() + count(r, cols), cols);
-            axpy(g, a.values().data() + count(r, cols), b.grads().data() + count(r, cols), cols);
+            axpy(g, b.values().data() + count_of(r, cols), a.grads().data() + count_of(r, cols), cols);
+            axpy(g, a.values().data() + count_of(r, cols), b.grads().data() + count_of(r, cols), cols);
         }
     });
     return y;
@@ -441,16 +470,16 @@ Tensor blocks_dot(Tensor blocks, Tensor query) {
     const bool shared = query.rows() == 1 && B != 1;
     Tensor y = tape().record("blocks_dot", B, m, {blocks, query});
     for (int b = 0; b < B; ++b) {
-        const double* q = query.values().data() + count(shared ? 0 : b, K);
+        const double* q = query.values().data() + count_of(shared ? 0 : b, K);
         for (int i = 0; i < m; ++i)
-            y.values()[count(b, m) + i] = dot(blocks.values().data() + count(b, m * K) + count(i, K), q, K);
+            y.values()[count_of(b, m) + i] = dot(blocks.values().data() + count_of(b, m * K) + count_of(i, K), q, K);
     }
     tape().on_backward(y, [blocks, query, B, m, K, shared](Tensor out) {
         for (int b = 0; b < B; ++b) {
-            const std::size_t q = count(shared ? 0 : b, K);
+            const std::size_t q = count_of(shared ? 0 : b, K);
             for (int i = 0; i < m; ++i) {
-                const double g = out.grads()[count(b, m) + i];
-                const std::size_t block = count(b, m * K) + count(i, K);
+                const double g = out.grads()[count_of(b, m) + i];
+                const std::size_t block = count_of(b, m * K) + count_of(i, K);
                 axpy(g, query.values().data() + q, blocks.grads().data() + block, K);
                 axpy(g, blocks.values().data() + block, query.grads().data() + q, K);
             }
@@ -468,15 +497,15 @@ Tensor blocks_weighted_sum(Tensor weights, Tensor blocks) {
     std::fill(y.values().begin(), y.values().end(), 0.0);
     for (int b = 0; b < B; ++b)
         for (int i = 0; i < m; ++i)
-            axpy(weights.values()[count(b, m) + i], blocks.values().data() + count(b, m * K) + count(i, K),
-                 y.values().data() + count(b, K), K);
+            axpy(weights.values()[count_of(b, m) + i], blocks.values().data() + count_of(b, m * K) + count_of(i, K),
+                 y.values().data() + count_of(b, K), K);
     tape().on_backward(y, [weights, blocks, B, m, K](Tensor out) {
         for (int b = 0; b < B; ++b) {
-            const double* dy = out.grads().data() + count(b, K);
+            const double* dy = out.grads().data() + count_of(b, K);
             for (int i = 0; i < m; ++i) {
-                const std::size_t block = count(b, m * K) + count(i, K);
-                weights.grads()[count(b, m) + i] += dot(blocks.values().data() + block, dy, K);
-                axpy(weights.values()[count(b, m) + i], dy, blocks.grads().data() + block, K);
+                const std::size_t block = count_of(b, m * K) + count_of(i, K);
+                weights.grads()[count_of(b, m) + i] += dot(blocks.values().data() + block, dy, K);
+                axpy(weights.values()[count_of(b, m) + i], dy, blocks.grads().data() + block, K);
             }
         }
     });
@@ -492,15 +521,15 @@ Tensor add_to_blocks(Tensor blocks, Tensor row) {
     for (int b = 0; b < B; ++b)
         for (int i = 0; i < m; ++i)
             for (int k = 0; k < K; ++k) {
-                const std::size_t at = count(b, m * K) + count(i, K) + k;
-                y.values()[at] = blocks.values()[at] + row.values()[count(b, K) + k];
+                const std::size_t at = count_of(b, m * K) + count_of(i, K) + k;
+                y.values()[at] = blocks.values()[at] + row.values()[count_of(b, K) + k];
             }
     tape().on_backward(y, [blocks, row, B, m, K](Tensor out) {
         axpy(1.0, out.grads().data(), blocks.grads().data(), B * m * K);
         for (int b = 0; b < B; ++b)
             for (int i = 0; i < m; ++i)
-                axpy(1.0, out.grads().data() + count(b, m * K) + count(i, K),
-                     row.grads().data() + count(b, K), K);
+                axpy(1.0, out.grads().data() + count_of(b, m * K) + count_of(i, K),
+                     row.grads().data() + count_of(b, K), K);
     });
     return y;
 }

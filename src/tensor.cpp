@@ -101,12 +101,13 @@ Tensor Tape::leaf(Parameter& parameter) {
     return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
 }
 
-Tensor Tape::alias(const char* op, Tensor source, int rows, int cols) {
+Tensor Tape::alias(const char* op, Tensor source, std::size_t offset, int rows, int cols) {
     const TapeEntry src = entry(source);
-    if (static_cast<long>(rows) * cols != static_cast<long>(src.rows) * src.cols)
-        throw ShapeError(fmt::format("{}: cannot view shape ({}, {}) as ({}, {})", op, src.rows,
-                                     src.cols, rows, cols));
-    entries_.push_back({op, rows, cols, src.value, src.grad, src.requires_grad, false, {}});
+    const std::size_t available = static_cast<std::size_t>(src.rows) * static_cast<std::size_t>(src.cols);
+    if (rows <= 0 || cols <= 0 || offset + static_cast<std::size_t>(rows) * cols > available)
+        throw ShapeError(fmt::format("{}: cannot view ({}, {}) at entry {} of a tensor of shape ({}, {})",
+                                     op, rows, cols, offset, src.rows, src.cols));
+    entries_.push_back({op, rows, cols, src.value + offset, src.grad + offset, src.requires_grad, false, {}});
     return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
 }
 

@@ -261,3 +261,24 @@ TEST_CASE("shape errors name the op and both shapes") {
     CHECK_THROWS_WITH_AS(blocks_dot(a, zeros(2, 2)), doctest::Contains("blocks_dot: shapes (2, 3) and (2, 2)"), ShapeError);
     CHECK_THROWS_WITH_AS(slice_cols(a, 2, 2), doctest::Contains("slice_cols: columns [2, 4) outside shape (2, 3)"), ShapeError);
 }
+
+TEST_CASE("slice_rows: a view, gradient flows back to the rows it shows") {
+    auto a = random_parameter("a", 4, 3, 1);
+    require_gradients([&] { return weighted_sum(mul(slice_rows(a->use(), 1, 2), slice_rows(a->use(), 2, 2))); },
+                      {a.get()}, op_tolerance);
+    tape().reset();
+    CHECK(slice_rows(a->use(), 3, 1).at(0, 2) == a->value[11]);
+    CHECK_THROWS_WITH_AS(slice_rows(a->use(), 3, 2), doctest::Contains("slice_rows: rows [3, 5) outside shape (4, 3)"), ShapeError);
+}
+
+TEST_CASE("select_rows: each row from a or b, gradient to the chosen one only") {
+    auto a = random_parameter("a", 3, 2, 1), b = random_parameter("b", 3, 2, 2);
+    const std::vector<int> take_a = {1, 0, 1};
+    require_gradients([&] { return weighted_sum(select_rows(take_a, a->use(), b->use())); }, {a.get(), b.get()}, op_tolerance);
+    CHECK(a->grad[2] == 0.0);
+    CHECK(b->grad[0] == 0.0);
+    tape().reset();
+    Tensor y = select_rows(take_a, a->use(), b->use());
+    CHECK(y.at(1, 1) == b->value[3]);
+    CHECK(y.at(2, 0) == a->value[4]);
+}

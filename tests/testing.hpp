@@ -42,3 +42,46 @@ inline void require_gradients(const std::function<Tensor()>& loss, std::vector<P
 }
 
 }  // namespace stepgrad::testing
+
+#include <cmath>
+#include <string>
+
+#include "stepgrad/json.hpp"
+
+namespace stepgrad::testing {
+
+// Compares two vectors entry by entry (llm.c's check_tensor): on failure it names the
+// quantity, the first entries that differ and the largest difference.
+inline void check_close(const std::vector<double>& actual, const std::vector<double>& expected,
+                        const std::string& what, double tolerance = 1e-11) {
+    INFO(what);
+    REQUIRE(actual.size() == expected.size());
+    double max_diff = 0;
+    std::string first;
+    for (std::size_t i = 0; i < actual.size(); ++i) {
+        const double diff = std::abs(actual[i] - expected[i]) / std::max(1.0, std::abs(expected[i]));
+        if (diff > tolerance && first.size() < 200)
+            first += fmt::format(" [{}] {} vs {};", i, actual[i], expected[i]);
+        max_diff = std::max(max_diff, diff);
+    }
+    INFO("max difference ", max_diff, first);
+    CHECK(max_diff <= tolerance);
+}
+
+inline std::vector<double> numbers(const Json& array) {
+    std::vector<double> out;
+    for (const Json& x : array.as_array()) out.push_back(x.as_number());
+    return out;
+}
+
+inline std::vector<int> ids(const Json& array) {
+    std::vector<int> out;
+    for (const Json& x : array.as_array()) out.push_back(x.as_int());
+    return out;
+}
+
+inline std::string golden_path(const std::string& name) {
+    return std::string(STEPGRAD_TEST_DATA) + "/golden/" + name + ".json";
+}
+
+}  // namespace stepgrad::testing

@@ -43,6 +43,10 @@ Tensor concat_cols(std::initializer_list<Tensor> parts);
 Tensor slice_cols(Tensor x, int start, int count);  // x[:, start : start+count]
 Tensor gather_rows(Tensor table, std::span<const int> ids);  // table[ids]: embedding lookup
 Tensor reshape(Tensor x, int rows, int cols);  // same row-major data, another shape
+Tensor slice_rows(Tensor x, int start, int count);  // x[start : start+count, :], no copy
+// Row r of the result is a[r] where take_a[r] != 0, else b[r] (a padded example keeps
+// its last state once its sequence has ended).
+Tensor select_rows(std::span<const int> take_a, Tensor a, Tensor b);
 
 // ---- reductions ----
 Tensor sum(Tensor x);   // → (1, 1)

@@ -173,9 +173,9 @@ public:
     Tensor constant(int rows, int cols, std::span<const double> data);
     // A parameter as a leaf: its storage is the parameter's own.
     Tensor leaf(Parameter& parameter);
-    // A second view of `source` with another shape and the same storage (row-major
-    // data does not move, so reshape costs nothing and needs no backward).
-    Tensor alias(const char* op, Tensor source, int rows, int cols);
+    // A view of `source`'s storage from entry `offset` on, with another shape: row-major
+    // data does not move, so reshape and row slices cost nothing and need no backward.
+    Tensor alias(const char* op, Tensor source, std::size_t offset, int rows, int cols);
     void on_backward(Tensor output, Backward backward);
     // Copy indices (token ids, targets, masks) into the tape so a closure can keep them.
     std::span<const int> save(std::span<const int> data);

@@ -1,0 +1,55 @@
+#pragma once
+// Traces (SPEC §7, format "stepgrad-trace/1"): one example run through a model with
+// every number an independent implementation needs to recompute it — the params, the
+// ids, every encoder and decoder step, the loss and d loss / d params.
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stepgrad/json.hpp"
+#include "stepgrad/seq2seq.hpp"
+
+namespace stepgrad {
+
+inline constexpr std::string_view trace_format = "stepgrad-trace/1";
+
+// Held-out accuracy with greedy decoding (lessons that train add it to the trace).
+struct EvalSummary {
+    std::string task;
+    int examples = 0;
+    double token_accuracy = 0;
+    double sequence_accuracy = 0;
+};
+
+// One example, batch 1, teacher forced: forward, then backward into the params' grads
+// (zeroed first). The tensors in `forward` stay valid until the tape is reset.
+struct TraceRun {
+    Batch batch;
+    Forward forward;
+};
+TraceRun run_traced_example(Seq2Seq& model, const Example& example);
+
+// The trace of a run, as JSON text in the golden traces' layout.
+std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& src_vocab,
+                          const Vocab& tgt_vocab, const TraceRun& run, const EvalSummary* eval = nullptr);
+
+// Encoder only (lesson 03): one cell stepped over `src`, loss = Σ h_m ("sum_last_h").
+struct EncoderRun {
+    std::vector<int> src;
+    std::vector<CellStep> steps;
+    Tensor loss;
+};
+EncoderRun run_encoder(Cell& cell, Parameter& src_embed, std::span<const int> src);
+std::string encoder_trace(std::string_view lesson, Cell& cell, Parameter& src_embed, const Vocab& vocab,
+                          const EncoderRun& run);
+
+// Sets every parameter from a trace's "params" (or a checkpoint's): each must be there
+// with the same shape; an unknown or missing name is an error naming it.
+void load_parameters(const Json& params, std::span<Parameter* const> parameters);
+
+// Writes `content` to `path` through a temporary file in the same folder, flushed and
+// renamed over the target: a crash or a full disk never leaves a half-written file.
+void write_file_atomically(const std::string& path, std::string_view content);
+
+}  // namespace stepgrad

@@ -1,0 +1,200 @@
+#include "stepgrad/trace.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "stepgrad/ops.hpp"
+
+namespace stepgrad {
+
+TraceRun run_traced_example(Seq2Seq& model, const Example& example) {
+    tape().reset();
+    for (Parameter* p : model.parameters()) p->zero_grad();
+    TraceRun run{make_batch(std::span<const Example>(&example, 1)), {}};
+    run.forward = model.forward(run.batch);
+    tape().backward(run.forward.loss);
+    return run;
+}
+
+namespace {
+
+void write_parameter(JsonWriter& w, const Parameter& p, const std::vector<double>& data) {
+    std::vector<std::size_t> shape;
+    if (!p.is_vector()) shape.push_back(static_cast<std::size_t>(p.rows()));
+    shape.push_back(static_cast<std::size_t>(p.cols()));
+    w.key(p.name());
+    write_tensor(w, shape, data);
+}
+
+void write_parameters(JsonWriter& w, const char* key, std::span<Parameter* const> parameters, bool gradients) {
+    w.key(key).begin_object();
+    for (const Parameter* p : parameters) write_parameter(w, *p, gradients ? p->grad : p->value);
+    w.end_object();
+}
+
+// "h", "c" (LSTM) and "gates" of one cell step, example 0.
+void write_cell_step(JsonWriter& w, const char* state_name, const CellStep& step) {
+    w.key(state_name).value(step.state.h.row(0));
+    if (step.state.c.defined()) w.key("c").value(step.state.c.row(0));
+    if (step.gate_count == 0) return;
+    w.key("gates").begin_object(JsonWriter::Layout::line);
+    for (const Gate& gate : step.gates()) w.key(gate.name).value(gate.value.row(0));
+    w.end_object();
+}
+
+void write_header(JsonWriter& w, std::string_view lesson, CellKind cell, const char* decoder, const char* score,
+                  int embed, int hidden, const int* attn) {
+    w.begin_object();
+    w.key("format").value(trace_format);
+    w.key("lesson").value(lesson);
+    w.key("model").begin_object(JsonWriter::Layout::line);
+    w.key("cell").value(cell_kind_name(cell));
+    w.key("decoder").value(decoder);
+    w.key("score").value(score);
+    w.key("embed_dim").value(embed);
+    w.key("hidden_dim").value(hidden);
+    if (attn) w.key("attn_dim").value(*attn);
+    w.end_object();
+}
+
+}  // namespace
+
+std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& src_vocab, const Vocab& tgt_vocab,
+                          const TraceRun& run, const EvalSummary* eval) {
+    if (run.batch.size != 1) throw std::invalid_argument("seq2seq_trace: a trace holds one example (batch 1)");
+    const ModelConfig& config = model.config();
+    JsonWriter w;
+    write_header(w, lesson, config.cell, decoder_kind_name(config.decoder), score_kind_name(config.score),
+                 config.embed, config.hidden, &config.attn);
+    w.key("src_vocab").value(src_vocab.tokens);
+    w.key("tgt_vocab").value(tgt_vocab.tokens);
+    w.key("src").value(run.batch.src);
+    w.key("tgt").value(run.batch.tgt_out);
+    w.key("bos").value(Vocab::bos);
+    const std::vector<Parameter*> parameters = model.parameters();
+    write_parameters(w, "params", parameters, false);
+
+    w.key("encoder").begin_array();
+    for (std::size_t t = 0; t < run.forward.encoder.steps.size(); ++t) {
+        w.begin_object(JsonWriter::Layout::line);
+        w.key("t").value(t + 1);
+        w.key("token").value(run.batch.src[t]);
+        write_cell_step(w, "h", run.forward.encoder.steps[t]);
+        w.end_object();
+    }
+    w.end_array();
+
+    w.key("decoder").begin_array();
+    for (std::size_t j = 0; j < run.forward.decoder.size(); ++j) {
+        const DecoderStep& step = run.forward.decoder[j];
+        w.begin_object(JsonWriter::Layout::line);
+        w.key("t").value(j + 1);
+        w.key("input").value(run.batch.tgt_in[j]);
+        if (step.attention.alpha.defined()) {
+            w.key("scores").value(step.attention.scores.row(0));
+            w.key("alpha").value(step.attention.alpha.row(0));
+            w.key("context").value(step.attention.context.row(0));
+        }
+        write_cell_step(w, "s", step.cell);
+        if (step.attentional.defined()) w.key("h_tilde").value(step.attentional.row(0));
+        w.key("logits").value(run.forward.logits.row(static_cast<int>(j)));
+        w.key("target").value(run.batch.tgt_out[j]);
+        w.end_object();
+    }
+    w.end_array();
+
+    w.key("loss").value(run.forward.loss.value(0));
+    write_parameters(w, "grads", parameters, true);
+    if (eval) {
+        w.key("eval").begin_object(JsonWriter::Layout::line);
+        w.key("task").value(eval->task);
+        w.key("examples").value(eval->examples);
+        w.key("token_accuracy").value(eval->token_accuracy);
+        w.key("sequence_accuracy").value(eval->sequence_accuracy);
+        w.end_object();
+    }
+    w.end_object();
+    w.finish();
+    return w.str();
+}
+
+EncoderRun run_encoder(Cell& cell, Parameter& src_embed, std::span<const int> src) {
+    tape().reset();
+    src_embed.zero_grad();
+    for (Parameter* p : cell.parameters()) p->zero_grad();
+    EncoderRun run{{src.begin(), src.end()}, {}, {}};
+    const Tensor embedded = gather_rows(src_embed.use(), src);  // (m, E): x_1 … x_m
+    CellState state = cell.initial_state(1);
+    for (int t = 0; t < static_cast<int>(src.size()); ++t) {
+        run.steps.push_back(cell.step(slice_rows(embedded, t, 1), state));
+        state = run.steps.back().state;
+    }
+    run.loss = sum(state.h);  // "sum_last_h"
+    tape().backward(run.loss);
+    return run;
+}
+
+std::string encoder_trace(std::string_view lesson, Cell& cell, Parameter& src_embed, const Vocab& vocab,
+                          const EncoderRun& run) {
+    JsonWriter w;
+    write_header(w, lesson, cell.kind(), "none", "none", src_embed.cols(), cell.hidden_size(), nullptr);
+    w.key("src_vocab").value(vocab.tokens);
+    w.key("src").value(run.src);
+    std::vector<Parameter*> parameters = {&src_embed};
+    for (Parameter* p : cell.parameters()) parameters.push_back(p);
+    write_parameters(w, "params", parameters, false);
+    w.key("encoder").begin_array();
+    for (std::size_t t = 0; t < run.steps.size(); ++t) {
+        w.begin_object(JsonWriter::Layout::line);
+        w.key("t").value(t + 1);
+        w.key("token").value(run.src[t]);
+        write_cell_step(w, "h", run.steps[t]);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("loss_definition").value("sum_last_h");
+    w.key("loss").value(run.loss.value(0));
+    write_parameters(w, "grads", parameters, true);
+    w.end_object();
+    w.finish();
+    return w.str();
+}
+
+void load_parameters(const Json& params, std::span<Parameter* const> parameters) {
+    for (const auto& [name, value] : params.as_object()) {
+        const auto it = std::find_if(parameters.begin(), parameters.end(), [&](const Parameter* p) { return p->name() == name; });
+        if (it == parameters.end()) throw std::invalid_argument(fmt::format("parameter '{}' does not belong to this model", name));
+    }
+    for (Parameter* p : parameters) {
+        if (!params.contains(p->name()))
+            throw std::invalid_argument(fmt::format("parameter '{}' is missing", p->name()));
+        const JsonTensor t = read_tensor(params.at(p->name()), p->name());
+        const bool shape_ok = p->is_vector() ? t.shape.size() == 1 && t.shape[0] == static_cast<std::size_t>(p->cols())
+                                             : t.shape.size() == 2 && t.shape[0] == static_cast<std::size_t>(p->rows()) &&
+                                                   t.shape[1] == static_cast<std::size_t>(p->cols());
+        if (!shape_ok)
+            throw std::invalid_argument(fmt::format("parameter '{}' has shape [{}], the model needs ({}, {})", p->name(),
+                                                    fmt::join(t.shape, ", "), p->rows(), p->cols()));
+        p->value = t.data;
+    }
+}
+
+void write_file_atomically(const std::string& path, std::string_view content) {
+    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+    std::FILE* file = std::fopen(temporary.c_str(), "wb");
+    if (!file) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size() &&
+                         std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
+    const int saved_errno = errno;
+    const bool closed = std::fclose(file) == 0;
+    if (!written || !closed || std::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int error = written && closed ? errno : saved_errno;
+        std::remove(temporary.c_str());
+        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(error)));
+    }
+}
+
+}  // namespace stepgrad
