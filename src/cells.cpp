@@ -76,7 +76,9 @@ public:
         check_step_shapes(*this, x, state);
         CellStep out;
         // h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
-        out.pre_activation = add(linear(x, W_ih.use(), b_ih.use()), linear(state.h, W_hh.use(), b_hh.use()));
+        const Tensor from_x = linear(x, W_ih, b_ih);
+        const Tensor from_h = linear(state.h, W_hh, b_hh);
+        out.pre_activation = add(from_x, from_h);
         out.state.h = stepgrad::tanh(out.pre_activation);
         return out;
     }
@@ -88,8 +90,8 @@ public:
     CellStep step(Tensor x, const CellState& state) override {
         check_step_shapes(*this, x, state);
         const int H = hidden_size();
-        const Tensor from_x = linear(x, W_ih.use(), b_ih.use());        // W_i* x + b_i*  (B, 3H)
-        const Tensor from_h = linear(state.h, W_hh.use(), b_hh.use());  // W_h* h + b_h*  (B, 3H)
+        const Tensor from_x = linear(x, W_ih, b_ih);        // W_i* x + b_i*  (B, 3H)
+        const Tensor from_h = linear(state.h, W_hh, b_hh);  // W_h* h + b_h*  (B, 3H)
         // r = σ(W_ir x + b_ir + W_hr h + b_hr)
         const Tensor r_pre = add(gate_part(from_x, 0, H), gate_part(from_h, 0, H));
         const Tensor r = sigmoid(r_pre);
@@ -115,7 +117,9 @@ public:
         check_step_shapes(*this, x, state);
         const int H = hidden_size();
         // every gate's W_i* x + b_i* + W_h* h + b_h*, stacked i, f, g, o  (B, 4H)
-        const Tensor pre = add(linear(x, W_ih.use(), b_ih.use()), linear(state.h, W_hh.use(), b_hh.use()));
+        const Tensor from_x = linear(x, W_ih, b_ih);
+        const Tensor from_h = linear(state.h, W_hh, b_hh);
+        const Tensor pre = add(from_x, from_h);
         const Tensor i_pre = gate_part(pre, 0, H), f_pre = gate_part(pre, 1, H);
         const Tensor g_pre = gate_part(pre, 2, H), o_pre = gate_part(pre, 3, H);
         // i, f, o = σ(…)   g = tanh(…)

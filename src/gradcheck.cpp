@@ -41,7 +41,8 @@ GradcheckReport gradcheck(const std::function<Tensor()>& loss, std::span<Paramet
     GradcheckReport report;
     for (Parameter* p : parameters) {
         const std::size_t n = p->size();
-        const std::size_t stride = options.max_entries ? std::max<std::size_t>(1, n / options.max_entries) : 1;
+        // ⌈n / max_entries⌉, so at most max_entries are checked
+        const std::size_t stride = options.max_entries ? (n + options.max_entries - 1) / options.max_entries : 1;
         for (std::size_t i = 0; i < n; i += stride) {
             if (options.skip && options.skip(*p, i)) continue;
             const double saved = p->value[i];

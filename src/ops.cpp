@@ -169,6 +169,12 @@ Tensor matmul_nt(Tensor a, Tensor b) {
 // y = x Wᵀ + b
 Tensor linear(Tensor x, Tensor weight, Tensor bias) { return add(matmul_nt(x, weight), bias); }
 
+Tensor linear(Tensor x, Parameter& weight, Parameter& bias) {
+    const Tensor w = weight.use();
+    const Tensor b = bias.use();
+    return linear(x, w, b);
+}
+
 // ---- activations ----
 
 // y = tanh(x);  dy/dx = 1 − y²

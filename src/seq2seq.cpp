@@ -171,7 +171,7 @@ DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, const CellState& previ
     return step;
 }
 
-Tensor Seq2Seq::output_logits(Tensor features) { return linear(features, output_W.use(), output_b.use()); }
+Tensor Seq2Seq::output_logits(Tensor features) { return linear(features, output_W, output_b); }
 
 Forward Seq2Seq::forward(const Batch& batch) {
     const int B = batch.size, n = batch.tgt_len;

@@ -165,7 +165,7 @@ std::string encoder_trace(std::string_view lesson, Cell& cell, Parameter& src_em
 
 void load_parameters(const Json& params, std::span<Parameter* const> parameters) {
     for (const auto& [name, value] : params.as_object()) {
-        const auto it = std::find_if(parameters.begin(), parameters.end(), [&](const Parameter* p) { return p->name() == name; });
+        const auto it = std::find_if(parameters.begin(), parameters.end(), [&, &name = name](const Parameter* p) { return p->name() == name; });
         if (it == parameters.end()) throw std::invalid_argument(fmt::format("parameter '{}' does not belong to this model", name));
     }
     for (Parameter* p : parameters) {

@@ -64,7 +64,8 @@ void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::
                         const Vocab& tgt_vocab);
 // α as a heatmap: target tokens down, source tokens across.
 void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
-// Held-out accuracy per source length, one row per length.
+// Held-out accuracy per source length, one row per length. Decoding resets the tape:
+// tensors of an earlier run are gone afterwards.
 void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task);
 
 // Writes --json (when given) for this run, with the evaluation.

@@ -28,13 +28,14 @@ struct TraceRun {
     Batch batch;
     Forward forward;
 };
-TraceRun run_traced_example(Seq2Seq& model, const Example& example);
+TraceRun run_traced_example(Seq2Seq& model, const Example& example);  // resets the tape
 
 // The trace of a run, as JSON text in the golden traces' layout.
 std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& src_vocab,
                           const Vocab& tgt_vocab, const TraceRun& run, const EvalSummary* eval = nullptr);
 
 // Encoder only (lesson 03): one cell stepped over `src`, loss = Σ h_m ("sum_last_h").
+// Like run_traced_example, it starts a fresh tape: earlier tensors are gone.
 struct EncoderRun {
     std::vector<int> src;
     std::vector<CellStep> steps;

@@ -57,7 +57,7 @@ struct Accuracy {
     double token_accuracy = 0;     // target positions predicted right / target tokens
     double sequence_accuracy = 0;  // whole targets predicted exactly / examples
 };
-// Greedy decoding of every example, in batches.
+// Greedy decoding of every example, in batches. Resets the tape.
 Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size = 100);
 
 // ---- training ----
