@@ -10,6 +10,8 @@ namespace stepgrad {
 
 void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& decoders,
                       const std::vector<std::string>& scores) {
+    f.default_min_len = f.min_len;
+    f.default_max_len = f.max_len;
     std::vector<std::string> tasks;
     for (std::string_view name : task_names()) tasks.emplace_back(name);
     cli.choice("--cell", f.cell, {"rnn", "gru", "lstm"}, "recurrent cell of encoder and decoder");
@@ -48,8 +50,12 @@ ModelConfig model_config(const LessonFlags& f, const TaskGenerator& task) {
 namespace {
 TaskConfig task_config(const LessonFlags& f) {
     TaskConfig config = default_task_config(f.task);
-    config.min_len = f.min_len;
-    config.max_len = f.max_len;
+    const LessonFlags lesson_defaults;
+    const bool lengths_given = f.min_len != f.default_min_len || f.max_len != f.default_max_len;
+    if (f.task == lesson_defaults.task || lengths_given) {
+        config.min_len = f.min_len;
+        config.max_len = f.max_len;
+    }
     config.seed = f.seed;
     return config;
 }

@@ -30,9 +30,11 @@ struct LessonFlags {
     int steps = 1000;
     int batch = 32;
     double lr = 1e-2;
-    int min_len = 4;
-    int max_len = 8;
+    int min_len = 4;  // for the lesson's default task; another task without --min-len and
+    int max_len = 8;  // --max-len gets its own default lengths (dates are 10–29 characters)
     int held_out = 500;
+    int default_min_len = 4;  // what the lesson set, remembered by add_lesson_flags
+    int default_max_len = 8;
     std::string json;
     std::string save;
     std::string load;
