@@ -24,7 +24,9 @@ void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& 
     cli.option("--attn", f.attn, "attention size A (concat, qk, qk-scaled)", 1, 1024);
     cli.option("--steps", f.steps, "training steps (batches)", 0, 1000000);
     cli.option("--batch", f.batch, "examples per batch", 1, 4096);
-    cli.option("--lr", f.lr, "Adam learning rate (cosine decay to 0)", 1e-6, 1.0);
+    cli.option("--lr", f.lr, "learning rate (cosine decay to 0)", 1e-6, 10.0);
+    cli.choice("--optimizer", f.optimizer, {"adam", "sgd"}, "optimizer");
+    cli.option("--clip", f.clip, "largest gradient norm (0: no clipping)", 0.0, 1e6);
     cli.option("--min-len", f.min_len, "shortest source, in tokens", 1, task_max_len);
     cli.option("--max-len", f.max_len, "longest source, in tokens", 1, task_max_len);
     cli.option("--held-out", f.held_out, "held-out examples for evaluation", 1, 100000);
@@ -75,14 +77,19 @@ Trained train_or_load(const LessonFlags& f, Printer& out) {
         trained.task = std::make_unique<TaskGenerator>(task_config(f), f.held_out);
         trained.model = std::make_unique<Seq2Seq>(model_config(f, *trained.task));
         trained.model->init(f.seed);
-        out.line("Training a {} {} model ({} parameters) on '{}', sources of {}–{} tokens: {} steps of {} "
-                 "examples, Adam, lr {} with cosine decay, gradient norm clipped at 1.",
-                 f.cell, trained.model->config().decoder == DecoderKind::plain ? "plain" : f.decoder + "/" + f.score,
-                 trained.model->parameter_count(), f.task, f.min_len, f.max_len, f.steps, f.batch, f.lr);
+        const TaskConfig& task = trained.task->config();
+        out.text(fmt::format("Training a {} {} model ({} parameters) on '{}', sources of {}–{} tokens: {} steps of "
+                             "{} examples, {}, lr {} with cosine decay, {}.",
+                             f.cell, trained.model->config().decoder == DecoderKind::plain ? "plain" : f.decoder + "/" + f.score,
+                             trained.model->parameter_count(), f.task, task.min_len, task.max_len, f.steps, f.batch,
+                             f.optimizer == "adam" ? "Adam" : "SGD", f.lr,
+                             f.clip > 0 ? fmt::format("gradient norm clipped at {}", f.clip) : "no clipping"));
         TrainOptions options;
         options.steps = f.steps;
         options.batch_size = f.batch;
         options.lr = f.lr;
+        options.optimizer = f.optimizer;
+        options.clip = f.clip;
         options.save_path = f.save;
         trained.training = train(*trained.model, *trained.task, options);
         if (trained.training.interrupted) {
@@ -96,9 +103,10 @@ Trained train_or_load(const LessonFlags& f, Printer& out) {
         if (!f.save.empty()) out.line("Saved the model to {}.", f.save);
     }
     trained.accuracy = evaluate(*trained.model, trained.task->held_out());
-    out.line("Held-out accuracy ({} examples never trained on, greedy decoding): {:.1f}% of target tokens, "
-             "{:.1f}% of whole sequences.",
-             trained.accuracy.examples, 100 * trained.accuracy.token_accuracy, 100 * trained.accuracy.sequence_accuracy);
+    out.text(fmt::format("Held-out accuracy ({} examples never trained on, greedy decoding): {:.1f}% of target "
+                         "tokens, {:.1f}% of whole sequences.",
+                         trained.accuracy.examples, 100 * trained.accuracy.token_accuracy,
+                         100 * trained.accuracy.sequence_accuracy));
     return trained;
 }
 

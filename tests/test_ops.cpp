@@ -282,3 +282,82 @@ TEST_CASE("select_rows: each row from a or b, gradient to the chosen one only") 
     CHECK(y.at(1, 1) == b->value[3]);
     CHECK(y.at(2, 0) == a->value[4]);
 }
+
+// ---- the tensor core against lesson 01's scalar engine, on tiny shapes ----
+
+#include "stepgrad/value.hpp"
+
+namespace {
+
+using Scalars = std::vector<stepgrad::Value>;
+
+Scalars scalars_of(const Parameter& p) {
+    Scalars out;
+    for (double v : p.value) out.emplace_back(v);
+    return out;
+}
+
+// The same loss built twice, from tensors and from scalars: values and every gradient agree.
+void check_against_scalars(Parameter& x, const std::function<Tensor(Tensor)>& tensor_loss,
+                           const std::function<stepgrad::Value(const Scalars&)>& scalar_loss) {
+    tape().reset();
+    x.zero_grad();
+    const Tensor loss = tensor_loss(x.use());
+    tape().backward(loss);
+    Scalars xs = scalars_of(x);
+    stepgrad::Value scalar = scalar_loss(xs);
+    scalar.backward();
+    CHECK(loss.value(0) == doctest::Approx(scalar.data()).epsilon(1e-13));
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        CAPTURE(i);
+        CHECK(x.grad[i] == doctest::Approx(xs[i].grad()).epsilon(1e-12));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("elementwise ops agree with the scalar engine") {
+    auto x = random_parameter("x", 2, 3, 21, 0.2, 1.5);
+    const std::vector<double> r = {0.3, -1.2, 0.7, 2.0, -0.4, 1.1};
+    struct Case {
+        const char* name;
+        Tensor (*tensor_op)(Tensor);
+        stepgrad::Value (*scalar_op)(const stepgrad::Value&);
+    };
+    const Case cases[] = {{"tanh", stepgrad::tanh, stepgrad::tanh}, {"sigmoid", stepgrad::sigmoid, stepgrad::sigmoid},
+                          {"exp", stepgrad::exp, stepgrad::exp},    {"log", stepgrad::log, stepgrad::log},
+                          {"relu", stepgrad::relu, stepgrad::relu}};
+    for (const Case& c : cases) {
+        INFO(c.name);
+        check_against_scalars(
+            *x, [&](Tensor t) { return sum(mul(c.tensor_op(t), constant(2, 3, r))); },
+            [&](const Scalars& xs) {
+                stepgrad::Value total(0.0);
+                for (std::size_t i = 0; i < xs.size(); ++i) total = total + c.scalar_op(xs[i]) * r[i];
+                return total;
+            });
+    }
+}
+
+TEST_CASE("matmul, softmax and cross-entropy agree with the scalar engine") {
+    auto x = random_parameter("x", 2, 3, 22);
+    const std::vector<double> w = {0.5, -0.3, 0.8, 0.1, -0.6, 0.9};  // (3, 2)
+    const std::vector<int> targets = {1, 0};
+    check_against_scalars(
+        *x, [&](Tensor t) { return cross_entropy(matmul(t, constant(3, 2, w)), targets, -1); },
+        [&](const Scalars& xs) {
+            stepgrad::Value total(0.0);
+            for (int r = 0; r < 2; ++r) {
+                // logits_c = Σ_k x[r,k] w[k,c];  −log softmax(logits)[t_r]
+                std::vector<stepgrad::Value> logits;
+                for (int c = 0; c < 2; ++c) {
+                    stepgrad::Value z(0.0);
+                    for (int k = 0; k < 3; ++k) z = z + xs[static_cast<std::size_t>(r * 3 + k)] * w[static_cast<std::size_t>(k * 2 + c)];
+                    logits.push_back(z);
+                }
+                const stepgrad::Value normaliser = stepgrad::exp(logits[0]) + stepgrad::exp(logits[1]);
+                total = total - (logits[static_cast<std::size_t>(targets[static_cast<std::size_t>(r)])] - stepgrad::log(normaliser));
+            }
+            return total / 2.0;
+        });
+}

@@ -30,6 +30,8 @@ struct LessonFlags {
     int steps = 1000;
     int batch = 32;
     double lr = 1e-2;
+    std::string optimizer = "adam";
+    double clip = 1.0;
     int min_len = 4;  // for the lesson's default task; another task without --min-len and
     int max_len = 8;  // --max-len gets its own default lengths (dates are 10–29 characters)
     int held_out = 500;
@@ -42,7 +44,7 @@ struct LessonFlags {
 };
 
 // Registers --cell, --decoder, --score, --task, --seed, --embed, --hidden, --attn,
-// --steps, --batch, --lr, --min-len, --max-len, --held-out, --json, --save, --load,
+// --steps, --batch, --lr, --optimizer, --clip, --min-len, --max-len, --held-out, --json, --save, --load,
 // --color and --trace. `decoders`/`scores` list what this lesson accepts.
 void add_lesson_flags(Cli& cli, LessonFlags& flags, const std::vector<std::string>& decoders,
                       const std::vector<std::string>& scores);
