@@ -1,0 +1,116 @@
+// stepgrad-bench — times the full training step (forward, backward, Adam update) of the
+// SPEC §4 model on the `reverse` task with a fixed source length, and prints steps/s,
+// target tokens/s, the achieved GFLOP/s of the matrix products, and peak memory.
+// Its last line is machine-readable:  steps_per_s=… tokens_per_s=… peak_rss_mb=…
+//
+//   stepgrad-bench --cell gru --decoder bahdanau --score concat --embed 32 --hidden 64
+//                  --attn 64 --vocab 32 --src-len 12 --batch 32 --steps 200
+//
+// bench/torch_bench.py is the same model in eager PyTorch, for the comparison in README.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "stepgrad/cli.hpp"
+#include "stepgrad/random.hpp"
+#include "stepgrad/seq2seq.hpp"
+#include "stepgrad/train.hpp"
+
+using namespace stepgrad;
+
+namespace {
+
+// B examples of m random symbols (ids 3 … V−1) and their reversal, then <eos>.
+std::vector<Example> reverse_batch(Rng& rng, int batch, int length, int vocab) {
+    std::vector<Example> examples(static_cast<std::size_t>(batch));
+    for (Example& e : examples) {
+        for (int i = 0; i < length; ++i) e.src.push_back(3 + static_cast<int>(rng.below(static_cast<std::uint64_t>(vocab - 3))));
+        e.tgt.assign(e.src.rbegin(), e.src.rend());
+        e.src.push_back(Vocab::eos);
+        e.tgt.push_back(Vocab::eos);
+    }
+    return examples;
+}
+
+// Multiply-adds of the matrix products of one forward pass, ×2 for FLOPs; the backward
+// pass does twice the forward's work, so a training step is about 3× the forward.
+double step_flops(const ModelConfig& c, int batch, int m, int n) {
+    const double B = batch, E = c.embed, H = c.hidden, A = c.attn, V = c.tgt_vocab;
+    const double G = gate_count(c.cell);
+    const double encoder = m * B * G * H * (E + H);
+    const double decoder_in = c.decoder == DecoderKind::bahdanau ? E + H : E;
+    const double decoder = n * B * G * H * (decoder_in + H);
+    double attention = 0, output = n * B * V * (c.decoder == DecoderKind::bahdanau ? 2 * H : H);
+    if (c.decoder != DecoderKind::plain) {
+        attention = n * B * m * H * 2;  // scores and context
+        if (c.score == ScoreKind::concat) attention += m * B * A * H + n * B * (A * H + m * A);
+        if (c.score == ScoreKind::qk || c.score == ScoreKind::qk_scaled) attention += m * B * A * H + n * B * A * H + n * B * m * A - n * B * m * H;
+        if (c.score == ScoreKind::general) attention += n * B * H * H;
+        if (c.decoder == DecoderKind::luong) output += n * B * H * 2 * H;
+    }
+    return 3 * 2 * (encoder + decoder + attention + output);
+}
+
+double peak_rss_mb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string cell = "gru", decoder = "bahdanau", score = "concat";
+    int embed = 32, hidden = 64, attn = 64, vocab = 32, src_len = 12, batch = 32, steps = 100, warmup = 10;
+    std::uint64_t seed = 1;
+    Cli cli("stepgrad-bench", "Times stepgrad's full training step (forward, backward, Adam).");
+    cli.choice("--cell", cell, {"rnn", "gru", "lstm"}, "recurrent cell");
+    cli.choice("--decoder", decoder, {"plain", "bahdanau", "luong"}, "decoder");
+    cli.choice("--score", score, {"concat", "dot", "general", "qk", "qk-scaled"}, "attention score (not for plain)");
+    cli.option("--embed", embed, "embedding size E", 1, 4096);
+    cli.option("--hidden", hidden, "hidden size H", 1, 4096);
+    cli.option("--attn", attn, "attention size A", 1, 4096);
+    cli.option("--vocab", vocab, "vocabulary size, <pad> <bos> <eos> included", 4, 100000);
+    cli.option("--src-len", src_len, "source length m (the target has m + 1 tokens)", 1, 100000);
+    cli.option("--batch", batch, "examples per step", 1, 100000);
+    cli.option("--steps", steps, "timed steps", 1, 1000000);
+    cli.option("--warmup", warmup, "untimed steps first", 0, 1000000);
+    cli.option("--seed", seed, "seed");
+    cli.parse(argc, argv);
+
+    ModelConfig config;
+    config.cell = parse_cell_kind(cell);
+    config.decoder = parse_decoder_kind(decoder);
+    config.score = config.decoder == DecoderKind::plain ? ScoreKind::none : parse_score_kind(score);
+    config.src_vocab = config.tgt_vocab = vocab;
+    config.embed = embed;
+    config.hidden = hidden;
+    config.attn = attn;
+    Seq2Seq model(config);
+    model.init(seed);
+    Adam adam;
+    Rng rng(seed);
+
+    // Batches are made before timing: the benchmark times the model, not the data.
+    std::vector<Batch> batches;
+    for (int i = 0; i < std::min(steps + warmup, 64); ++i) batches.push_back(make_batch(reverse_batch(rng, batch, src_len, vocab)));
+    auto run = [&](int count, int offset) {
+        for (int i = 0; i < count; ++i)
+            train_step(model, adam, batches[static_cast<std::size_t>(offset + i) % batches.size()], 1e-3, 1.0, i + 1);
+    };
+    run(warmup, 0);
+    const auto start = std::chrono::steady_clock::now();
+    run(steps, warmup);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    const double steps_per_s = steps / seconds;
+    const double tokens_per_s = steps_per_s * batch * (src_len + 1);
+    const double gflops = step_flops(config, batch, src_len + 1, src_len + 1) * steps_per_s / 1e9;
+    fmt::print("{} {}{} E={} H={} A={} V={} m={} B={}: {} parameters, tape {} entries, arena {:.1f} MB\n", cell,
+               decoder, config.decoder == DecoderKind::plain ? "" : "/" + score, embed, hidden, attn, vocab, src_len,
+               batch, model.parameter_count(), tape().size(), static_cast<double>(tape().arena_bytes()) / 1e6);
+    fmt::print("{:.1f} ms/step, {:.2f} GFLOP/s in matrix products\n", 1e3 / steps_per_s, gflops);
+    fmt::print("steps_per_s={:.2f} tokens_per_s={:.0f} peak_rss_mb={:.1f}\n", steps_per_s, tokens_per_s, peak_rss_mb());
+}
