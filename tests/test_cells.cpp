@@ -33,7 +33,7 @@ Tensor unrolled_loss(Cell& cell, Parameter& inputs, int batch, int steps) {
 }
 
 void check_cell_gradients(CellKind kind, int steps) {
-    INFO(cell_kind_name(kind), " over ", steps, " steps");
+    INFO(std::string(cell_kind_name(kind)), " over ", steps, " steps");
     auto cell = random_cell(kind, 3, 4, 1);
     auto inputs = random_parameter("x", steps * 2, 3, 2);
     std::vector<Parameter*> parameters = cell->parameters();
@@ -57,7 +57,7 @@ TEST_CASE("each cell's gradient through 6 steps (backprop through time)") {
 
 TEST_CASE("a batched step equals each row stepped alone, exactly") {
     for (CellKind kind : kinds) {
-        INFO(cell_kind_name(kind));
+        INFO(std::string(cell_kind_name(kind)));
         auto cell = random_cell(kind, 3, 4, 3);
         auto x = random_parameter("x", 3, 3, 4);
         auto h = random_parameter("h", 3, 4, 5);
@@ -74,7 +74,7 @@ TEST_CASE("a batched step equals each row stepped alone, exactly") {
     }
 }
 
-TEST_CASE("SimpleRNN equals seed 000's tanh(A[x; h] + b) with A = [W_ih W_hh], b = b_ih + b_hh") {
+TEST_CASE("SimpleRNN equals seed 000's tanh(A[x, h] + b) with A = [W_ih W_hh] and b = b_ih + b_hh") {
     auto cell = random_cell(CellKind::rnn, 3, 4, 6);
     auto x = random_parameter("x", 1, 3, 7);
     auto h = random_parameter("h", 1, 4, 8);

@@ -164,7 +164,7 @@ TEST_CASE("a checkpoint for another task's vocabulary is refused") {
     std::filesystem::remove(path);
 }
 
-TEST_CASE("saving over a checkpoint replaces it whole; no temporary file is left") {
+TEST_CASE("saving over a checkpoint replaces it whole, and no temporary file is left") {
     Setup s;
     const auto folder = std::filesystem::temp_directory_path() / "stepgrad_atomic";
     std::filesystem::create_directories(folder);

@@ -159,7 +159,7 @@ TEST_CASE("inputs() exposes the local derivatives the chain rule multiplies") {
     CHECK(pow(a, 3).op() == "^3");
 }
 
-TEST_CASE("copies of a Value share one node; += rebinds to a new node") {
+TEST_CASE("copies of a Value share one node, and += rebinds to a new node") {
     Value a(1.0);
     Value alias = a;
     alias.set_data(4.0);
