@@ -515,11 +515,13 @@ Tensor masked_fill(Tensor x, std::span<const int> mask, double fill) {
         throw ShapeError(fmt::format("masked_fill: mask of {} entries for a tensor of shape {}",
                                      mask.size(), shape_of(x)));
     Tensor y = tape().record("masked_fill", x.rows(), x.cols(), {x});
-    for (std::size_t i = 0; i < mask.size(); ++i) y.values()[i] = mask[i] ? fill : x.values()[i];
+    const auto xv = x.values(), yv = y.values();
+    for (std::size_t i = 0; i < mask.size(); ++i) yv[i] = mask[i] ? fill : xv[i];
     const std::span<const int> saved = tape().save(mask);
     tape().on_backward(y, [x, saved](Tensor out) {
+        const auto dx = x.grads(), dy = out.grads();
         for (std::size_t i = 0; i < saved.size(); ++i)
-            if (!saved[i]) x.grads()[i] += out.grads()[i];
+            if (!saved[i]) dx[i] += dy[i];
     });
     return y;
 }
@@ -543,19 +545,22 @@ Tensor blocks_dot(Tensor blocks, Tensor query) {
         shape_error("blocks_dot", blocks, query, "query needs one row per example, or one row");
     const bool shared = query.rows() == 1 && B != 1;
     Tensor y = tape().record("blocks_dot", B, m, {blocks, query});
-    for (int b = 0; b < B; ++b) {
-        const double* q = query.values().data() + count_of(shared ? 0 : b, K);
+    const double* hv = blocks.values().data();
+    const double* qv = query.values().data();
+    double* yv = y.values().data();
+    for (int b = 0; b < B; ++b)
         for (int i = 0; i < m; ++i)
-            y.values()[count_of(b, m) + i] = dot(blocks.values().data() + count_of(b, m * K) + count_of(i, K), q, K);
-    }
+            yv[count_of(b, m) + i] = dot(hv + count_of(b, m * K) + count_of(i, K), qv + count_of(shared ? 0 : b, K), K);
     tape().on_backward(y, [blocks, query, B, m, K, shared](Tensor out) {
+        const double *hv = blocks.values().data(), *qv = query.values().data(), *dy = out.grads().data();
+        double *dh = blocks.grads().data(), *dq = query.grads().data();
         for (int b = 0; b < B; ++b) {
             const std::size_t q = count_of(shared ? 0 : b, K);
             for (int i = 0; i < m; ++i) {
-                const double g = out.grads()[count_of(b, m) + i];
+                const double g = dy[count_of(b, m) + i];
                 const std::size_t block = count_of(b, m * K) + count_of(i, K);
-                axpy(g, query.values().data() + q, blocks.grads().data() + block, K);
-                axpy(g, blocks.values().data() + block, query.grads().data() + q, K);
+                axpy(g, qv + q, dh + block, K);
+                axpy(g, hv + block, dq + q, K);
             }
         }
     });
@@ -568,18 +573,20 @@ Tensor blocks_weighted_sum(Tensor weights, Tensor blocks) {
     if (weights.rows() != B) shape_error("blocks_weighted_sum", weights, blocks, "rows differ");
     const int K = block_width("blocks_weighted_sum", blocks, weights, m);
     Tensor y = tape().record("blocks_weighted_sum", B, K, {weights, blocks});
-    std::fill(y.values().begin(), y.values().end(), 0.0);
+    const double *wv = weights.values().data(), *hv = blocks.values().data();
+    double* yv = y.values().data();
+    std::fill_n(yv, count_of(B, K), 0.0);
     for (int b = 0; b < B; ++b)
-        for (int i = 0; i < m; ++i)
-            axpy(weights.values()[count_of(b, m) + i], blocks.values().data() + count_of(b, m * K) + count_of(i, K),
-                 y.values().data() + count_of(b, K), K);
+        for (int i = 0; i < m; ++i) axpy(wv[count_of(b, m) + i], hv + count_of(b, m * K) + count_of(i, K), yv + count_of(b, K), K);
     tape().on_backward(y, [weights, blocks, B, m, K](Tensor out) {
+        const double *wv = weights.values().data(), *hv = blocks.values().data();
+        double *dw = weights.grads().data(), *dh = blocks.grads().data();
         for (int b = 0; b < B; ++b) {
             const double* dy = out.grads().data() + count_of(b, K);
             for (int i = 0; i < m; ++i) {
                 const std::size_t block = count_of(b, m * K) + count_of(i, K);
-                weights.grads()[count_of(b, m) + i] += dot(blocks.values().data() + block, dy, K);
-                axpy(weights.values()[count_of(b, m) + i], dy, blocks.grads().data() + block, K);
+                dw[count_of(b, m) + i] += dot(hv + block, dy, K);
+                axpy(wv[count_of(b, m) + i], dy, dh + block, K);
             }
         }
     });
@@ -592,18 +599,19 @@ Tensor add_to_blocks(Tensor blocks, Tensor row) {
     const int m = block_width("add_to_blocks", blocks, row, K);
     if (row.rows() != B) shape_error("add_to_blocks", blocks, row, "row needs one row per example");
     Tensor y = tape().record("add_to_blocks", B, m * K, {blocks, row});
+    const double *hv = blocks.values().data(), *rv = row.values().data();
+    double* yv = y.values().data();
     for (int b = 0; b < B; ++b)
-        for (int i = 0; i < m; ++i)
-            for (int k = 0; k < K; ++k) {
-                const std::size_t at = count_of(b, m * K) + count_of(i, K) + k;
-                y.values()[at] = blocks.values()[at] + row.values()[count_of(b, K) + k];
-            }
+        for (int i = 0; i < m; ++i) {
+            const std::size_t block = count_of(b, m * K) + count_of(i, K);
+            for (int k = 0; k < K; ++k) yv[block + k] = hv[block + k] + rv[count_of(b, K) + k];
+        }
     tape().on_backward(y, [blocks, row, B, m, K](Tensor out) {
-        axpy(1.0, out.grads().data(), blocks.grads().data(), B * m * K);
+        const double* dy = out.grads().data();
+        double* dr = row.grads().data();
+        axpy(1.0, dy, blocks.grads().data(), B * m * K);
         for (int b = 0; b < B; ++b)
-            for (int i = 0; i < m; ++i)
-                axpy(1.0, out.grads().data() + count_of(b, m * K) + count_of(i, K),
-                     row.grads().data() + count_of(b, K), K);
+            for (int i = 0; i < m; ++i) axpy(1.0, dy + count_of(b, m * K) + count_of(i, K), dr + count_of(b, K), K);
     });
     return y;
 }
