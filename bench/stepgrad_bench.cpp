@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "stepgrad/cli.hpp"
+#include "stepgrad/lesson.hpp"
 #include "stepgrad/random.hpp"
 #include "stepgrad/seq2seq.hpp"
 #include "stepgrad/train.hpp"
@@ -79,38 +80,40 @@ int main(int argc, char** argv) {
     cli.option("--warmup", warmup, "untimed steps first", 0, 1000000);
     cli.option("--seed", seed, "seed");
     cli.parse(argc, argv);
+    return run_lesson("stepgrad-bench", [&] {
+        ModelConfig config;
+        config.cell = parse_cell_kind(cell);
+        config.decoder = parse_decoder_kind(decoder);
+        config.score = config.decoder == DecoderKind::plain ? ScoreKind::none : parse_score_kind(score);
+        config.src_vocab = config.tgt_vocab = vocab;
+        config.embed = embed;
+        config.hidden = hidden;
+        config.attn = attn;
+        Seq2Seq model(config);
+        model.init(seed);
+        Adam adam;
+        Rng rng(seed);
 
-    ModelConfig config;
-    config.cell = parse_cell_kind(cell);
-    config.decoder = parse_decoder_kind(decoder);
-    config.score = config.decoder == DecoderKind::plain ? ScoreKind::none : parse_score_kind(score);
-    config.src_vocab = config.tgt_vocab = vocab;
-    config.embed = embed;
-    config.hidden = hidden;
-    config.attn = attn;
-    Seq2Seq model(config);
-    model.init(seed);
-    Adam adam;
-    Rng rng(seed);
+        // Batches are made before timing: the benchmark times the model, not the data.
+        std::vector<Batch> batches;
+        for (int i = 0; i < std::min(steps + warmup, 64); ++i) batches.push_back(make_batch(reverse_batch(rng, batch, src_len, vocab)));
+        auto run = [&](int count, int offset) {
+            for (int i = 0; i < count; ++i)
+                train_step(model, adam, batches[static_cast<std::size_t>(offset + i) % batches.size()], 1e-3, 1.0, i + 1);
+        };
+        run(warmup, 0);
+        const auto start = std::chrono::steady_clock::now();
+        run(steps, warmup);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    // Batches are made before timing: the benchmark times the model, not the data.
-    std::vector<Batch> batches;
-    for (int i = 0; i < std::min(steps + warmup, 64); ++i) batches.push_back(make_batch(reverse_batch(rng, batch, src_len, vocab)));
-    auto run = [&](int count, int offset) {
-        for (int i = 0; i < count; ++i)
-            train_step(model, adam, batches[static_cast<std::size_t>(offset + i) % batches.size()], 1e-3, 1.0, i + 1);
-    };
-    run(warmup, 0);
-    const auto start = std::chrono::steady_clock::now();
-    run(steps, warmup);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-    const double steps_per_s = steps / seconds;
-    const double tokens_per_s = steps_per_s * batch * (src_len + 1);
-    const double gflops = step_flops(config, batch, src_len + 1, src_len + 1) * steps_per_s / 1e9;
-    fmt::print("{} {}{} E={} H={} A={} V={} m={} B={}: {} parameters, tape {} entries, arena {:.1f} MB\n", cell,
-               decoder, config.decoder == DecoderKind::plain ? "" : "/" + score, embed, hidden, attn, vocab, src_len,
-               batch, model.parameter_count(), tape().size(), static_cast<double>(tape().arena_bytes()) / 1e6);
-    fmt::print("{:.1f} ms/step, {:.2f} GFLOP/s in matrix products\n", 1e3 / steps_per_s, gflops);
-    fmt::print("steps_per_s={:.2f} tokens_per_s={:.0f} peak_rss_mb={:.1f}\n", steps_per_s, tokens_per_s, peak_rss_mb());
+        const double steps_per_s = steps / seconds;
+        const double tokens_per_s = steps_per_s * batch * (src_len + 1);
+        const double gflops = step_flops(config, batch, src_len + 1, src_len + 1) * steps_per_s / 1e9;
+        fmt::print("{} {}{} E={} H={} A={} V={} m={} B={}: {} parameters, tape {} entries, arena {:.1f} MB\n", cell,
+                   decoder, config.decoder == DecoderKind::plain ? "" : "/" + score, embed, hidden, attn, vocab, src_len,
+                   batch, model.parameter_count(), tape().size(), static_cast<double>(tape().arena_bytes()) / 1e6);
+        fmt::print("{:.1f} ms/step, {:.2f} GFLOP/s in matrix products\n", 1e3 / steps_per_s, gflops);
+        fmt::print("steps_per_s={:.2f} tokens_per_s={:.0f} peak_rss_mb={:.1f}\n", steps_per_s, tokens_per_s, peak_rss_mb());
+        return 0;
+    });  // an error (out of memory for a huge --src-len) is one line and exit code 2
 }

@@ -25,6 +25,7 @@
 //       ./03_rnn_cells --cell lstm          (one cell only)
 //       ./03_rnn_cells --keep-bias 3        (open the gates wider before BPTT)
 //       ./03_rnn_cells --json trace.json    (the GRU's steps as a stepgrad-trace/1 file)
+//       ./03_rnn_cells --csv bptt.csv       (section 4's ‖∂L/∂h_t‖, every t, for plotting)
 #include "stepgrad/cells.hpp"
 #include "stepgrad/cli.hpp"
 #include "stepgrad/ops.hpp"
@@ -156,6 +157,7 @@ int main(int argc, char** argv) {
     int bptt_hidden = 16;     cli.option("--bptt-hidden", bptt_hidden, "hidden size of the BPTT cells", 1, 256);
     double keep_bias = 1.0;   cli.option("--keep-bias", keep_bias, "added to GRU's b_z and LSTM's b_f for BPTT", 0.0, 10.0);
     std::string json;         cli.option("--json", json, "write the stepped cell's trace (stepgrad-trace/1) here", "PATH");
+    std::string csv;          cli.option("--csv", csv, "write section 4's gradient norms here (cell,t,steps_back,grad_norm)", "PATH");
     PrintOptions print;       cli.add_print_flags(print);
     cli.parse(argc, argv);
     Printer out(print);
@@ -392,6 +394,19 @@ int main(int argc, char** argv) {
                        "SimpleRNN has no gate to open.";
     }
     out.text(verdict);
+    if (!csv.empty()) {
+        // every t, not only every 5th: one row per cell (as named in the table) and step
+        std::string text = "cell,t,steps_back,grad_norm\n";
+        for (const Flow& flow : flows)
+            for (int t = 1; t <= T; ++t)
+                text += fmt::format("{},{},{},{}\n", flow.name, t, T - t, flow.norms[static_cast<std::size_t>(t - 1)]);
+        try {
+            write_file_atomically(csv, text);
+        } catch (const std::exception& error) {
+            cli.fail(fmt::format("--csv: {}", error.what()));
+        }
+        out.line("  wrote ‖∂L/∂h_t‖ for every t and cell to {}", csv);
+    }
 
     // --- 5. the trace of section 2's sequence, for notebooks and other implementations ---
     if (!json.empty()) {

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
         const Vocab& tgt_vocab = trained.task->tgt_vocab();
 
         // --- 2. the encoder ---
-        const Example& example = trained.task->held_out().front();
         out.section("2. the encoder reads the source");
+        const Example example = traced_example(flags, trained, out);  // or --sentence
         out.line("source: \"{}\"   target: \"{}\"", src_vocab.decode(example.src), tgt_vocab.decode(example.tgt));
         out.text("h_0 = 0 and h_i = cell(src_embed[x_i], h_{i−1}).");
         const TraceRun run = run_traced_example(*trained.model, example);

@@ -18,6 +18,7 @@
 //   05_concat_attention                       # trains a GRU on `reverse` in seconds, then traces one example
 //   05_concat_attention --decoder luong       # Luong's order: s_j first, then attention on s_j, then h̃_j
 //   05_concat_attention --task dates --steps 2000 --json trace.json
+//   05_concat_attention --task dates --steps 2000 --sentence "March 3, 1999"   # trace a date of your own
 #include "stepgrad/lesson.hpp"
 
 using namespace stepgrad;
@@ -41,8 +42,8 @@ int main(int argc, char** argv) {
         const Vocab& tgt_vocab = trained.task->tgt_vocab();
 
         // --- 2. one held-out example through the encoder ---
-        const Example& example = trained.task->held_out().front();
         out.section("2. the encoder reads the source");
+        const Example example = traced_example(flags, trained, out);  // or --sentence
         out.line("source: \"{}\"   target: \"{}\"", src_vocab.decode(example.src), tgt_vocab.decode(example.tgt));
         out.text("h_0 = 0 and h_i = cell(src_embed[x_i], h_{i−1}). Attention will use all of these states, not only "
                  "the last.");

@@ -18,6 +18,7 @@
 //   06_dot_attention                          # qk scores, GRU, `reverse`, trains in seconds
 //   06_dot_attention --score qk-scaled --steps 2000
 //   06_dot_attention --score general --decoder luong
+//   06_dot_attention --task translate --steps 3000 --sentence "the old cat sees a bird"
 #include <cmath>
 
 #include "stepgrad/lesson.hpp"
@@ -57,8 +58,8 @@ int main(int argc, char** argv) {
         const Vocab& tgt_vocab = trained.task->tgt_vocab();
 
         // --- 2. encoder, keys ---
-        const Example& example = trained.task->held_out().front();
         out.section("2. the encoder, and the keys it offers");
+        const Example example = traced_example(flags, trained, out);  // or --sentence
         out.line("source: \"{}\"   target: \"{}\"", src_vocab.decode(example.src), tgt_vocab.decode(example.tgt));
         const TraceRun run = run_traced_example(model, example);
         print_encoder(out, run, src_vocab);

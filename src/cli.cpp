@@ -18,6 +18,17 @@ Cli& Cli::add(Flag flag) {
     return *this;
 }
 
+Cli& Cli::check(std::function<void()> check) {
+    checks_.push_back(std::move(check));
+    return *this;
+}
+
+bool Cli::given(std::string_view name) const {
+    const auto it = std::find_if(flags_.begin(), flags_.end(),
+                                 [&](const Flag& flag) { return flag.name == name; });
+    return it != flags_.end() && it->seen;
+}
+
 Cli::Flag* Cli::find(std::string_view name) {
     const auto it = std::find_if(flags_.begin(), flags_.end(),
                                  [&](const Flag& flag) { return flag.name == name; });
@@ -170,6 +181,7 @@ Cli::Parsed Cli::parse_or_throw(const std::vector<std::string>& args) {
         if (!flag->set(text))
             throw UsageError(fmt::format("{}: expected {}, got '{}'", name, flag->expects, text));
     }
+    for (const auto& check : checks_) check();
     return Parsed::run;
 }
 
@@ -181,6 +193,8 @@ void Cli::parse(int argc, const char* const* argv) {
             std::exit(0);
         }
     } catch (const UsageError& error) {
+        fail(error.what());
+    } catch (const std::exception& error) {  // from a check: still one line and exit 2, never a trace
         fail(error.what());
     }
 }

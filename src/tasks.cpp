@@ -930,6 +930,57 @@ Example TaskGenerator::sample() {
     throw TaskError("unreachable: unknown task kind");
 }
 
+namespace {
+
+// The ISO date a dates-task source renders, trying each year the text could hold
+// (every format writes the year in full, or its last two digits at the end).
+std::optional<std::string> read_date(std::string_view text) {
+    for (int year = first_year; year <= last_year; ++year) {
+        const std::string two = fmt::format(" {:02}", year % 100);
+        if (text.find(std::to_string(year)) == std::string_view::npos && !text.ends_with(two)) continue;
+        for (long day = days_from_civil(year, 1, 1); day < days_from_civil(year + 1, 1, 1); ++day) {
+            const Date d = civil_from_days(day);
+            for (int format = 0; format < n_date_formats; ++format)
+                if (format_date(d.year, d.month, d.day, format) == text) return iso_date(d.year, d.month, d.day);
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<int> task_target(const TaskGenerator& task, std::span<const int> src) {
+    const Vocab& from = task.src_vocab();
+    const Vocab& to = task.tgt_vocab();
+    if (src.empty() || src.back() != Vocab::eos)
+        throw TaskError("task_target: a source ends with <eos>");
+    for (const int id : src.first(src.size() - 1))
+        if (id < 3 || id >= from.size())
+            throw TaskError(fmt::format("task_target: id {} is not a token of the {} vocabulary", id, from.name));
+    switch (find_task(task.config().name).kind) {
+        case Kind::reverse:
+        case Kind::copy:
+        case Kind::sort: {
+            std::vector<int> target(src.begin(), src.end() - 1);
+            if (find_task(task.config().name).kind == Kind::reverse) std::reverse(target.begin(), target.end());
+            if (find_task(task.config().name).kind == Kind::sort) std::sort(target.begin(), target.end());
+            target.push_back(Vocab::eos);
+            return target;
+        }
+        case Kind::dates: {
+            const std::string text = from.decode(src);
+            const std::optional<std::string> iso = read_date(text);
+            if (!iso)
+                throw TaskError(fmt::format("{} is not a date the dates task writes (one of its {} formats, years "
+                                            "{}..{}, with the right weekday)",
+                                            quoted(text), n_date_formats, first_year, last_year));
+            return to.encode(*iso);
+        }
+        case Kind::translate: return to.encode(translate_sentence(from.decode(src)));
+    }
+    throw TaskError("unreachable: unknown task kind");
+}
+
 // ---------------------------------------------------------------------------------
 // Batching
 // ---------------------------------------------------------------------------------

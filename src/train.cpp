@@ -6,7 +6,9 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <numbers>
 #include <sstream>
 #include <unistd.h>
@@ -105,7 +107,36 @@ namespace {
 
 std::atomic<bool> interrupted{false};
 
-extern "C" void on_interrupt(int) { interrupted.store(true); }
+// The first Ctrl-C asks the training loop to stop at the next step boundary; the handler
+// then steps aside, so a second Ctrl-C quits at once (a step can be long).
+extern "C" void on_interrupt(int) {
+    interrupted.store(true);
+    std::signal(SIGINT, SIG_DFL);
+    static constexpr char message[] = "\nCtrl-C: stopping after this step (press Ctrl-C again to quit now)\n";
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message, sizeof message - 1);
+}
+
+// The handler is installed only while a train() runs (several may run at once, one per
+// thread, in lesson 07): after training, Ctrl-C stops the program as usual instead of
+// being swallowed during evaluation or printing.
+class InterruptScope {
+public:
+    InterruptScope() {
+        const std::lock_guard lock(mutex_);
+        if (active_++ == 0) previous_ = std::signal(SIGINT, on_interrupt);
+    }
+    ~InterruptScope() {
+        const std::lock_guard lock(mutex_);
+        if (--active_ == 0) std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_);
+    }
+    InterruptScope(const InterruptScope&) = delete;
+    InterruptScope& operator=(const InterruptScope&) = delete;
+
+private:
+    static inline std::mutex mutex_;
+    static inline int active_ = 0;
+    static inline void (*previous_)(int) = SIG_DFL;
+};
 
 [[noreturn]] void non_finite(const char* what, int step, bool gradients) {
     const TapeEntry* culprit = tape().first_non_finite(gradients);
@@ -168,7 +199,7 @@ double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, doub
 TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& options) {
     if (options.steps < 0 || options.batch_size <= 0)
         throw std::invalid_argument("train: steps must be ≥ 0 and the batch size positive");
-    install_interrupt_handler();
+    const InterruptScope ctrl_c;
     auto optimizer = make_optimizer(options.optimizer);
     Progress progress(options);
     TrainResult result;
@@ -208,6 +239,9 @@ std::uint64_t fnv1a64(std::string_view bytes) {
 void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerator& task, int step) {
     const ModelConfig& c = model.config();
     const TaskConfig& t = task.config();
+    if (t.seed > checkpoint_max_seed)
+        throw CheckpointError(fmt::format("cannot save {}: a checkpoint holds task seeds up to {}, not {}", path,
+                                          checkpoint_max_seed, t.seed));
     JsonWriter w;
     w.begin_object();
     w.key("model").begin_object(JsonWriter::Layout::line);
@@ -240,11 +274,34 @@ void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerato
 namespace {
 
 std::string read_whole_file(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error))
+        throw CheckpointError(fmt::format("cannot read checkpoint {}: it is a folder, not a file", path));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw CheckpointError(fmt::format("cannot read checkpoint {}: no such file or not readable", path));
     std::ostringstream text;
     text << in.rdbuf();
+    if (in.bad()) throw CheckpointError(fmt::format("cannot read checkpoint {}: a read error", path));
     return text.str();
+}
+
+// How many numbers the "data" arrays of a checkpoint's params hold.
+double numbers_held(const Json& params) {
+    double total = 0;
+    for (const auto& [name, tensor] : params.as_object())
+        if (const Json* data = tensor.is_object() ? tensor.find("data") : nullptr; data && data->is_array())
+            total += static_cast<double>(data->size());
+    return total;
+}
+
+// A lower bound on the parameter count of a model: the embeddings, one H × (E + H)
+// matrix per cell and the output layer. A checkpoint whose configuration claims more
+// than its file holds is refused before any memory is allocated for it.
+double fewest_parameters(const ModelConfig& c) {
+    const double E = c.embed, H = c.hidden, A = c.attn;
+    double count = (c.src_vocab + c.tgt_vocab) * E + 2 * H * (E + H) + c.tgt_vocab * H;
+    if (c.score == ScoreKind::concat || c.score == ScoreKind::qk || c.score == ScoreKind::qk_scaled) count += A * H;
+    return count;
 }
 
 // Splits off one header line; a missing newline means the file was cut short.
@@ -285,16 +342,30 @@ Checkpoint read_checkpoint(const std::string& path) {
         checkpoint.model.hidden = m.at("hidden_dim").as_int();
         checkpoint.model.attn = m.at("attn_dim").as_int();
         validate(checkpoint.model);
+        checkpoint.params = body.at("params");
+        if (fewest_parameters(checkpoint.model) > numbers_held(checkpoint.params))
+            throw CheckpointError(fmt::format("its model (E = {}, H = {}, A = {}) needs more parameters than it holds",
+                                              checkpoint.model.embed, checkpoint.model.hidden, checkpoint.model.attn));
         const Json& t = body.at("task");
         checkpoint.task.name = t.at("name").as_string();
         checkpoint.task.min_len = t.at("min_len").as_int();
         checkpoint.task.max_len = t.at("max_len").as_int();
         checkpoint.task.symbols = t.at("symbols").as_int();
-        checkpoint.task.seed = static_cast<std::uint64_t>(t.at("seed").as_number());
+        // JSON numbers are doubles: seeds above 2^53 would not read back exactly
+        const double seed = t.at("seed").as_number();
+        if (!(seed >= 0 && seed <= checkpoint_max_seed) || seed != std::floor(seed))
+            throw CheckpointError(fmt::format("task.seed must be a whole number from 0 to {}", checkpoint_max_seed));
+        checkpoint.task.seed = static_cast<std::uint64_t>(seed);
+        validate(checkpoint.task);
         for (const Json& token : body.at("src_vocab").as_array()) checkpoint.src_tokens.push_back(token.as_string());
         for (const Json& token : body.at("tgt_vocab").as_array()) checkpoint.tgt_tokens.push_back(token.as_string());
+        if (checkpoint.src_tokens.size() != static_cast<std::size_t>(checkpoint.model.src_vocab) ||
+            checkpoint.tgt_tokens.size() != static_cast<std::size_t>(checkpoint.model.tgt_vocab))
+            throw CheckpointError(fmt::format("its model has vocabularies of {} and {} tokens, but it lists {} and {}",
+                                              checkpoint.model.src_vocab, checkpoint.model.tgt_vocab,
+                                              checkpoint.src_tokens.size(), checkpoint.tgt_tokens.size()));
         checkpoint.step = body.at("step").as_int();
-        checkpoint.params = body.at("params");
+        if (checkpoint.step < 0) throw CheckpointError(fmt::format("step must be ≥ 0, got {}", checkpoint.step));
         return checkpoint;
     } catch (const std::exception& e) {
         throw CheckpointError(fmt::format("checkpoint {} is invalid: {}", path, e.what()));
@@ -302,7 +373,8 @@ Checkpoint read_checkpoint(const std::string& path) {
 }
 
 std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGenerator& task) {
-    if (checkpoint.src_tokens != task.src_vocab().tokens || checkpoint.tgt_tokens != task.tgt_vocab().tokens)
+    if (checkpoint.src_tokens != task.src_vocab().tokens || checkpoint.tgt_tokens != task.tgt_vocab().tokens ||
+        checkpoint.model.src_vocab != task.src_vocab().size() || checkpoint.model.tgt_vocab != task.tgt_vocab().size())
         throw CheckpointError(fmt::format("the checkpoint's vocabularies do not match the task '{}' it names", task.config().name));
     auto model = std::make_unique<Seq2Seq>(checkpoint.model);
     try {

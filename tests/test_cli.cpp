@@ -177,3 +177,24 @@ TEST_CASE("declaring a flag badly is a programming error") {
     CHECK_THROWS_AS(lesson.cli.option("x", x, "no dashes"), std::logic_error);
     CHECK_THROWS_AS(lesson.cli.choice("--w", word, {"yes", "no"}, "bad default"), std::logic_error);
 }
+
+TEST_CASE("checks of flags taken together run after parsing, and given() tells typed from default") {
+    Lesson lesson;
+    int checked = 0;
+    lesson.cli.check([&] {
+        ++checked;
+        if (lesson.cli.given("--quick") && lesson.hidden > 8)
+            throw UsageError("--quick takes --hidden 8 or less");
+    });
+    CHECK(lesson.cli.parse_or_throw({"--hidden", "16"}) == Cli::Parsed::run);
+    CHECK(checked == 1);
+    CHECK(lesson.cli.given("--hidden"));  // typed, although 16 is the default
+    CHECK_FALSE(lesson.cli.given("--cell"));
+    CHECK_FALSE(lesson.cli.given("--no-such-flag"));
+    CHECK_THROWS_WITH_AS(lesson.cli.parse_or_throw({"--quick", "--hidden", "9"}),
+                         "--quick takes --hidden 8 or less", UsageError);
+    CHECK(lesson.cli.parse_or_throw({"--quick", "--help"}) == Cli::Parsed::help);  // no check for --help
+    CHECK(checked == 2);
+    CHECK_THROWS_AS(lesson.cli.parse_or_throw({"--hidden", "x"}), UsageError);  // a bad flag first
+    CHECK(checked == 2);
+}

@@ -407,3 +407,25 @@ TEST_CASE("a task too small for its held-out set fails clearly instead of loopin
     CHECK_THROWS_WITH_AS(TaskGenerator(config_for("translate", 3, 3), 5000),
                          doctest::Contains("distinct sources"), TaskError);
 }
+
+TEST_CASE("task_target gives a user's source the task's answer, or says it has none") {
+    auto target_of = [](const char* task_name, const char* text) {
+        const TaskGenerator task(default_task_config(task_name), 1);
+        return task.tgt_vocab().decode(task_target(task, task.src_vocab().encode(text)));
+    };
+    CHECK(target_of("reverse", "abcd") == "dcba");
+    CHECK(target_of("sort", "dbca") == "abcd");
+    CHECK(target_of("copy", "abca") == "abca");
+    CHECK(target_of("dates", "March 3, 1999") == "1999-03-03");
+    CHECK(target_of("dates", "saturday 21 nov 2026") == "2026-11-21");
+    CHECK(target_of("dates", "sat, 21 nov 26") == "2026-11-21");
+    CHECK(target_of("translate", "the big dog sees the small cat") == "kani gro ka mišu piti ka vidas");
+    CHECK_THROWS_WITH_AS(target_of("dates", "monday 21 nov 2026"), doctest::Contains("is not a date the dates task writes"),
+                         TaskError);
+    CHECK_THROWS_AS(target_of("translate", "dog the sees"), TaskError);
+    // every example the generator makes gets its own target back
+    for (const char* name : {"reverse", "sort", "dates", "translate"}) {
+        TaskGenerator task(default_task_config(name), 20);
+        for (const Example& e : task.held_out()) CHECK(task_target(task, e.src) == e.tgt);
+    }
+}

@@ -74,6 +74,15 @@ public:
     // Parsed::help instead of printing help. `args` excludes the program name.
     Parsed parse_or_throw(const std::vector<std::string>& args);
 
+    // A check of the flags taken together (conflicting flags, a file that cannot be
+    // written, unknown tokens), run after every flag was read and before parse returns;
+    // it throws UsageError naming the flags. Checks run in the order they were added,
+    // and not for --help.
+    Cli& check(std::function<void()> check);
+    // Whether the last parse saw `name` on the command line: a typed value counts even
+    // when it equals the default; a flag never declared was never given.
+    bool given(std::string_view name) const;
+
     // For checks after parsing (conflicting flags, unknown tokens): prints
     // error_text(message) to stderr and exits with code 2.
     [[noreturn]] void fail(std::string_view message) const;
@@ -103,6 +112,7 @@ private:
     std::string program_;
     std::string about_;
     std::vector<Flag> flags_;
+    std::vector<std::function<void()>> checks_;
 };
 
 // "from 1 to 4096", "≥ 1", "≤ 10", or "" when both bounds are the type's limits.

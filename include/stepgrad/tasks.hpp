@@ -148,6 +148,13 @@ private:
     std::unordered_set<std::vector<int>, IdsHash> held_out_sources_;
 };
 
+// The target the task gives a source (ids ending with <eos>, as in Example::src), for a
+// source the user typed: reverse, copy and sort rearrange its symbols; dates reads the
+// date in any of its formats; translate applies the grammar. Throws TaskError when the
+// task could not have made this source (a weekday that does not fit the date, English
+// the grammar does not generate).
+std::vector<int> task_target(const TaskGenerator& task, std::span<const int> src);
+
 // Padded, row-major id matrices for teacher forcing. Row b holds example b:
 //   src     (B × m)  x_1..x_m, then <pad>
 //   tgt_in  (B × n)  <bos>, y_1..y_{n-1}, then <pad>   (the decoder's inputs)

@@ -112,6 +112,10 @@ struct Checkpoint {
     Json params;
 };
 
+// The largest task seed a checkpoint holds exactly (its JSON numbers are doubles).
+inline constexpr std::uint64_t checkpoint_max_seed = std::uint64_t{1} << 53;
+
+// Throws CheckpointError for a task seed above checkpoint_max_seed.
 void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerator& task, int step);
 Checkpoint read_checkpoint(const std::string& path);
 // The model a checkpoint holds, with its parameters; checks the vocabularies against
@@ -120,7 +124,10 @@ std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGene
 
 std::uint64_t fnv1a64(std::string_view bytes);
 
-// Ctrl-C sets a flag the training loop reads between steps.
+// While train() runs, Ctrl-C sets a flag the training loop reads between steps (a second
+// Ctrl-C quits at once); outside training Ctrl-C keeps its usual effect. The flag stays
+// set: a later train() in the same program stops before its first step.
+// install_interrupt_handler() installs the handler for good, for loops of one's own.
 void install_interrupt_handler();
 bool interrupt_requested();
 

@@ -4,7 +4,9 @@
 //
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I include \
 //       tests/fuzz/fuzz_json.cpp src/json.cpp -lfmt -o fuzz_json
-//   ./fuzz_json -max_total_time=60 tests/fuzz/corpus/json
+//   mkdir -p /tmp/json && ./fuzz_json -max_total_time=60 /tmp/json tests/fuzz/corpus/json
+//   (new inputs go to the first folder: the repo's corpus stays as it is)
+// tests/fuzz/CMakeLists.txt builds it; the asan preset runs it for a few seconds.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

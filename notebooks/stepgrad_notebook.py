@@ -1,0 +1,117 @@
+"""What the notebooks share: finding the lesson programs, running them, plotting α.
+
+Every number a notebook plots comes from a lesson program's own output files (--json,
+--csv), written by stepgrad's C++ code; this module only runs the programs and draws.
+
+    STEPGRAD_BUILD_DIR    the folder with the lesson programs (default ../build/release,
+                          relative to the notebooks folder)
+    STEPGRAD_FIGURES_DIR  when set, save_figure() writes PNGs there (the README's
+                          pictures); otherwise it writes nothing
+    STEPGRAD_OUT_DIR      where the lessons' --json and --csv go, kept afterwards
+                          (default: a temporary folder, removed when the kernel exits)
+"""
+import atexit
+import concurrent.futures
+import csv
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD_DIR = os.path.abspath(os.path.join(HERE, os.environ.get("STEPGRAD_BUILD_DIR", "../build/release")))
+if os.environ.get("STEPGRAD_OUT_DIR"):
+    OUT_DIR = os.path.abspath(os.environ["STEPGRAD_OUT_DIR"])
+    os.makedirs(OUT_DIR, exist_ok=True)
+else:
+    OUT_DIR = tempfile.mkdtemp(prefix="stepgrad-notebook-")
+    atexit.register(shutil.rmtree, OUT_DIR, ignore_errors=True)
+
+
+def program(name):
+    """The path of a lesson program, e.g. program("05_concat_attention")."""
+    path = os.path.join(BUILD_DIR, name)
+    if not os.access(path, os.X_OK):
+        raise FileNotFoundError(
+            f"{path} is missing: build the lessons first (cmake --workflow --preset release), "
+            f"or point STEPGRAD_BUILD_DIR at your build folder")
+    return path
+
+
+def output(filename):
+    """A path in this session's scratch folder, for a lesson's --json or --csv."""
+    return os.path.join(OUT_DIR, filename)
+
+
+def run(name, *args):
+    """Runs a lesson program with --color never; returns its stdout. Fails loudly."""
+    command = [program(name), *map(str, args), "--color", "never"]
+    start = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{shlex.join(command)} exited with {done.returncode}:\n{done.stderr[-2000:]}")
+    print(f"ran {name} {shlex.join(map(str, args))}  ({time.monotonic() - start:.1f} s)")
+    return done.stdout
+
+
+def run_many(jobs):
+    """Runs several (name, args…) tuples, as many at once as there are cores; returns
+    their stdouts in order."""
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda job: run(*job), jobs))
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def read_csv(path):
+    """Rows as dicts; numbers converted to int or float."""
+    def number(text):
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+    with open(path, encoding="utf-8", newline="") as f:
+        return [{key: number(value) for key, value in row.items()} for row in csv.DictReader(f)]
+
+
+def trace_alpha(trace):
+    """From a stepgrad-trace/1 file: α (target steps × source positions), the source
+    tokens across and the target tokens down, as the trace has them."""
+    src = [trace["src_vocab"][i] for i in trace["src"]]
+    tgt = [trace["tgt_vocab"][i] for i in trace["tgt"]]
+    alpha = [step["alpha"] for step in trace["decoder"]]
+    return alpha, src, tgt
+
+
+def plot_alpha(ax, alpha, src, tgt, title, fontsize=8):
+    """α as a heatmap with the tokens as labels: target down, source across."""
+    shown = lambda tokens: ["␣" if t == " " else t for t in tokens]  # a space, made visible
+    image = ax.imshow(alpha, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(len(src)))
+    ax.set_xticklabels(shown(src), rotation=90 if max(map(len, src)) > 2 else 0, fontsize=fontsize)
+    ax.set_yticks(range(len(tgt)))
+    ax.set_yticklabels(shown(tgt), fontsize=fontsize)
+    ax.set_title(title, fontsize=fontsize + 2)
+    ax.tick_params(length=0)
+    return image
+
+
+def save_figure(figure, filename, dpi=80):
+    """Saves the figure as a PNG under STEPGRAD_FIGURES_DIR, when that is set."""
+    folder = os.environ.get("STEPGRAD_FIGURES_DIR")
+    if not folder:
+        return None
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, filename)
+    figure.savefig(path, dpi=dpi, bbox_inches="tight")
+    print(f"saved {path} ({os.path.getsize(path) // 1024} KB)")
+    return path
