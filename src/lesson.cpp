@@ -205,6 +205,17 @@ ModelConfig model_config(const LessonFlags& f, const TaskGenerator& task) {
     return config;
 }
 
+// The training flags every lesson shares, as train() takes them.
+TrainOptions train_options(const LessonFlags& f) {
+    TrainOptions options;
+    options.steps = f.steps;
+    options.batch_size = f.batch;
+    options.lr = f.lr;
+    options.optimizer = f.optimizer;
+    options.clip = f.clip;
+    return options;
+}
+
 Trained train_or_load(const LessonFlags& f, Printer& out) {
     Trained trained;
     if (f.checkpoint || !f.load.empty()) {
@@ -227,12 +238,7 @@ Trained train_or_load(const LessonFlags& f, Printer& out) {
                              trained.model->parameter_count(), f.task, task.min_len, task.max_len, f.steps, f.batch,
                              f.optimizer == "adam" ? "Adam" : "SGD", f.lr,
                              f.clip > 0 ? fmt::format("gradient norm clipped at {}", f.clip) : "no clipping"));
-        TrainOptions options;
-        options.steps = f.steps;
-        options.batch_size = f.batch;
-        options.lr = f.lr;
-        options.optimizer = f.optimizer;
-        options.clip = f.clip;
+        TrainOptions options = train_options(f);
         options.save_path = f.save;
         trained.training = train(*trained.model, *trained.task, options);
         if (trained.training.interrupted) {
@@ -419,12 +425,7 @@ Trained train_at_length(const LessonFlags& f, int length, const std::string& lab
     trained.task = std::make_unique<TaskGenerator>(config, f.held_out);
     trained.model = std::make_unique<Seq2Seq>(model_config(f, *trained.task));
     trained.model->init(f.seed);
-    TrainOptions options;
-    options.steps = f.steps;
-    options.batch_size = f.batch;
-    options.lr = f.lr;
-    options.optimizer = f.optimizer;
-    options.clip = f.clip;
+    TrainOptions options = train_options(f);
     options.label = label;
     trained.training = train(*trained.model, *trained.task, options);
     if (!trained.training.interrupted) trained.accuracy = evaluate(*trained.model, trained.task->held_out());

@@ -73,6 +73,8 @@ struct Trained {
 };
 
 ModelConfig model_config(const LessonFlags& flags, const TaskGenerator& task);
+// --steps, --batch, --lr, --optimizer and --clip as train() takes them.
+TrainOptions train_options(const LessonFlags& flags);
 // Trains from scratch (progress on stderr) or loads --load; saves to --save. Exits with
 // code 130 after saving when Ctrl-C stopped the training.
 Trained train_or_load(const LessonFlags& flags, Printer& out);
