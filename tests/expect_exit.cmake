@@ -7,17 +7,7 @@
 # from tests/CMakeLists.txt by add_exit_test().
 cmake_minimum_required(VERSION 3.25)
 
-# Everything after "--" on cmake's own command line is the command to run.
-set(command "")
-set(after_separator FALSE)
-math(EXPR last "${CMAKE_ARGC} - 1")
-foreach(i RANGE ${last})
-  if(after_separator)
-    list(APPEND command "${CMAKE_ARGV${i}}")
-  elseif(CMAKE_ARGV${i} STREQUAL "--")
-    set(after_separator TRUE)
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/command_after_separator.cmake)  # sets `command`
 if(NOT command)
   message(FATAL_ERROR "expect_exit.cmake: no command after --")
 endif()

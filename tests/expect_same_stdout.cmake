@@ -4,16 +4,7 @@
 #   cmake -DFIRST=--jobs=1 -DSECOND=--jobs=2 -P expect_same_stdout.cmake -- <program> [args...]
 cmake_minimum_required(VERSION 3.25)
 
-set(command "")
-set(after_separator FALSE)
-math(EXPR last "${CMAKE_ARGC} - 1")
-foreach(i RANGE ${last})
-  if(after_separator)
-    list(APPEND command "${CMAKE_ARGV${i}}")
-  elseif(CMAKE_ARGV${i} STREQUAL "--")
-    set(after_separator TRUE)
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/command_after_separator.cmake)  # sets `command`
 if(NOT command)
   message(FATAL_ERROR "expect_same_stdout.cmake: no command after --")
 endif()

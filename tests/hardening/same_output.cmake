@@ -9,16 +9,7 @@
 # the same path (a lesson may print it), and the first file is set aside before the second.
 cmake_minimum_required(VERSION 3.25)
 
-set(command "")
-set(after_separator FALSE)
-math(EXPR last "${CMAKE_ARGC} - 1")
-foreach(i RANGE ${last})
-  if(after_separator)
-    list(APPEND command "${CMAKE_ARGV${i}}")
-  elseif(CMAKE_ARGV${i} STREQUAL "--")
-    set(after_separator TRUE)
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/../command_after_separator.cmake)  # sets `command`
 if(NOT command OR NOT WORK)
   message(FATAL_ERROR "usage: cmake -DWORK=<folder> [-DJSON=ON] -P same_output.cmake -- <program> [args...]")
 endif()
