@@ -4,6 +4,8 @@
 // its share to each input's grads().
 #include "stepgrad/ops.hpp"
 
+#include "kernels.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -26,108 +28,11 @@ std::size_t count_of(int rows, int cols) {
     return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
 }
 
-// A SIMD register of doubles: 4 with AVX (the `native` preset), 2 with baseline x86-64.
-// GCC's and clang's vector extension makes the compiler emit packed arithmetic without
-// intrinsics; memcpy is how a possibly unaligned pointer becomes one.
-#ifdef __AVX__
-constexpr int lanes = 4;
-#else
-constexpr int lanes = 2;
-#endif
-using simd = double __attribute__((vector_size(lanes * sizeof(double))));
-
-simd load_simd(const double* p) {
-    simd v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-void add_store_simd(double* p, simd v) {
-    const simd sum = load_simd(p) + v;
-    std::memcpy(p, &sum, sizeof sum);
-}
-
-// Σ a_i b_i as interleaved partial sums, one per lane, added at the end.
-double dot(const double* a, const double* b, int n) {
-    simd partial = {};
-    int i = 0;
-    for (; i + lanes <= n; i += lanes) partial += load_simd(a + i) * load_simd(b + i);
-    double total = 0;
-    for (int lane = 0; lane < lanes; ++lane) total += partial[lane];
-    for (; i < n; ++i) total += a[i] * b[i];
-    return total;
-}
-
-// y += factor · x  (contiguous; the compiler vectorises it as it is)
-void axpy(double factor, const double* x, double* y, int n) {
-    for (int i = 0; i < n; ++i) y[i] += factor * x[i];
-}
-
-// A matrix read through strides: A(i, p) = data[i·row_stride + p·col_stride], so the
-// kernel below reads Aᵀ as cheaply as A.
-struct StridedMatrix {
-    const double* data;
-    std::ptrdiff_t row_stride;
-    std::ptrdiff_t col_stride;
-    double operator()(int i, int p) const { return data[i * row_stride + p * col_stride]; }
-};
-
-// The one matrix-product kernel: C (r, c) += A (r, k) · B (k, c), B with contiguous rows.
-// Each tile of 4 rows × 2 registers of C is summed in eight registers across all of k and stored once;
-// the plain i-p-j loop (an axpy per entry of A) loads and stores each row of C k times,
-// which callgrind showed as half of all the instructions of a training step.
-void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C) {
-    constexpr int tile_rows = 4;
-    int i = 0;
-    for (; i + tile_rows <= r; i += tile_rows) {
-        int j = 0;
-        for (; j + 2 * lanes <= c; j += 2 * lanes) {
-            simd tile[tile_rows][2] = {};
-            for (int p = 0; p < k; ++p) {
-                const simd left = load_simd(B + count_of(p, c) + j), right = load_simd(B + count_of(p, c) + j + lanes);
-                for (int ii = 0; ii < tile_rows; ++ii) {
-                    const double a = A(i + ii, p);
-                    tile[ii][0] += a * left;
-                    tile[ii][1] += a * right;
-                }
-            }
-            for (int ii = 0; ii < tile_rows; ++ii) {
-                add_store_simd(C + count_of(i + ii, c) + j, tile[ii][0]);
-                add_store_simd(C + count_of(i + ii, c) + j + lanes, tile[ii][1]);
-            }
-        }
-        for (int ii = 0; ii < tile_rows && j < c; ++ii)  // the last few columns
-            for (int p = 0; p < k; ++p) axpy(A(i + ii, p), B + count_of(p, c) + j, C + count_of(i + ii, c) + j, c - j);
-    }
-    for (; i < r; ++i)  // the last r mod 4 rows
-        for (int p = 0; p < k; ++p) axpy(A(i, p), B + count_of(p, c), C + count_of(i, c), c);
-}
-
-// C (r, c) += A (r, k) · B (k, c)
-void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
-    gemm(r, k, c, {A, k, 1}, B, C);
-}
-
-// C (k, c) += A (r, k)ᵀ · B (r, c)
-void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
-    gemm(k, r, c, {A, 1, k}, B, C);
-}
-
-// C (r, c) += A (r, k) · B (c, k)ᵀ. For a row or three (a batch of 1) every entry is one
-// dot product; otherwise B is transposed once into scratch memory for the kernel, a copy
-// that costs 1/r of the product.
-void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c) {
-    if (r < 4) {
-        for (int i = 0; i < r; ++i)
-            for (int j = 0; j < c; ++j) C[count_of(i, c) + j] += dot(A + count_of(i, k), B + count_of(j, k), k);
-        return;
-    }
-    thread_local std::vector<double> transposed;
-    transposed.resize(count_of(k, c));
-    for (int j = 0; j < c; ++j)
-        for (int p = 0; p < k; ++p) transposed[count_of(p, c) + j] = B[count_of(j, k) + p];
-    gemm_nn(A, transposed.data(), C, r, k, c);
-}
+using kernels::axpy;
+using kernels::dot;
+using kernels::gemm_nn;
+using kernels::gemm_nt;
+using kernels::gemm_tn;
 
 // b combines with a when it has a's shape, or is one row broadcast over a's rows.
 bool row_broadcast(const char* op, Tensor a, Tensor b) {
@@ -136,16 +41,23 @@ bool row_broadcast(const char* op, Tensor a, Tensor b) {
     shape_error(op, a, b, "b must have a's shape or be one row of a's width");
 }
 
-// y = f(x) entry by entry; dy/dx = derivative(x, y). Both functions must be captureless.
+// y = f(x) entry by entry; dy/dx = derivative(x, y). forward maps a whole array (so
+// tanh and σ can run a SIMD register at a time); both functions must be captureless.
 template <class Forward, class Derivative>
 Tensor unary(const char* op, Tensor x, Forward forward, Derivative derivative) {
     Tensor y = tape().record(op, x.rows(), x.cols(), {x});
-    std::transform(x.values().begin(), x.values().end(), y.values().begin(), forward);
+    forward(x.values().data(), y.values().data(), x.size());
     tape().on_backward(y, [x, derivative](Tensor out) {
         auto xv = x.values(), yv = out.values(), dy = out.grads(), dx = x.grads();
         for (std::size_t i = 0; i < dx.size(); ++i) dx[i] += derivative(xv[i], yv[i]) * dy[i];
     });
     return y;
+}
+
+// unary's forward from a scalar function: y_i = f(x_i)
+template <class Scalar>
+auto each(Scalar f) {
+    return [f](const double* x, double* y, std::size_t n) { std::transform(x, x + n, y, f); };
 }
 
 }  // namespace
@@ -155,16 +67,21 @@ Tensor unary(const char* op, Tensor x, Forward forward, Derivative derivative) {
 // y = a + b;  ∂y/∂a = 1, ∂y/∂b = 1 (summed over rows when b was broadcast)
 Tensor add(Tensor a, Tensor b) {
     const bool broadcast = row_broadcast("add", a, b);
-    Tensor y = tape().record("add", a.rows(), a.cols(), {a, b});
-    const auto av = a.values(), bv = b.values(), yv = y.values();
-    const std::size_t cols = static_cast<std::size_t>(a.cols());
-    for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = av[i] + bv[broadcast ? i % cols : i];
-    tape().on_backward(y, [a, b, broadcast, cols](Tensor out) {
-        const auto dy = out.grads();
-        if (a.requires_grad()) axpy(1.0, dy.data(), a.grads().data(), static_cast<int>(dy.size()));
+    const int rows = a.rows(), cols = a.cols();
+    Tensor y = tape().record("add", rows, cols, {a, b});
+    const double *av = a.values().data(), *bv = b.values().data();
+    double* yv = y.values().data();
+    // Row by row: b's row is 0 when broadcast (an index i % cols per entry costs a division).
+    for (int r = 0; r < rows; ++r) {
+        const std::size_t row = count_of(r, cols), b_row = broadcast ? 0 : row;
+        for (int j = 0; j < cols; ++j) yv[row + j] = av[row + j] + bv[b_row + j];
+    }
+    tape().on_backward(y, [a, b, broadcast, rows, cols](Tensor out) {
+        const double* dy = out.grads().data();
+        if (a.requires_grad()) axpy(1.0, dy, a.grads().data(), rows * cols);
         if (!b.requires_grad()) return;
-        const auto db = b.grads();
-        for (std::size_t i = 0; i < dy.size(); ++i) db[broadcast ? i % cols : i] += dy[i];
+        double* db = b.grads().data();
+        for (int r = 0; r < rows; ++r) axpy(1.0, dy + count_of(r, cols), db + (broadcast ? 0 : count_of(r, cols)), cols);
     });
     return y;
 }
@@ -175,17 +92,23 @@ Tensor sub(Tensor a, Tensor b) { return add(a, scale(b, -1.0)); }
 // y = a ⊙ b;  ∂y/∂a = b, ∂y/∂b = a
 Tensor mul(Tensor a, Tensor b) {
     const bool broadcast = row_broadcast("mul", a, b);
-    Tensor y = tape().record("mul", a.rows(), a.cols(), {a, b});
-    const auto av = a.values(), bv = b.values(), yv = y.values();
-    const std::size_t cols = static_cast<std::size_t>(a.cols());
-    for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = av[i] * bv[broadcast ? i % cols : i];
-    tape().on_backward(y, [a, b, broadcast, cols](Tensor out) {
-        const auto dy = out.grads(), av = a.values(), bv = b.values();
-        const auto da = a.grads(), db = b.grads();
-        for (std::size_t i = 0; i < dy.size(); ++i) {
-            const std::size_t j = broadcast ? i % cols : i;
-            da[i] += bv[j] * dy[i];
-            db[j] += av[i] * dy[i];
+    const int rows = a.rows(), cols = a.cols();
+    Tensor y = tape().record("mul", rows, cols, {a, b});
+    const double *av = a.values().data(), *bv = b.values().data();
+    double* yv = y.values().data();
+    for (int r = 0; r < rows; ++r) {
+        const std::size_t row = count_of(r, cols), b_row = broadcast ? 0 : row;
+        for (int j = 0; j < cols; ++j) yv[row + j] = av[row + j] * bv[b_row + j];
+    }
+    tape().on_backward(y, [a, b, broadcast, rows, cols](Tensor out) {
+        const double *dy = out.grads().data(), *av = a.values().data(), *bv = b.values().data();
+        double *da = a.grads().data(), *db = b.grads().data();
+        for (int r = 0; r < rows; ++r) {
+            const std::size_t row = count_of(r, cols), b_row = broadcast ? 0 : row;
+            for (int j = 0; j < cols; ++j) {
+                da[row + j] += bv[b_row + j] * dy[row + j];
+                db[b_row + j] += av[row + j] * dy[row + j];
+            }
         }
     });
     return y;
@@ -247,31 +170,28 @@ Tensor linear(Tensor x, Parameter& weight, Parameter& bias) {
 
 // y = tanh(x);  dy/dx = 1 − y²
 Tensor tanh(Tensor x) {
-    return unary("tanh", x, [](double v) { return std::tanh(v); },
-                 [](double, double y) { return 1 - y * y; });
+    return unary("tanh", x, kernels::tanh, [](double, double y) { return 1 - y * y; });
 }
 
 // y = σ(x) = 1 / (1 + e^−x);  dy/dx = y (1 − y)
 Tensor sigmoid(Tensor x) {
-    return unary("sigmoid", x, [](double v) { return 1 / (1 + std::exp(-v)); },
-                 [](double, double y) { return y * (1 - y); });
+    return unary("sigmoid", x, kernels::sigmoid, [](double, double y) { return y * (1 - y); });
 }
 
 // y = max(0, x);  dy/dx = 1 where x > 0, else 0 (we take 0 at the kink x = 0)
 Tensor relu(Tensor x) {
-    return unary("relu", x, [](double v) { return v > 0 ? v : 0.0; },
+    return unary("relu", x, each([](double v) { return v > 0 ? v : 0.0; }),
                  [](double v, double) { return v > 0 ? 1.0 : 0.0; });
 }
 
 // y = eˣ;  dy/dx = y
 Tensor exp(Tensor x) {
-    return unary("exp", x, [](double v) { return std::exp(v); }, [](double, double y) { return y; });
+    return unary("exp", x, each([](double v) { return std::exp(v); }), [](double, double y) { return y; });
 }
 
 // y = ln x;  dy/dx = 1 / x
 Tensor log(Tensor x) {
-    return unary("log", x, [](double v) { return std::log(v); },
-                 [](double v, double) { return 1 / v; });
+    return unary("log", x, each([](double v) { return std::log(v); }), [](double v, double) { return 1 / v; });
 }
 
 // ---- softmax and losses ----
