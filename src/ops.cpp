@@ -305,13 +305,15 @@ Tensor concat_cols(std::span<const Tensor> parts) {
     for (const Tensor& part : parts) ids.push_back(static_cast<int>(part.id()));
     const std::span<const int> saved = tape().save(ids);
     tape().on_backward(y, [saved, rows, cols](Tensor out) {
+        const double* dy = out.grads().data();
         for (int offset = 0; int id : saved) {
-            const TapeEntry& part = tape().entry_at(static_cast<std::size_t>(id));
-            if (part.requires_grad)
-                for (int r = 0; r < rows; ++r)
-                    axpy(1.0, out.grads().data() + count_of(r, cols) + offset,
-                         part.grad + count_of(r, part.cols), part.cols);
-            offset += part.cols;
+            const Tensor part = tape().tensor_at(static_cast<std::size_t>(id));
+            const int width = part.cols();
+            if (part.requires_grad()) {
+                double* dpart = part.grads().data();
+                for (int r = 0; r < rows; ++r) axpy(1.0, dy + count_of(r, cols) + offset, dpart + count_of(r, width), width);
+            }
+            offset += width;
         }
     });
     return y;

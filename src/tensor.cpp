@@ -30,10 +30,7 @@ std::span<double> Tensor::values() const {
     const auto& e = tape().entry(*this);
     return {e.value, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
 }
-std::span<double> Tensor::grads() const {
-    const auto& e = tape().entry(*this);
-    return {e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
-}
+std::span<double> Tensor::grads() const { return tape().grads(*this); }
 std::vector<double> Tensor::to_vector() const {
     auto v = values();
     return {v.begin(), v.end()};
@@ -82,8 +79,9 @@ Tensor Tape::record(const char* op, int rows, int cols, std::span<const Tensor> 
     for (const Tensor& input : inputs) requires_grad = requires_grad || entry(input).requires_grad;
     const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
     double* value = numbers_.allocate(2 * count);
-    entries_.push_back({op, rows, cols, value, value + count, requires_grad, true, {}});
-    return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
+    const auto id = static_cast<std::uint32_t>(entries_.size());
+    entries_.push_back({op, rows, cols, value, value + count, requires_grad, true, false, id, {}});
+    return {id, generation_};
 }
 
 Tensor Tape::constant(int rows, int cols, std::span<const double> data) {
@@ -96,9 +94,11 @@ Tensor Tape::constant(int rows, int cols, std::span<const double> data) {
 }
 
 Tensor Tape::leaf(Parameter& parameter) {
+    // A parameter's gradient is its own: always ready, accumulated across backward calls.
+    const auto id = static_cast<std::uint32_t>(entries_.size());
     entries_.push_back({parameter.name().c_str(), parameter.rows(), parameter.cols(),
-                        parameter.value.data(), parameter.grad.data(), true, false, {}});
-    return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
+                        parameter.value.data(), parameter.grad.data(), true, false, true, id, {}});
+    return {id, generation_};
 }
 
 Tensor Tape::alias(const char* op, Tensor source, std::size_t offset, int rows, int cols) {
@@ -107,8 +107,24 @@ Tensor Tape::alias(const char* op, Tensor source, std::size_t offset, int rows, 
     if (rows <= 0 || cols <= 0 || offset + static_cast<std::size_t>(rows) * cols > available)
         throw ShapeError(fmt::format("{}: cannot view ({}, {}) at entry {} of a tensor of shape ({}, {})",
                                      op, rows, cols, offset, src.rows, src.cols));
-    entries_.push_back({op, rows, cols, src.value + offset, src.grad + offset, src.requires_grad, false, {}});
+    entries_.push_back({op, rows, cols, src.value + offset, src.grad + offset, src.requires_grad, false, false,
+                        src.grad_owner, {}});
     return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
+}
+
+Tensor Tape::tensor_at(std::size_t id) const {
+    if (id >= entries_.size()) throw std::logic_error("stepgrad: tape entry id out of range");
+    return {static_cast<std::uint32_t>(id), generation_};
+}
+
+std::span<double> Tape::grads(Tensor t) {
+    const TapeEntry& e = entry(t);
+    TapeEntry& owner = entries_[e.grad_owner];
+    if (!owner.grad_ready) {
+        std::fill_n(owner.grad, static_cast<std::size_t>(owner.rows) * static_cast<std::size_t>(owner.cols), 0.0);
+        owner.grad_ready = true;
+    }
+    return {e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
 }
 
 void Tape::on_backward(Tensor output, Backward backward) {
@@ -130,15 +146,13 @@ void Tape::backward(Tensor loss) {
     if (top.rows != 1 || top.cols != 1)
         throw ShapeError(fmt::format("backward: the loss must be 1×1, got ({}, {})", top.rows,
                                      top.cols));
-    for (std::size_t i = 0; i <= loss.id_; ++i) {
-        TapeEntry& e = entries_[i];
-        if (e.owns_grad)
-            std::fill_n(e.grad, static_cast<std::size_t>(e.rows) * e.cols, 0.0);
-    }
-    top.grad[0] += 1.0;
+    for (std::size_t i = 0; i <= loss.id_; ++i)
+        if (entries_[i].owns_grad) entries_[i].grad_ready = false;
+    grads(loss)[0] += 1.0;
     for (std::size_t i = loss.id_ + 1; i-- > 0;) {
         const TapeEntry& e = entries_[i];
-        if (e.backward) e.backward(Tensor(static_cast<std::uint32_t>(i), generation_));
+        // no gradient reached this entry: its backward would only add zeros
+        if (e.backward && entries_[e.grad_owner].grad_ready) e.backward(Tensor(static_cast<std::uint32_t>(i), generation_));
     }
 }
 
@@ -156,6 +170,7 @@ std::size_t Tape::arena_bytes() const {
 
 const TapeEntry* Tape::first_non_finite(bool gradients) const {
     for (const TapeEntry& e : entries_) {
+        if (gradients && !entries_[e.grad_owner].grad_ready) continue;  // never touched: 0
         const double* data = gradients ? e.grad : e.value;
         const std::size_t count = static_cast<std::size_t>(e.rows) * e.cols;
         for (std::size_t i = 0; i < count; ++i)

@@ -160,6 +160,12 @@ struct TapeEntry {
     double* grad;
     bool requires_grad;
     bool owns_grad;  // false for parameters and aliases: the tape must not zero them
+    // Gradients are zeroed when first touched, not all at once before backward: the
+    // zeroing then happens while the memory is about to be used (in cache), and a
+    // tensor no gradient reaches is never zeroed nor its backward run. grad_owner is
+    // the entry whose storage holds this gradient (an alias's source, or itself).
+    bool grad_ready;
+    std::uint32_t grad_owner;
     Backward backward;
 };
 
@@ -192,8 +198,13 @@ public:
     std::size_t arena_bytes() const;
     const TapeEntry& entry(Tensor t) const;
     const TapeEntry& entry_at(std::size_t id) const { return entries_.at(id); }
+    // The tensor of entry `id` (a closure that saved ids gets its handles back).
+    Tensor tensor_at(std::size_t id) const;
+    // t's gradient, zeroed first if nothing has touched it since backward began.
+    std::span<double> grads(Tensor t);
     // The first entry (in tape order) whose values, or gradients, hold NaN or ±Inf:
-    // names the op where training went wrong. Returns nullptr when all are finite.
+    // names the op where training went wrong. Returns nullptr when all are finite
+    // (a gradient never touched is 0).
     const TapeEntry* first_non_finite(bool gradients) const;
 
 private:
