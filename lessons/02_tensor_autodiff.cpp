@@ -193,9 +193,10 @@ int main(int argc, char** argv) {
 
     // --- 3. the tape ---
     out.section("3. the tape");
-    out.text("Every op appended one entry, in the order it ran. linear is matmul_nt then add, "
-             "cross_entropy is log_softmax, nll_loss, sum and scale: composite ops need no "
-             "backward of their own. Parameters enter as leaves named after themselves.");
+    out.text("Every op appended one entry, in the order it ran. linear is an op of its own "
+             "(x Wᵀ + b, the product starting from the bias); cross_entropy is composed of "
+             "log_softmax, nll_loss, sum and scale, so it needs no backward of its own. "
+             "Parameters enter as leaves named after themselves.");
     const std::map<std::uint32_t, std::string> names{
         {f.X.id(), "X"}, {f.Z1.id(), "Z1"}, {f.H1.id(), "H1"}, {f.logits.id(), "logits"}, {f.loss.id(), "L"}};
     Table tape_table({"#", "op", "shape", "needs grad", "is"});

@@ -142,23 +142,38 @@ Tensor matmul(Tensor a, Tensor b) {
     return y;
 }
 
-// Y = A·Bᵀ;  dA = dY·B, dB = dYᵀ·A
-Tensor matmul_nt(Tensor a, Tensor b) {
-    if (a.cols() != b.cols()) shape_error("matmul_nt", a, b, "cols of a != cols of b");
-    const int r = a.rows(), k = a.cols(), c = b.rows();
-    Tensor y = tape().record("matmul_nt", r, c, {a, b});
-    std::fill(y.values().begin(), y.values().end(), 0.0);
-    gemm_nt(a.values().data(), b.values().data(), y.values().data(), r, k, c);
-    tape().on_backward(y, [a, b, r, k, c](Tensor out) {
+namespace {
+// Y = X·Wᵀ (+ b when bias is defined);  dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY.
+// One entry for a whole layer: the bias is where the product starts, not an add after it
+// (an add would be a second (r, c) tensor, its gradient, and a pass over both).
+Tensor product_nt(const char* op, Tensor x, Tensor weight, Tensor bias) {
+    if (x.cols() != weight.cols()) shape_error(op, x, weight, "cols of x != cols of W (W is (out, in))");
+    const int r = x.rows(), k = x.cols(), c = weight.rows();
+    const bool has_bias = bias.defined();
+    if (has_bias && (bias.rows() != 1 || bias.cols() != c)) shape_error(op, weight, bias, "b must be one row of W's height");
+    Tensor y = has_bias ? tape().record(op, r, c, {x, weight, bias}) : tape().record(op, r, c, {x, weight});
+    double* yv = y.values().data();
+    for (int i = 0; i < r; ++i) {
+        if (has_bias) std::copy_n(bias.values().data(), c, yv + count_of(i, c));
+        else std::fill_n(yv + count_of(i, c), c, 0.0);
+    }
+    gemm_nt(x.values().data(), weight.values().data(), yv, r, k, c);
+    tape().on_backward(y, [x, weight, bias, has_bias, r, k, c](Tensor out) {
         const double* dy = out.grads().data();
-        if (a.requires_grad()) gemm_nn(dy, b.values().data(), a.grads().data(), r, c, k);
-        if (b.requires_grad()) gemm_tn(dy, a.values().data(), b.grads().data(), r, c, k);
+        if (x.requires_grad()) gemm_nn(dy, weight.values().data(), x.grads().data(), r, c, k);
+        if (weight.requires_grad()) gemm_tn(dy, x.values().data(), weight.grads().data(), r, c, k);
+        if (has_bias && bias.requires_grad())
+            for (int i = 0; i < r; ++i) axpy(1.0, dy + count_of(i, c), bias.grads().data(), c);
     });
     return y;
 }
+}  // namespace
+
+// Y = A·Bᵀ;  dA = dY·B, dB = dYᵀ·A
+Tensor matmul_nt(Tensor a, Tensor b) { return product_nt("matmul_nt", a, b, Tensor{}); }
 
 // y = x Wᵀ + b
-Tensor linear(Tensor x, Tensor weight, Tensor bias) { return add(matmul_nt(x, weight), bias); }
+Tensor linear(Tensor x, Tensor weight, Tensor bias) { return product_nt("linear", x, weight, bias); }
 
 Tensor linear(Tensor x, Parameter& weight, Parameter& bias) {
     const Tensor w = weight.use();

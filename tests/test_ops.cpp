@@ -75,11 +75,29 @@ TEST_CASE("matmul_nt: gradient, and equals matmul with the transpose") {
     for (std::size_t i = 0; i < y1.size(); ++i) CHECK(y1.value(i) == doctest::Approx(y2.value(i)).epsilon(1e-14));
 }
 
-TEST_CASE("linear: gradient") {
-    auto x = random_parameter("x", 2, 3, 1), w = random_parameter("W", 4, 3, 2);
-    auto b = random_parameter("b", 1, 4, 3);
-    require_gradients([&] { return weighted_sum(linear(x->use(), w->use(), b->use())); },
-                      {x.get(), w.get(), b.get()}, op_tolerance);
+TEST_CASE("linear: gradient, and equals its composite matmul_nt then add") {
+    // 5 rows: the batched kernel path (a batch of 1 takes the dot-product path)
+    for (int rows : {2, 5}) {
+        auto x = random_parameter("x", rows, 3, 1), w = random_parameter("W", 4, 3, 2);
+        auto b = random_parameter("b", 1, 4, 3);
+        require_gradients([&] { return weighted_sum(linear(x->use(), w->use(), b->use())); },
+                          {x.get(), w.get(), b.get()}, op_tolerance);
+        // the fused op against the two ops it replaces: values and every gradient
+        auto grads_of = [&](auto layer) {
+            for (auto* p : {x.get(), w.get(), b.get()}) p->zero_grad();
+            tape().reset();
+            Tensor y = layer(x->use(), w->use(), b->use());
+            const std::vector<double> values = y.to_vector();
+            tape().backward(weighted_sum(y));
+            std::vector<double> all = values;
+            for (auto* p : {x.get(), w.get(), b.get()}) all.insert(all.end(), p->grad.begin(), p->grad.end());
+            return all;
+        };
+        const auto fused = grads_of([](Tensor xt, Tensor wt, Tensor bt) { return linear(xt, wt, bt); });
+        const auto composite = grads_of([](Tensor xt, Tensor wt, Tensor bt) { return add(matmul_nt(xt, wt), bt); });
+        REQUIRE(fused.size() == composite.size());
+        for (std::size_t i = 0; i < fused.size(); ++i) CHECK(fused[i] == doctest::Approx(composite[i]).epsilon(1e-14));
+    }
 }
 
 TEST_CASE("tanh: gradient") { check_unary(stepgrad::tanh, -2, 2); }
@@ -256,6 +274,8 @@ TEST_CASE("shape errors name the op and both shapes") {
     CHECK_THROWS_WITH_AS(add(a, b), doctest::Contains("add: shapes (2, 3) and (4, 5)"), ShapeError);
     CHECK_THROWS_WITH_AS(mul(a, zeros(2, 2)), doctest::Contains("mul: shapes (2, 3) and (2, 2)"), ShapeError);
     CHECK_THROWS_WITH_AS(matmul_nt(a, b), doctest::Contains("matmul_nt: shapes (2, 3) and (4, 5)"), ShapeError);
+    CHECK_THROWS_WITH_AS(linear(a, zeros(4, 3), zeros(1, 5)),
+                         "linear: shapes (4, 3) and (1, 5) do not match: b must be one row of W's height", ShapeError);
     CHECK_THROWS_WITH_AS(rowwise_dot(a, b), doctest::Contains("rowwise_dot: shapes (2, 3) and (4, 5)"), ShapeError);
     CHECK_THROWS_WITH_AS(concat_cols({a, b}), doctest::Contains("concat_cols: shapes (2, 3) and (4, 5)"), ShapeError);
     CHECK_THROWS_WITH_AS(blocks_dot(a, zeros(2, 2)), doctest::Contains("blocks_dot: shapes (2, 3) and (2, 2)"), ShapeError);

@@ -19,7 +19,7 @@ Tensor scale(Tensor a, double factor);  // factor · a
 Tensor matmul(Tensor a, Tensor b);     // (r, k)·(k, c) → (r, c)
 Tensor matmul_nt(Tensor a, Tensor b);  // a·bᵀ: (r, k)·(c, k)ᵀ → (r, c)
 // x Wᵀ + b: a layer with W stored (out, in) as PyTorch and SPEC §3 do. b: (1, out).
-Tensor linear(Tensor x, Tensor weight, Tensor bias);
+Tensor linear(Tensor x, Tensor weight, Tensor bias);  // one op, not matmul_nt + add
 // The same with parameters, put on the tape W first, then b: C++ leaves the order of
 // `linear(x, W.use(), b.use())`'s arguments to the compiler, and the tape should not vary.
 Tensor linear(Tensor x, Parameter& weight, Parameter& bias);
