@@ -55,9 +55,7 @@ public:
     }
     Tensor query(Tensor s) override { return matmul_nt(s, slice_cols(W.use(), H_, H_)); }
     // e_i = vᵀ tanh(W_h h_i + W_s s)
-    Tensor scores(Tensor keys, Tensor query) override {
-        return blocks_dot(stepgrad::tanh(add_to_blocks(keys, query)), v.use());
-    }
+    Tensor scores(Tensor keys, Tensor query) override { return additive_scores(keys, query, v.use()); }
     std::vector<Parameter*> parameters() override { return {&W, &v}; }
 
 private:

@@ -553,4 +553,42 @@ Tensor add_to_blocks(Tensor blocks, Tensor row) {
     return y;
 }
 
+// y[b, i] = vᵀ t[b, i],  t[b, i] = tanh(keys[b, i] + query[b]);  with
+// d[b, i] = dy[b, i] · v ⊙ (1 − t[b, i]²):  ∂/∂keys[b, i] = d[b, i], ∂/∂query[b] = Σ_i d[b, i],
+// ∂/∂v = Σ_{b,i} dy[b, i] t[b, i]
+Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
+    const int B = keys.rows(), A = query.cols();
+    const int m = block_width("additive_scores", keys, query, A);
+    if (query.rows() != B) shape_error("additive_scores", keys, query, "query needs one row per example");
+    if (v.rows() != 1 || v.cols() != A) shape_error("additive_scores", query, v, "v must be one row of the query's width");
+    Tensor y = tape().record("additive_scores", B, m, {keys, query, v});
+    // t is kept for the backward as an entry of its own that needs no gradient.
+    const Tensor t = tape().record("additive_scores.tanh", B, m * A, {});
+    const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
+    double *tv = t.values().data(), *yv = y.values().data();
+    for (int b = 0; b < B; ++b) {
+        double* row = tv + count_of(b, m * A);
+        for (int i = 0; i < m; ++i)
+            for (int k = 0; k < A; ++k) row[count_of(i, A) + k] = kv[count_of(b, m * A) + count_of(i, A) + k] + qv[count_of(b, A) + k];
+        kernels::tanh(row, row, count_of(m, A));
+        for (int i = 0; i < m; ++i) yv[count_of(b, m) + i] = dot(row + count_of(i, A), vv, A);
+    }
+    tape().on_backward(y, [keys, query, v, t, B, m, A](Tensor out) {
+        const double *dy = out.grads().data(), *tv = t.values().data(), *vv = v.values().data();
+        double *dk = keys.grads().data(), *dq = query.grads().data(), *dv = v.grads().data();
+        for (int b = 0; b < B; ++b)
+            for (int i = 0; i < m; ++i) {
+                const double g = dy[count_of(b, m) + i];
+                const std::size_t block = count_of(b, m * A) + count_of(i, A);
+                for (int k = 0; k < A; ++k) {
+                    const double tk = tv[block + k], d = g * vv[k] * (1 - tk * tk);
+                    dk[block + k] += d;
+                    dq[count_of(b, A) + k] += d;
+                    dv[k] += g * tk;
+                }
+            }
+    });
+    return y;
+}
+
 }  // namespace stepgrad

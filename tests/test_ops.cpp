@@ -3,6 +3,7 @@
 #include "testing.hpp"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using namespace stepgrad;
@@ -17,6 +18,23 @@ constexpr double op_tolerance = 1e-6;  // SPEC §2
 void check_unary(Tensor (*op)(Tensor), double lo, double hi) {
     auto x = random_parameter("x", 3, 4, 1, lo, hi);
     require_gradients([&] { return weighted_sum(op(x->use())); }, {x.get()}, op_tolerance);
+}
+// A fused op against the composite it replaces (its test oracle): the same values and,
+// for a weighted sum of them, the same gradient of every parameter.
+void check_fused_equals_composite(const std::function<Tensor()>& fused, const std::function<Tensor()>& composite,
+                                  const std::vector<Parameter*>& params) {
+    auto values_and_gradients = [&](const std::function<Tensor()>& op) {
+        for (Parameter* p : params) p->zero_grad();
+        tape().reset();
+        const Tensor y = op();
+        std::vector<double> all = y.to_vector();
+        tape().backward(weighted_sum(y));
+        for (const Parameter* p : params) all.insert(all.end(), p->grad.begin(), p->grad.end());
+        return all;
+    };
+    const std::vector<double> expected = values_and_gradients(composite), actual = values_and_gradients(fused);
+    REQUIRE(actual.size() == expected.size());
+    for (std::size_t i = 0; i < actual.size(); ++i) CHECK(actual[i] == doctest::Approx(expected[i]).epsilon(1e-14));
 }
 }  // namespace
 
@@ -82,21 +100,9 @@ TEST_CASE("linear: gradient, and equals its composite matmul_nt then add") {
         auto b = random_parameter("b", 1, 4, 3);
         require_gradients([&] { return weighted_sum(linear(x->use(), w->use(), b->use())); },
                           {x.get(), w.get(), b.get()}, op_tolerance);
-        // the fused op against the two ops it replaces: values and every gradient
-        auto grads_of = [&](auto layer) {
-            for (auto* p : {x.get(), w.get(), b.get()}) p->zero_grad();
-            tape().reset();
-            Tensor y = layer(x->use(), w->use(), b->use());
-            const std::vector<double> values = y.to_vector();
-            tape().backward(weighted_sum(y));
-            std::vector<double> all = values;
-            for (auto* p : {x.get(), w.get(), b.get()}) all.insert(all.end(), p->grad.begin(), p->grad.end());
-            return all;
-        };
-        const auto fused = grads_of([](Tensor xt, Tensor wt, Tensor bt) { return linear(xt, wt, bt); });
-        const auto composite = grads_of([](Tensor xt, Tensor wt, Tensor bt) { return add(matmul_nt(xt, wt), bt); });
-        REQUIRE(fused.size() == composite.size());
-        for (std::size_t i = 0; i < fused.size(); ++i) CHECK(fused[i] == doctest::Approx(composite[i]).epsilon(1e-14));
+        check_fused_equals_composite([&] { return linear(x->use(), w->use(), b->use()); },
+                                     [&] { return add(matmul_nt(x->use(), w->use()), b->use()); },
+                                     {x.get(), w.get(), b.get()});
     }
 }
 
@@ -265,6 +271,23 @@ TEST_CASE("add_to_blocks: gradient") {
     auto blocks = random_parameter("blocks", 2, 9, 1), row = random_parameter("row", 2, 3, 2);
     require_gradients([&] { return weighted_sum(stepgrad::tanh(add_to_blocks(blocks->use(), row->use()))); },
                       {blocks.get(), row.get()}, op_tolerance);
+}
+
+TEST_CASE("additive_scores: gradient, and equals its composite blocks_dot(tanh(add_to_blocks(k, q)), v)") {
+    // B = 2 examples, m = 3 keys of width A = 5: the tanh runs over a full register and a tail
+    auto keys = random_parameter("keys", 2, 15, 1, -2, 2), query = random_parameter("query", 2, 5, 2);
+    auto v = random_parameter("v", 1, 5, 3);
+    const std::vector<Parameter*> params = {keys.get(), query.get(), v.get()};
+    require_gradients([&] { return weighted_sum(additive_scores(keys->use(), query->use(), v->use())); }, params, op_tolerance);
+    check_fused_equals_composite(
+        [&] { return additive_scores(keys->use(), query->use(), v->use()); },
+        [&] { return blocks_dot(stepgrad::tanh(add_to_blocks(keys->use(), query->use())), v->use()); }, params);
+    tape().reset();
+    CHECK_THROWS_WITH_AS(additive_scores(zeros(2, 15), zeros(2, 5), zeros(1, 4)),
+                         "additive_scores: shapes (2, 5) and (1, 4) do not match: v must be one row of the query's width",
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(additive_scores(zeros(2, 15), zeros(3, 5), zeros(1, 5)),
+                         doctest::Contains("query needs one row per example"), ShapeError);
 }
 
 TEST_CASE("shape errors name the op and both shapes") {

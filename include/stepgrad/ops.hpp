@@ -69,5 +69,10 @@ Tensor blocks_dot(Tensor blocks, Tensor query);
 Tensor blocks_weighted_sum(Tensor weights, Tensor blocks);
 // out[b, i] = blocks[b, i] + row[b]   (B, m·K), (B, K) → (B, m·K)
 Tensor add_to_blocks(Tensor blocks, Tensor row);
+// out[b, i] = vᵀ tanh(keys[b, i] + query[b])   (B, m·A), (B, A), (1, A) → (B, m)
+// The concat score in one op. Its composite, blocks_dot(tanh(add_to_blocks(keys, query)), v),
+// keeps two (B, m·A) tensors and their gradients per target step and made the concat
+// decoder's backward a third slower; the tests hold the fused op to it.
+Tensor additive_scores(Tensor keys, Tensor query, Tensor v);
 
 }  // namespace stepgrad
