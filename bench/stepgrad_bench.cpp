@@ -13,6 +13,7 @@
 #include <chrono>
 #include <vector>
 
+#include "kernels.hpp"  // internal: which instruction set the kernels use
 #include "stepgrad/cli.hpp"
 #include "stepgrad/lesson.hpp"
 #include "stepgrad/random.hpp"
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     std::string cell = "gru", decoder = "bahdanau", score = "concat";
     int embed = 32, hidden = 64, attn = 64, vocab = 32, src_len = 12, batch = 32, steps = 100, warmup = 10;
     std::uint64_t seed = 1;
+    std::string kernel_set = "auto";
     Cli cli("stepgrad-bench", "Times stepgrad's full training step (forward, backward, Adam).");
     cli.choice("--cell", cell, {"rnn", "gru", "lstm"}, "recurrent cell");
     cli.choice("--decoder", decoder, {"plain", "bahdanau", "luong"}, "decoder");
@@ -79,8 +81,11 @@ int main(int argc, char** argv) {
     cli.option("--steps", steps, "timed steps", 1, 1000000);
     cli.option("--warmup", warmup, "untimed steps first", 0, 1000000);
     cli.option("--seed", seed, "seed");
+    cli.choice("--kernels", kernel_set, {"auto", "baseline", "avx2", "avx512"},
+               "instruction set of the kernels (auto: the best this CPU has)");
     cli.parse(argc, argv);
     return run_lesson("stepgrad-bench", [&] {
+        if (kernel_set != "auto") kernels::use(kernel_set);  // one line and exit 2 if the CPU lacks it
         ModelConfig config;
         config.cell = parse_cell_kind(cell);
         config.decoder = parse_decoder_kind(decoder);
@@ -112,7 +117,8 @@ int main(int argc, char** argv) {
         fmt::print("{} {}{} E={} H={} A={} V={} m={} B={}: {} parameters, tape {} entries, arena {:.1f} MB\n", cell,
                    decoder, config.decoder == DecoderKind::plain ? "" : "/" + score, embed, hidden, attn, vocab, src_len,
                    batch, model.parameter_count(), tape().size(), static_cast<double>(tape().arena_bytes()) / 1e6);
-        fmt::print("{:.1f} ms/step, {:.2f} GFLOP/s in matrix products\n", 1e3 / steps_per_s, gflops);
+        fmt::print("{:.1f} ms/step, {:.2f} GFLOP/s in matrix products, {} kernels\n", 1e3 / steps_per_s, gflops,
+                   kernels::variant());
         fmt::print("steps_per_s={:.2f} tokens_per_s={:.0f} peak_rss_mb={:.1f}\n", steps_per_s, tokens_per_s, peak_rss_mb());
         return 0;
     });  // an error (out of memory for a huge --src-len) is one line and exit code 2

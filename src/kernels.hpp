@@ -2,9 +2,13 @@
 // The loops that decide stepgrad's speed, kept apart from the ops (src/ops.cpp) that
 // say what is computed and what its gradient is. Internal: not a public header.
 //
-// Every kernel takes raw row-major arrays. None allocates except gemm_nt's scratch,
-// which is reused across calls.
+// Every kernel takes raw row-major arrays. The matrix products, tanh and σ exist once
+// per instruction set (src/kernels_simd.cpp, compiled for baseline x86-64, AVX2 and
+// AVX-512); the best one the CPU supports is chosen when the program starts, so the
+// default build runs on any x86-64 and still uses the wide registers where they exist.
 #include <cstddef>
+#include <string_view>
+#include <vector>
 
 namespace stepgrad::kernels {
 
@@ -21,13 +25,20 @@ void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c);
 void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c);
 
 // y_i = tanh(x_i) and y_i = σ(x_i) = 1 / (1 + e^−x_i), a SIMD register at a time.
-// Within 2 ulp of the correctly rounded result (tests/test_kernels.cpp measures it
-// against std::tanh and std::exp); NaN stays NaN, ±∞ give ±1 and 0 / 1.
+// tanh within 3 ulp and σ within 2 ulp of the correctly rounded result
+// (tests/test_kernels.cpp measures it); NaN stays NaN, ±∞ give ±1 and 0 / 1.
 void tanh(const double* x, double* y, std::size_t n);
 void sigmoid(const double* x, double* y, std::size_t n);
 
-// Multiply-adds done by the three gemm kernels on this thread since it started
-// (2·r·k·c each): stepgrad-bench turns them into GFLOP/s.
+// FLOPs (2·r·k·c per product) done by the three gemm kernels on this thread since it
+// started: stepgrad-bench turns them into GFLOP/s.
 double gemm_flops();
+
+// The instruction set in use ("baseline", "avx2" or "avx512"), the ones this CPU can
+// run, best last, and a way to choose one (for tests and benchmarks; not while another
+// thread is computing). use() throws std::invalid_argument naming the allowed ones.
+const char* variant();
+std::vector<std::string_view> supported_variants();
+void use(std::string_view name);
 
 }  // namespace stepgrad::kernels

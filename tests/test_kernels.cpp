@@ -1,9 +1,13 @@
 // The loops under the ops (src/kernels.hpp): tanh and σ a register at a time against
 // libm, and the matrix products against the textbook triple loop, at every shape class
-// the kernels treat differently (full tiles, leftover rows and columns, batch of 1).
+// the kernels treat differently (full tiles, leftover rows and columns, batch of 1);
+// each check runs once per instruction set this CPU supports.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <limits>
 #include <vector>
 
@@ -54,6 +58,17 @@ void reference_product(int r, int k, int c, GetA A, GetB B, std::vector<double>&
         }
 }
 
+// Runs check once with each instruction set's kernels, then restores the default.
+template <class Check>
+void for_each_variant(Check check) {
+    for (std::string_view name : kernels::supported_variants()) {
+        INFO("kernels: ", std::string(name));
+        kernels::use(name);
+        check();
+    }
+    kernels::use(kernels::supported_variants().back());
+}
+
 void check_close(const std::vector<double>& actual, const std::vector<double>& expected) {
     REQUIRE(actual.size() == expected.size());
     double worst = 0;
@@ -64,90 +79,110 @@ void check_close(const std::vector<double>& actual, const std::vector<double>& e
 }  // namespace
 
 TEST_CASE("tanh kernel: within 3 ulp of std::tanh from −40 to 40") {
-    const std::vector<double> x = sweep(), y = apply(kernels::tanh, x);
-    double worst = 0, worst_x = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        const double error = ulps_apart(y[i], std::tanh(x[i]));
-        if (error > worst) worst = error, worst_x = x[i];
-    }
-    INFO("worst ", worst, " ulp at x = ", worst_x);
-    CHECK(worst <= 3);
+    for_each_variant([&] {
+        const std::vector<double> x = sweep(), y = apply(kernels::tanh, x);
+        double worst = 0, worst_x = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double error = ulps_apart(y[i], std::tanh(x[i]));
+            if (error > worst) worst = error, worst_x = x[i];
+        }
+        INFO("worst ", worst, " ulp at x = ", worst_x);
+        CHECK(worst <= 3);
+    });
 }
 
 TEST_CASE("σ kernel: within 2 ulp of 1 / (1 + e^−x) in long double from −40 to 40") {
-    const std::vector<double> x = sweep(), y = apply(kernels::sigmoid, x);
-    double worst = 0, worst_x = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        const long double exact = 1.0L / (1.0L + std::exp(-static_cast<long double>(x[i])));
-        const double error = ulps_apart(y[i], static_cast<double>(exact));
-        if (error > worst) worst = error, worst_x = x[i];
-    }
-    INFO("worst ", worst, " ulp at x = ", worst_x);
-    CHECK(worst <= 2);
+    for_each_variant([&] {
+        const std::vector<double> x = sweep(), y = apply(kernels::sigmoid, x);
+        double worst = 0, worst_x = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const long double exact = 1.0L / (1.0L + std::exp(-static_cast<long double>(x[i])));
+            const double error = ulps_apart(y[i], static_cast<double>(exact));
+            if (error > worst) worst = error, worst_x = x[i];
+        }
+        INFO("worst ", worst, " ulp at x = ", worst_x);
+        CHECK(worst <= 2);
+    });
 }
 
 TEST_CASE("tanh and σ kernels: NaN stays NaN, infinities and huge inputs saturate exactly") {
-    constexpr double inf = std::numeric_limits<double>::infinity();
-    const std::vector<double> x = {std::nan(""), inf, -inf, 1000, -1000, 800, -800, 0.0, -0.0};
-    const std::vector<double> t = apply(kernels::tanh, x), s = apply(kernels::sigmoid, x);
-    CHECK(std::isnan(t[0]));
-    CHECK(std::isnan(s[0]));
-    CHECK(t[1] == 1.0);
-    CHECK(t[2] == -1.0);
-    CHECK(t[3] == 1.0);
-    CHECK(t[4] == -1.0);
-    CHECK(s[1] == 1.0);
-    CHECK(s[2] == 0.0);
-    CHECK(s[5] == 1.0);
-    CHECK(s[6] == 0.0);
-    CHECK(t[7] == 0.0);
-    CHECK(std::signbit(t[8]));  // tanh(−0) = −0, as libm gives
-    CHECK(s[7] == 0.5);
-    CHECK(s[8] == 0.5);
+    for_each_variant([&] {
+        constexpr double inf = std::numeric_limits<double>::infinity();
+        const std::vector<double> x = {std::nan(""), inf, -inf, 1000, -1000, 800, -800, 0.0, -0.0};
+        const std::vector<double> t = apply(kernels::tanh, x), s = apply(kernels::sigmoid, x);
+        CHECK(std::isnan(t[0]));
+        CHECK(std::isnan(s[0]));
+        CHECK(t[1] == 1.0);
+        CHECK(t[2] == -1.0);
+        CHECK(t[3] == 1.0);
+        CHECK(t[4] == -1.0);
+        CHECK(s[1] == 1.0);
+        CHECK(s[2] == 0.0);
+        CHECK(s[5] == 1.0);
+        CHECK(s[6] == 0.0);
+        CHECK(t[7] == 0.0);
+        CHECK(std::signbit(t[8]));  // tanh(−0) = −0, as libm gives
+        CHECK(s[7] == 0.5);
+        CHECK(s[8] == 0.5);
+    });
 }
 
 TEST_CASE("tanh kernel: an entry's result does not depend on where it sits in the array") {
-    // The tail that does not fill a register goes through a padded one: same arithmetic,
-    // so a batch of B rows gives each row exactly what the row alone would get.
-    const std::vector<double> x = random_matrix(1, 37, 5), whole = apply(kernels::tanh, x);
-    for (std::size_t n = 1; n <= x.size(); ++n) {
-        std::vector<double> part(n);
-        kernels::tanh(x.data() + x.size() - n, part.data(), n);
-        for (std::size_t i = 0; i < n; ++i) REQUIRE(part[i] == whole[x.size() - n + i]);
-    }
+    for_each_variant([&] {
+        // The tail that does not fill a register goes through a padded one: same arithmetic,
+        // so a batch of B rows gives each row exactly what the row alone would get.
+        const std::vector<double> x = random_matrix(1, 37, 5), whole = apply(kernels::tanh, x);
+        for (std::size_t n = 1; n <= x.size(); ++n) {
+            std::vector<double> part(n);
+            kernels::tanh(x.data() + x.size() - n, part.data(), n);
+            for (std::size_t i = 0; i < n; ++i) REQUIRE(part[i] == whole[x.size() - n + i]);
+        }
+    });
 }
 
 TEST_CASE("gemm kernels: equal the triple loop at every shape class, and count their flops") {
-    // rows below, at and past the 4-row tile; columns below, at and past a whole number of registers
-    for (int r : {1, 3, 4, 5, 9, 32})
-        for (int k : {1, 7, 32})
-            for (int c : {1, 5, 16, 17, 40}) {
-                INFO("r = ", r, ", k = ", k, ", c = ", c);
-                const std::vector<double> A = random_matrix(r, k, 1), B = random_matrix(k, c, 2);
-                const std::vector<double> Bt = random_matrix(c, k, 3);
-                const std::vector<double> start = random_matrix(r, c, 6);  // the kernels add to C
-                const std::vector<double> start_tn = random_matrix(k, c, 7);
-                auto at = [](const std::vector<double>& m, int cols) {
-                    return [&m, cols](int i, int j) { return m[static_cast<std::size_t>(i) * cols + j]; };
-                };
+    for_each_variant([&] {
+        // rows below, at and past the 4-row tile; columns below, at and past a whole number of registers
+        for (int r : {1, 3, 4, 5, 9, 32})
+            for (int k : {1, 7, 32})
+                for (int c : {1, 5, 16, 17, 40}) {
+                    INFO("r = ", r, ", k = ", k, ", c = ", c);
+                    const std::vector<double> A = random_matrix(r, k, 1), B = random_matrix(k, c, 2);
+                    const std::vector<double> Bt = random_matrix(c, k, 3);
+                    const std::vector<double> start = random_matrix(r, c, 6);  // the kernels add to C
+                    const std::vector<double> start_tn = random_matrix(k, c, 7);
+                    auto at = [](const std::vector<double>& m, int cols) {
+                        return [&m, cols](int i, int j) { return m[static_cast<std::size_t>(i) * cols + j]; };
+                    };
 
-                std::vector<double> C = start, expected = start;
-                const double flops_before = kernels::gemm_flops();
-                kernels::gemm_nn(A.data(), B.data(), C.data(), r, k, c);
-                CHECK(kernels::gemm_flops() - flops_before == 2.0 * r * k * c);
-                reference_product(r, k, c, at(A, k), at(B, c), expected);
-                check_close(C, expected);
+                    std::vector<double> C = start, expected = start;
+                    const double flops_before = kernels::gemm_flops();
+                    kernels::gemm_nn(A.data(), B.data(), C.data(), r, k, c);
+                    CHECK(kernels::gemm_flops() - flops_before == 2.0 * r * k * c);
+                    reference_product(r, k, c, at(A, k), at(B, c), expected);
+                    check_close(C, expected);
 
-                C = start, expected = start;
-                kernels::gemm_nt(A.data(), Bt.data(), C.data(), r, k, c);
-                reference_product(r, k, c, at(A, k), [&](int p, int j) { return at(Bt, k)(j, p); }, expected);
-                check_close(C, expected);
+                    C = start, expected = start;
+                    kernels::gemm_nt(A.data(), Bt.data(), C.data(), r, k, c);
+                    reference_product(r, k, c, at(A, k), [&](int p, int j) { return at(Bt, k)(j, p); }, expected);
+                    check_close(C, expected);
 
-                // C (k, c) += Aᵀ · B' with A (r, k), B' (r, c)
-                const std::vector<double> B_rows = random_matrix(r, c, 8);
-                C = start_tn, expected = start_tn;
-                kernels::gemm_tn(A.data(), B_rows.data(), C.data(), r, k, c);
-                reference_product(k, r, c, [&](int p, int i) { return at(A, k)(i, p); }, at(B_rows, c), expected);
-                check_close(C, expected);
-            }
+                    // C (k, c) += Aᵀ · B' with A (r, k), B' (r, c)
+                    const std::vector<double> B_rows = random_matrix(r, c, 8);
+                    C = start_tn, expected = start_tn;
+                    kernels::gemm_tn(A.data(), B_rows.data(), C.data(), r, k, c);
+                    reference_product(k, r, c, [&](int p, int i) { return at(A, k)(i, p); }, at(B_rows, c), expected);
+                    check_close(C, expected);
+                }
+    });
+}
+
+TEST_CASE("kernels: the best instruction set is the default, and an unknown one is refused by name") {
+    const auto supported = kernels::supported_variants();
+    REQUIRE_FALSE(supported.empty());
+    CHECK(supported.front() == "baseline");
+    CHECK(kernels::variant() == supported.back());
+    CHECK_THROWS_WITH_AS(kernels::use("sse9"), doctest::Contains("kernels 'sse9' are not available here (this CPU runs: baseline"),
+                         std::invalid_argument);
+    CHECK(kernels::variant() == supported.back());
 }

@@ -1,0 +1,32 @@
+#pragma once
+// The kernels one instruction set provides: src/kernels_simd.cpp is compiled once per
+// instruction set (see CMakeLists.txt), each copy defining one KernelTable, and
+// src/kernels.cpp calls through the best table the CPU supports.
+//
+// Only plain types here: a header shared by code compiled with different instruction
+// sets must not make the linker choose between inline functions built for AVX-512 and
+// for baseline x86-64.
+#include <cstddef>
+
+namespace stepgrad::kernels {
+
+struct KernelTable {
+    const char* name;  // "baseline", "avx2", "avx512"
+    int lanes;         // doubles per SIMD register
+    // C (r, c) += A (r, k) · B (k, c)
+    void (*gemm_nn)(const double* A, const double* B, double* C, int r, int k, int c);
+    // C (k, c) += A (r, k)ᵀ · B (r, c)
+    void (*gemm_tn)(const double* A, const double* B, double* C, int r, int k, int c);
+    // C (r, c) += A (r, k) · B (c, k)ᵀ; scratch holds k·c doubles
+    void (*gemm_nt)(const double* A, const double* B, double* C, int r, int k, int c, double* scratch);
+    void (*tanh)(const double* x, double* y, std::size_t n);
+    void (*sigmoid)(const double* x, double* y, std::size_t n);
+};
+
+extern const KernelTable kernel_table_baseline;
+#if defined(STEPGRAD_KERNELS_X86)
+extern const KernelTable kernel_table_avx2;    // AVX2 + FMA: 4 doubles per register
+extern const KernelTable kernel_table_avx512;  // AVX-512F + FMA: 8 doubles per register
+#endif
+
+}  // namespace stepgrad::kernels

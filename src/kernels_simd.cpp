@@ -1,0 +1,219 @@
+// The kernels, written once for a SIMD register of any width. CMakeLists.txt compiles
+// this file once per instruction set (baseline x86-64, AVX2, AVX-512), defining
+// STEPGRAD_KERNEL_TABLE to the name of the table this copy provides; src/kernels.cpp
+// picks one when the program starts. Everything but the table is file-local, and no
+// standard-library template is used, so the copies cannot mix at link time.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernel_table.hpp"
+
+#ifndef STEPGRAD_KERNEL_TABLE
+#error "compile through CMakeLists.txt, which defines STEPGRAD_KERNEL_TABLE and STEPGRAD_KERNEL_NAME"
+#endif
+
+namespace stepgrad::kernels {
+
+namespace {
+
+// A SIMD register of doubles: 8 with AVX-512, 4 with AVX (the `native` preset on such a
+// machine), 2 with baseline x86-64. GCC's and clang's vector extension makes the
+// compiler emit packed arithmetic without intrinsics; memcpy is how a possibly
+// unaligned pointer becomes one.
+#if defined(__AVX512F__)
+constexpr int lanes = 8;
+#elif defined(__AVX__)
+constexpr int lanes = 4;
+#else
+constexpr int lanes = 2;
+#endif
+using simd = double __attribute__((vector_size(lanes * sizeof(double))));
+// The same bits read as integers, and the result of comparing two simd: all ones or 0.
+using simd_bits = std::int64_t __attribute__((vector_size(lanes * sizeof(double))));
+
+simd load(const double* p) {
+    simd v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+void store(double* p, simd v) { std::memcpy(p, &v, sizeof v); }
+void add_store(double* p, simd v) { store(p, load(p) + v); }
+
+simd_bits bits_of(simd v) {
+    simd_bits bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+simd from_bits(simd_bits bits) {
+    simd v;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+}
+simd splat(double value) { return simd{} + value; }
+// mask ? a : b, lane by lane, for a mask made by a comparison.
+simd select(simd_bits mask, simd a, simd b) { return from_bits((mask & bits_of(a)) | (~mask & bits_of(b))); }
+
+constexpr std::int64_t sign_bit = std::int64_t{1} << 63;
+
+std::size_t count_of(int rows, int cols) {
+    return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+}
+
+// Σ a_i b_i as interleaved partial sums, one per lane, added at the end.
+double dot(const double* a, const double* b, int n) {
+    simd partial = {};
+    int i = 0;
+    for (; i + lanes <= n; i += lanes) partial += load(a + i) * load(b + i);
+    double total = 0;
+    for (int lane = 0; lane < lanes; ++lane) total += partial[lane];
+    for (; i < n; ++i) total += a[i] * b[i];
+    return total;
+}
+
+// y += factor · x  (contiguous; the compiler vectorises it as it is)
+void axpy(double factor, const double* x, double* y, int n) {
+    for (int i = 0; i < n; ++i) y[i] += factor * x[i];
+}
+
+// ---- matrix products ----
+
+// A matrix read through strides: A(i, p) = data[i·row_stride + p·col_stride], so the
+// kernel below reads Aᵀ as cheaply as A.
+struct StridedMatrix {
+    const double* data;
+    std::ptrdiff_t row_stride;
+    std::ptrdiff_t col_stride;
+    double operator()(int i, int p) const { return data[i * row_stride + p * col_stride]; }
+};
+
+// The one matrix-product kernel: C (r, c) += A (r, k) · B (k, c), B with contiguous rows.
+// Each tile of 4 rows × 2 registers of C is summed in eight registers across all of k
+// and stored once; the plain i-p-j loop (an axpy per entry of A) loads and stores each
+// row of C k times, which callgrind showed as half of all the instructions of a step.
+void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C) {
+    constexpr int tile_rows = 4;
+    int i = 0;
+    for (; i + tile_rows <= r; i += tile_rows) {
+        int j = 0;
+        for (; j + 2 * lanes <= c; j += 2 * lanes) {
+            simd tile[tile_rows][2] = {};
+            for (int p = 0; p < k; ++p) {
+                const simd left = load(B + count_of(p, c) + j), right = load(B + count_of(p, c) + j + lanes);
+                for (int ii = 0; ii < tile_rows; ++ii) {
+                    const double a = A(i + ii, p);
+                    tile[ii][0] += a * left;
+                    tile[ii][1] += a * right;
+                }
+            }
+            for (int ii = 0; ii < tile_rows; ++ii) {
+                add_store(C + count_of(i + ii, c) + j, tile[ii][0]);
+                add_store(C + count_of(i + ii, c) + j + lanes, tile[ii][1]);
+            }
+        }
+        for (int ii = 0; ii < tile_rows && j < c; ++ii)  // the last few columns
+            for (int p = 0; p < k; ++p) axpy(A(i + ii, p), B + count_of(p, c) + j, C + count_of(i + ii, c) + j, c - j);
+    }
+    for (; i < r; ++i)  // the last r mod 4 rows
+        for (int p = 0; p < k; ++p) axpy(A(i, p), B + count_of(p, c), C + count_of(i, c), c);
+}
+
+void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
+    gemm(r, k, c, {A, k, 1}, B, C);
+}
+
+void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
+    gemm(k, r, c, {A, 1, k}, B, C);
+}
+
+// For a row or three (a batch of 1) every entry is one dot product; otherwise B is
+// transposed once into scratch memory for the kernel, a copy that costs 1/r of the product.
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, double* scratch) {
+    if (r < 4) {
+        for (int i = 0; i < r; ++i)
+            for (int j = 0; j < c; ++j) C[count_of(i, c) + j] += dot(A + count_of(i, k), B + count_of(j, k), k);
+        return;
+    }
+    for (int j = 0; j < c; ++j)
+        for (int p = 0; p < k; ++p) scratch[count_of(p, c) + j] = B[count_of(j, k) + p];
+    gemm_nn(A, scratch, C, r, k, c);
+}
+
+// ---- tanh and σ, a register at a time ----
+//
+// libm computes one number per call and was a quarter of a training step's time with
+// the concat score (B·m·A tanh per target step). Both functions below rest on one
+// split of the exponential that the compiler evaluates on a whole register.
+
+// 1/n! for n = 0 … 13, the Taylor coefficients of e^r (each quotient rounded once)
+constexpr double inverse_factorial[14] = {
+    1.0,         1.0,          1.0 / 2,       1.0 / 6,        1.0 / 24,         1.0 / 120,          1.0 / 720,
+    1.0 / 5040,  1.0 / 40320,  1.0 / 362880,  1.0 / 3628800,  1.0 / 39916800,   1.0 / 479001600,    1.0 / 6227020800};
+
+// e^y = 2^k · (1 + p)  with k = round(y / ln 2), r = y − k ln 2 ∈ [−ln2/2, ln2/2], p = e^r − 1.
+// y must lie in [−1022 ln 2, 1023 ln 2] (callers clamp) or be NaN (then p is NaN).
+struct ExpSplit {
+    simd two_to_k;
+    simd p;
+};
+
+ExpSplit split_exp(simd y) {
+    constexpr double inverse_ln2 = 1.4426950408889634;
+    // ln 2 = ln2_high + ln2_low, ln2_high with its low 32 bits zero: k · ln2_high is exact for
+    // |k| < 2^20, so r keeps every bit when y − k ln 2 cancels.
+    constexpr double ln2_high = 0x1.62e42fee00000p-1, ln2_low = 0x1.a39ef35793c76p-33;
+    // Adding 1.5 · 2^52 rounds y / ln 2 to an integer that lands in the low mantissa bits.
+    constexpr double shifter = 0x1.8p52;
+    const simd shifted = y * inverse_ln2 + shifter;
+    const simd k = shifted - shifter;
+    const simd r = (y - k * ln2_high) - k * ln2_low;
+    // e^r − 1 = r + r²/2! + … + r¹³/13!: the next term is below 2^−55 · |e^r − 1| for |r| ≤ ln2/2
+    simd p = splat(inverse_factorial[13]);
+    for (int n = 12; n >= 1; --n) p = p * r + inverse_factorial[n];
+    p = p * r;
+    // 2^k: k + 1023 in the exponent field. `shifted` holds k in its low bits.
+    const simd_bits k_bits = bits_of(shifted) - bits_of(splat(shifter));
+    return {from_bits((k_bits + 1023) << 52), p};
+}
+
+simd tanh_register(simd x) {
+    const simd a = from_bits(bits_of(x) & ~sign_bit);  // |x|
+    // tanh(20) rounds to 1, and the clamp keeps 2^k finite; NaN fails the test and stays.
+    const simd y = select(2 * a > 40.0, splat(40.0), 2 * a);
+    const auto [two_to_k, p] = split_exp(y);
+    // u = e^{2|x|} − 1 = 2^k p + (2^k − 1): exactly p when k = 0, so small x loses nothing
+    const simd u = two_to_k * p + (two_to_k - 1.0);
+    // tanh |x| = (e^{2|x|} − 1) / (e^{2|x|} + 1), then x's sign
+    const simd t = u / (u + 2.0);
+    return from_bits(bits_of(t) | (bits_of(x) & sign_bit));
+}
+
+simd sigmoid_register(simd x) {
+    const simd a = from_bits(bits_of(x) & ~sign_bit);  // |x|
+    // e^−|x| ∈ (0, 1]: never overflows; below e^−708 it is taken as 0
+    const simd_bits tiny = a > 708.0;
+    const auto [two_to_k, p] = split_exp(select(tiny, splat(0.0), -a));
+    const simd q = select(tiny, splat(0.0), two_to_k + two_to_k * p);
+    // σ(x) = 1 / (1 + e^−x) for x ≥ 0 and e^x / (1 + e^x) for x < 0: no cancellation either way
+    return select(x < 0.0, q / (1.0 + q), 1.0 / (1.0 + q));
+}
+
+// y = f(x) over n entries; the last n mod lanes go through a padded register, so every
+// entry gets exactly the same arithmetic wherever it sits in the array.
+template <simd (*f)(simd)>
+void apply(const double* x, double* y, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) store(y + i, f(load(x + i)));
+    if (i == n) return;
+    double padded[lanes] = {};
+    std::memcpy(padded, x + i, (n - i) * sizeof(double));
+    store(padded, f(load(padded)));
+    std::memcpy(y + i, padded, (n - i) * sizeof(double));
+}
+
+}  // namespace
+
+extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, gemm_nn, gemm_tn, gemm_nt,
+                                                  apply<tanh_register>, apply<sigmoid_register>};
+
+}  // namespace stepgrad::kernels
