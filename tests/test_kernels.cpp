@@ -142,10 +142,11 @@ TEST_CASE("tanh kernel: an entry's result does not depend on where it sits in th
 
 TEST_CASE("gemm kernels: equal the triple loop at every shape class, and count their flops") {
     for_each_variant([&] {
-        // rows below, at and past the 4-row tile; columns below, at and past a whole number of registers
-        for (int r : {1, 3, 4, 5, 9, 32})
+        // rows that fill the tall bands (8, 6 or 4 rows), then bands of 4 and 1; columns that
+        // leave a pair of registers, one register (6, 12, 40 for 2, 4, 8 lanes) and a few entries
+        for (int r : {1, 3, 4, 5, 9, 13, 32})
             for (int k : {1, 7, 32})
-                for (int c : {1, 5, 16, 17, 40}) {
+                for (int c : {1, 5, 6, 12, 16, 17, 40}) {
                     INFO("r = ", r, ", k = ", k, ", c = ", c);
                     const std::vector<double> A = random_matrix(r, k, 1), B = random_matrix(k, c, 2);
                     const std::vector<double> Bt = random_matrix(c, k, 3);
