@@ -13,6 +13,8 @@ namespace stepgrad::kernels {
 struct KernelTable {
     const char* name;  // "baseline", "avx2", "avx512"
     int lanes;         // doubles per SIMD register
+    double (*dot)(const double* a, const double* b, int n);
+    void (*axpy)(double factor, const double* x, double* y, int n);
     // C (r, c) += A (r, k) · B (k, c)
     void (*gemm_nn)(const double* A, const double* B, double* C, int r, int k, int c);
     // C (k, c) += A (r, k)ᵀ · B (r, c)

@@ -2,10 +2,10 @@
 // The loops that decide stepgrad's speed, kept apart from the ops (src/ops.cpp) that
 // say what is computed and what its gradient is. Internal: not a public header.
 //
-// Every kernel takes raw row-major arrays. The matrix products, tanh and σ exist once
-// per instruction set (src/kernels_simd.cpp, compiled for baseline x86-64, AVX2 and
-// AVX-512); the best one the CPU supports is chosen when the program starts, so the
-// default build runs on any x86-64 and still uses the wide registers where they exist.
+// Every kernel takes raw row-major arrays and exists once per instruction set
+// (src/kernels_simd.cpp, compiled for baseline x86-64, AVX2 and AVX-512); the best set
+// the CPU supports is chosen when the program starts, so the default build runs on any
+// x86-64 and still uses the wide registers where they exist.
 #include <cstddef>
 #include <string_view>
 #include <vector>

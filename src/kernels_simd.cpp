@@ -230,7 +230,7 @@ void apply(const double* x, double* y, std::size_t n) {
 
 }  // namespace
 
-extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, gemm_nn, gemm_tn, gemm_nt,
+extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
                                                   apply<tanh_register>, apply<sigmoid_register>};
 
 }  // namespace stepgrad::kernels
