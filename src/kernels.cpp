@@ -1,5 +1,7 @@
 #include "kernels.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -55,6 +57,20 @@ void tanh(const double* x, double* y, std::size_t n) { active()->tanh(x, y, n); 
 void sigmoid(const double* x, double* y, std::size_t n) { active()->sigmoid(x, y, n); }
 
 double gemm_flops() { return flops; }
+
+double peak_gflops() {
+    const KernelTable& table = *active();
+    const long iterations = 20'000'000;
+    double best = 0, sink = 0;
+    for (int run = 0; run < 3; ++run) {
+        const auto start = std::chrono::steady_clock::now();
+        sink += table.multiply_add_loop(iterations);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        best = std::max(best, 2.0 * iterations * table.multiply_add_chains * table.lanes / seconds / 1e9);
+    }
+    if (sink != sink) throw std::logic_error("peak_gflops: the probe computed NaN");  // keeps the loop
+    return best;
+}
 
 const char* variant() { return active()->name; }
 

@@ -33,6 +33,10 @@ void sigmoid(const double* x, double* y, std::size_t n);
 // FLOPs (2·r·k·c per product) done by the three gemm kernels on this thread since it
 // started: stepgrad-bench turns them into GFLOP/s.
 double gemm_flops();
+// The fp64 GFLOP/s one core reaches with the kernels' instruction set when nothing but
+// multiply-adds on registers runs (best of 3 runs of ~0.1 s): the limit the benchmark's
+// figures are measured against.
+double peak_gflops();
 
 // The instruction set in use ("baseline", "avx2" or "avx512"), the ones this CPU can
 // run, best last, and a way to choose one (for tests and benchmarks; not while another

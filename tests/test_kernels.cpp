@@ -187,3 +187,10 @@ TEST_CASE("kernels: the best instruction set is the default, and an unknown one 
                          std::invalid_argument);
     CHECK(kernels::variant() == supported.back());
 }
+
+TEST_CASE("peak_gflops: the register-only multiply-add probe gives a finite positive rate") {
+    // what stepgrad-bench divides by; its size depends on the machine, so only its sanity is tested
+    const double peak = kernels::peak_gflops();
+    CHECK(std::isfinite(peak));
+    CHECK(peak > 0);
+}
