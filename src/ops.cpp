@@ -60,6 +60,21 @@ auto each(Scalar f) {
     return [f](const double* x, double* y, std::size_t n) { std::transform(x, x + n, y, f); };
 }
 
+// y = f(a, b) entry by entry, b's one row reused for every row of a when broadcast. Row by
+// row: an index i % cols per entry would cost an integer division each.
+template <class F>
+Tensor binary(const char* op, Tensor a, Tensor b, bool broadcast, F f) {
+    const int rows = a.rows(), cols = a.cols();
+    Tensor y = tape().record(op, rows, cols, {a, b});
+    const double *av = a.values().data(), *bv = b.values().data();
+    double* yv = y.values().data();
+    for (int r = 0; r < rows; ++r) {
+        const std::size_t row = count_of(r, cols), b_row = broadcast ? 0 : row;
+        for (int j = 0; j < cols; ++j) yv[row + j] = f(av[row + j], bv[b_row + j]);
+    }
+    return y;
+}
+
 }  // namespace
 
 // ---- elementwise ----
@@ -68,14 +83,7 @@ auto each(Scalar f) {
 Tensor add(Tensor a, Tensor b) {
     const bool broadcast = row_broadcast("add", a, b);
     const int rows = a.rows(), cols = a.cols();
-    Tensor y = tape().record("add", rows, cols, {a, b});
-    const double *av = a.values().data(), *bv = b.values().data();
-    double* yv = y.values().data();
-    // Row by row: b's row is 0 when broadcast (an index i % cols per entry costs a division).
-    for (int r = 0; r < rows; ++r) {
-        const std::size_t row = count_of(r, cols), b_row = broadcast ? 0 : row;
-        for (int j = 0; j < cols; ++j) yv[row + j] = av[row + j] + bv[b_row + j];
-    }
+    Tensor y = binary("add", a, b, broadcast, [](double x, double z) { return x + z; });
     tape().on_backward(y, [a, b, broadcast, rows, cols](Tensor out) {
         const double* dy = out.grads().data();
         if (a.requires_grad()) axpy(1.0, dy, a.grads().data(), rows * cols);
@@ -93,13 +101,7 @@ Tensor sub(Tensor a, Tensor b) { return add(a, scale(b, -1.0)); }
 Tensor mul(Tensor a, Tensor b) {
     const bool broadcast = row_broadcast("mul", a, b);
     const int rows = a.rows(), cols = a.cols();
-    Tensor y = tape().record("mul", rows, cols, {a, b});
-    const double *av = a.values().data(), *bv = b.values().data();
-    double* yv = y.values().data();
-    for (int r = 0; r < rows; ++r) {
-        const std::size_t row = count_of(r, cols), b_row = broadcast ? 0 : row;
-        for (int j = 0; j < cols; ++j) yv[row + j] = av[row + j] * bv[b_row + j];
-    }
+    Tensor y = binary("mul", a, b, broadcast, [](double x, double z) { return x * z; });
     tape().on_backward(y, [a, b, broadcast, rows, cols](Tensor out) {
         const double *dy = out.grads().data(), *av = a.values().data(), *bv = b.values().data();
         double *da = a.grads().data(), *db = b.grads().data();
