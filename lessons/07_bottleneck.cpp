@@ -146,14 +146,7 @@ int main(int argc, char** argv) {
     cli.choice("--cell", flags.cell, {"rnn", "gru", "lstm"}, "recurrent cell of every encoder and decoder");
     cli.choice("--decoder", flags.decoder, {"bahdanau", "luong"}, "decoder of the attention models");
     cli.option("--seed", flags.seed, "seed of data, initialisation and everything random");
-    cli.option("--embed", flags.embed, "embedding size E", 1, 1024);
-    cli.option("--hidden", flags.hidden, "hidden size H", 1, 1024);
-    cli.option("--attn", flags.attn, "attention size A (concat, qk, qk-scaled)", 1, 1024);
-    cli.option("--steps", flags.steps, "training steps (batches) of every model", 0, 1000000);
-    cli.option("--batch", flags.batch, "examples per batch", 1, 4096);
-    cli.option("--lr", flags.lr, "learning rate (cosine decay to 0)", 1e-6, 10.0);
-    cli.choice("--optimizer", flags.optimizer, {"adam", "sgd"}, "optimizer");
-    cli.option("--clip", flags.clip, "largest gradient norm (0: no clipping)", 0.0, 1e6);
+    add_size_and_training_flags(cli, flags);
     cli.option("--held-out", flags.held_out, "held-out examples per length", 1, 100000);
     cli.flag("--quick", quick, "a tiny run for tests: lengths 3,6 (translate 4,5), 40 steps, 40 held-out, "
              "unless given");

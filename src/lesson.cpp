@@ -162,6 +162,17 @@ void check_lesson_flags(const Cli& cli, LessonFlags& f, const std::vector<std::s
 
 }  // namespace
 
+void add_size_and_training_flags(Cli& cli, LessonFlags& f) {
+    cli.option("--embed", f.embed, "embedding size E", 1, 1024);
+    cli.option("--hidden", f.hidden, "hidden size H", 1, 1024);
+    cli.option("--attn", f.attn, "attention size A (concat, qk, qk-scaled)", 1, 1024);
+    cli.option("--steps", f.steps, "training steps (batches) of each model", 0, 1000000);
+    cli.option("--batch", f.batch, "examples per batch", 1, 4096);
+    cli.option("--lr", f.lr, "learning rate (cosine decay to 0)", 1e-6, 10.0);
+    cli.choice("--optimizer", f.optimizer, {"adam", "sgd"}, "optimizer");
+    cli.option("--clip", f.clip, "largest gradient norm (0: no clipping)", 0.0, 1e6);
+}
+
 void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& decoders,
                       const std::vector<std::string>& scores) {
     f.default_min_len = f.min_len;
@@ -173,14 +184,7 @@ void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& 
     if (!scores.empty()) cli.choice("--score", f.score, scores, "attention score function");
     cli.choice("--task", f.task, tasks, "task the model learns");
     cli.option("--seed", f.seed, "seed of data, initialisation and everything random", 0, checkpoint_max_seed);
-    cli.option("--embed", f.embed, "embedding size E", 1, 1024);
-    cli.option("--hidden", f.hidden, "hidden size H", 1, 1024);
-    cli.option("--attn", f.attn, "attention size A (concat, qk, qk-scaled)", 1, 1024);
-    cli.option("--steps", f.steps, "training steps (batches)", 0, 1000000);
-    cli.option("--batch", f.batch, "examples per batch", 1, 4096);
-    cli.option("--lr", f.lr, "learning rate (cosine decay to 0)", 1e-6, 10.0);
-    cli.choice("--optimizer", f.optimizer, {"adam", "sgd"}, "optimizer");
-    cli.option("--clip", f.clip, "largest gradient norm (0: no clipping)", 0.0, 1e6);
+    add_size_and_training_flags(cli, f);
     cli.option("--min-len", f.min_len, "shortest source, in tokens (other tasks: their own default)", 1, task_max_len);
     cli.option("--max-len", f.max_len, "longest source, in tokens (other tasks: their own default)", 1, task_max_len);
     cli.option("--held-out", f.held_out, "held-out examples for evaluation", 1, 100000);

@@ -50,6 +50,10 @@ struct LessonFlags {
     std::shared_ptr<const Checkpoint> checkpoint;
 };
 
+// --embed, --hidden, --attn, --steps, --batch, --lr, --optimizer, --clip: the model's sizes
+// and its training, the flags every lesson that trains shares (add_lesson_flags adds them).
+void add_size_and_training_flags(Cli& cli, LessonFlags& flags);
+
 // Registers --cell, --decoder, --score, --task, --seed, --embed, --hidden, --attn,
 // --steps, --batch, --lr, --optimizer, --clip, --min-len, --max-len, --held-out, --json, --save, --load,
 // --sentence, --color and --trace. `decoders`/`scores` list what this lesson accepts.
