@@ -14,9 +14,9 @@
 #include <chrono>
 #include <vector>
 
-#include "kernels.hpp"  // internal: which instruction set the kernels use
-#include "stepgrad/cli.hpp"
-#include "stepgrad/lesson.hpp"
+#include "kernels/kernels.hpp"  // internal: which instruction set the kernels use
+#include "stepgrad/support/cli.hpp"
+#include "common/lesson.hpp"
 #include "stepgrad/random.hpp"
 #include "stepgrad/seq2seq.hpp"
 #include "stepgrad/train.hpp"

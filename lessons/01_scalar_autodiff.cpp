@@ -19,8 +19,8 @@
 //
 // Run:  ./01_scalar_autodiff               (--help lists the flags)
 //       ./01_scalar_autodiff --eps 1e-2    (a coarser ε: watch the check's error grow)
-#include "stepgrad/cli.hpp"
-#include "stepgrad/print.hpp"
+#include "stepgrad/support/cli.hpp"
+#include "stepgrad/support/print.hpp"
 #include "stepgrad/value.hpp"
 
 #include <algorithm>

@@ -21,10 +21,10 @@
 // Run:  ./02_tensor_autodiff                 (--help lists the flags)
 //       ./02_tensor_autodiff --lr 5          (too big a step: watch the loss jump about)
 //       ./02_tensor_autodiff --trace full    (every row of every tensor)
-#include "stepgrad/cli.hpp"
+#include "stepgrad/support/cli.hpp"
 #include "stepgrad/gradcheck.hpp"
 #include "stepgrad/ops.hpp"
-#include "stepgrad/print.hpp"
+#include "stepgrad/support/print.hpp"
 #include "stepgrad/random.hpp"
 #include "stepgrad/tensor.hpp"
 

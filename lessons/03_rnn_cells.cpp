@@ -27,13 +27,14 @@
 //       ./03_rnn_cells --json trace.json    (the GRU's steps as a stepgrad-trace/1 file)
 //       ./03_rnn_cells --csv bptt.csv       (section 4's ‖∂L/∂h_t‖, every t, for plotting)
 #include "stepgrad/cells.hpp"
-#include "stepgrad/cli.hpp"
+#include "stepgrad/support/cli.hpp"
 #include "stepgrad/ops.hpp"
-#include "stepgrad/print.hpp"
+#include "stepgrad/support/print.hpp"
 #include "stepgrad/random.hpp"
 #include "stepgrad/tasks.hpp"
 #include "stepgrad/tensor.hpp"
-#include "stepgrad/trace.hpp"
+#include "stepgrad/support/files.hpp"
+#include "stepgrad/support/trace.hpp"
 
 #include <algorithm>
 #include <cmath>

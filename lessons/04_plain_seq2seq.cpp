@@ -17,7 +17,7 @@
 // How to run
 //   04_plain_seq2seq                      # trains a GRU on `reverse` in seconds, then traces one example
 //   04_plain_seq2seq --cell lstm --hidden 64 --steps 3000
-#include "stepgrad/lesson.hpp"
+#include "common/lesson.hpp"
 
 using namespace stepgrad;
 

@@ -19,7 +19,7 @@
 //   05_concat_attention --decoder luong       # Luong's order: s_j first, then attention on s_j, then h̃_j
 //   05_concat_attention --task dates --steps 2000 --json trace.json
 //   05_concat_attention --task dates --steps 2000 --sentence "March 3, 1999"   # trace a date of your own
-#include "stepgrad/lesson.hpp"
+#include "common/lesson.hpp"
 
 using namespace stepgrad;
 

@@ -21,7 +21,7 @@
 //   06_dot_attention --task translate --steps 3000 --sentence "the old cat sees a bird"
 #include <cmath>
 
-#include "stepgrad/lesson.hpp"
+#include "common/lesson.hpp"
 #include "stepgrad/ops.hpp"
 
 using namespace stepgrad;

@@ -31,8 +31,8 @@
 #include <exception>
 #include <thread>
 
-#include "stepgrad/json.hpp"
-#include "stepgrad/lesson.hpp"
+#include "stepgrad/support/json.hpp"
+#include "common/lesson.hpp"
 
 using namespace stepgrad;
 

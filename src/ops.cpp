@@ -4,7 +4,7 @@
 // its share to each input's grads().
 #include "stepgrad/ops.hpp"
 
-#include "kernels.hpp"
+#include "kernels/kernels.hpp"
 
 #include <algorithm>
 #include <cmath>

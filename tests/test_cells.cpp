@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "stepgrad/cells.hpp"
-#include "stepgrad/trace.hpp"
+#include "stepgrad/support/trace.hpp"
 
 using namespace stepgrad;
 using namespace stepgrad::testing;

@@ -1,6 +1,6 @@
 // The shared flag parser: every kind of mistake gets its one-line message, values
 // arrive in their variables, --help lists every default.
-#include "stepgrad/cli.hpp"
+#include "stepgrad/support/cli.hpp"
 
 #include <cstdint>
 #include <doctest/doctest.h>

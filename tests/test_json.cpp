@@ -12,7 +12,7 @@
 #include <limits>
 #include <sstream>
 
-#include "stepgrad/json.hpp"
+#include "stepgrad/support/json.hpp"
 #include "stepgrad/random.hpp"
 
 using namespace stepgrad;

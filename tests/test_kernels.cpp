@@ -11,7 +11,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels.hpp"
+#include "kernels/kernels.hpp"
 #include "stepgrad/random.hpp"
 
 namespace kernels = stepgrad::kernels;

@@ -1,6 +1,6 @@
 // The printing layer: colour decisions, number formats, widths of UTF-8 text, tables,
 // heatmaps and bars. Output is captured through a temporary FILE*.
-#include "stepgrad/print.hpp"
+#include "stepgrad/support/print.hpp"
 
 #include <cstdio>
 #include <doctest/doctest.h>

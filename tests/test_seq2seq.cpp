@@ -2,7 +2,7 @@
 // implementation, gradient checks of every cell × decoder × score, and padding masks.
 #include "testing.hpp"
 
-#include "stepgrad/trace.hpp"
+#include "stepgrad/support/trace.hpp"
 
 using namespace stepgrad;
 using namespace stepgrad::testing;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 
+#include "stepgrad/support/checkpoint.hpp"
 #include "stepgrad/train.hpp"
 
 using namespace stepgrad;

@@ -46,7 +46,7 @@ inline void require_gradients(const std::function<Tensor()>& loss, std::vector<P
 #include <cmath>
 #include <string>
 
-#include "stepgrad/json.hpp"
+#include "stepgrad/support/json.hpp"
 
 namespace stepgrad::testing {
 

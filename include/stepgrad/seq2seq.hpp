@@ -20,7 +20,7 @@
 
 #include "stepgrad/attention.hpp"
 #include "stepgrad/cells.hpp"
-#include "stepgrad/tasks.hpp"
+#include "stepgrad/data.hpp"
 
 namespace stepgrad {
 

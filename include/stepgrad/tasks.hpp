@@ -6,81 +6,21 @@
 //   sort       random symbols → the symbols sorted          (attention hunts for the next)
 //   dates      "saturday 21 nov 2026", "21/11/2026", … → "2026-11-21" (characters)
 //   translate  English → Zeli, a made-up verb-final language with nouns before their
-//              adjectives (words; see tasks.cpp for the grammar): non-monotonic alignment
+//              adjectives (words; see src/tasks/zeli_grammar.cpp): non-monotonic alignment
 //
-// Ids: 0 = <pad>, 1 = <bos>, 2 = <eos> in both vocabularies (as in the golden traces).
-// An Example's src is x_1..x_m with x_m = <eos> (what the encoder reads); its tgt is
-// y_1..y_n with y_n = <eos> (what the decoder must emit). Lengths in a TaskConfig count
-// source tokens without the <eos>.
-// Dimension letters: B examples in a batch, m source and n target positions.
+// Each task is one file in src/tasks/ implementing the Task interface below, and one row
+// in src/tasks/registry.cpp. Lengths in a TaskConfig count source tokens without the <eos>.
 #include <cstdint>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
-#include <utility>
 #include <vector>
 
+#include "stepgrad/data.hpp"
 #include "stepgrad/random.hpp"
 
 namespace stepgrad {
-
-// Invalid task names, lengths or symbol counts, example spaces too small, bad input.
-class TaskError : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
-
-// A user's text holds a token the vocabulary does not know; the message names it and
-// lists (some of) the allowed tokens.
-class UnknownToken : public TaskError {
-public:
-    UnknownToken(std::string token, const std::string& message)
-        : TaskError(message), token_(std::move(token)) {}
-    const std::string& token() const { return token_; }
-
-private:
-    std::string token_;
-};
-
-struct Vocab {
-    // character: each UTF-8 character is a token and decode() joins with nothing;
-    // word: whitespace separates tokens and decode() joins with one space.
-    enum class Level { character, word };
-
-    static constexpr int pad = 0;
-    static constexpr int bos = 1;
-    static constexpr int eos = 2;
-
-    std::string name;  // e.g. "dates source", for error messages
-    Level level = Level::character;
-    std::vector<std::string> tokens;  // tokens[id]; the first three are the specials
-    std::unordered_map<std::string, int> ids;
-
-    Vocab() = default;
-    // The specials are put first; `regular` must not repeat a token or contain them.
-    Vocab(std::string name, Level level, const std::vector<std::string>& regular);
-
-    int size() const { return static_cast<int>(tokens.size()); }
-    bool contains(std::string_view token) const;
-    int id(std::string_view token) const;  // throws UnknownToken
-    const std::string& token(int id) const;  // throws TaskError when out of range
-
-    // Tokenises a user's text and appends <eos>. Character level: a space is a token when
-    // the vocabulary has one (runs of whitespace become one, ends are trimmed), otherwise
-    // whitespace is ignored ("a b c" = "abc"). Word level: an unknown word is retried in
-    // lower case ("The" → "the"). Empty input and unknown tokens throw.
-    std::vector<int> encode(std::string_view text) const;
-    // Joins the tokens up to the first <eos>, skipping <pad> and <bos>.
-    std::string decode(std::span<const int> ids) const;
-};
-
-struct Example {
-    std::vector<int> src;  // x_1..x_m, ends with <eos>
-    std::vector<int> tgt;  // y_1..y_n, ends with <eos>
-};
 
 struct TaskConfig {
     std::string name = "reverse";
@@ -93,23 +33,53 @@ struct TaskConfig {
 inline constexpr int task_max_len = 1000;
 inline constexpr int task_max_symbols = 26;
 
-// Names in a fixed order, and one sentence on each (for --help).
-std::span<const std::string_view> task_names();
-std::string_view describe_task(std::string_view name);  // throws TaskError if unknown
-// The shortest and longest source a task can produce (translate: 3 words and up; dates:
-// the lengths of its formats), and lengths suited to a first lesson.
+// The shortest and longest source a task can produce.
 struct LengthRange {
     int min_len;
     int max_len;
 };
+
+// One task: its name, the vocabularies it writes in, how it draws an example, and the
+// answer it gives a source a user typed.
+class Task {
+public:
+    virtual ~Task() = default;
+    virtual std::string_view name() const = 0;
+    virtual std::string_view description() const = 0;  // one sentence, for --help
+    // The lengths it can make (translate: 3 words and up; dates: its formats' lengths),
+    // and the lengths a first lesson uses.
+    virtual LengthRange length_range() const { return {1, task_max_len}; }
+    virtual LengthRange default_lengths() const { return {3, 8}; }
+    // Vocabularies do not depend on the seed or the lengths (reverse, copy and sort
+    // depend on `symbols`).
+    virtual Vocab src_vocab(const TaskConfig& config) const = 0;
+    virtual Vocab tgt_vocab(const TaskConfig& config) const = 0;
+    // How many distinct sources the config allows, when the task can count them (so an
+    // impossible held-out set is refused at once); infinity when it cannot.
+    virtual double source_count(const TaskConfig& config) const;
+    // One example from the task's distribution, drawn with `rng`.
+    virtual Example sample(Rng& rng, const TaskConfig& config, const Vocab& src, const Vocab& tgt) const = 0;
+    // The target ids (ending with <eos>) of a source of regular ids without its <eos>.
+    // Throws TaskError when the task could not have made this source.
+    virtual std::vector<int> target(std::span<const int> src, const Vocab& src_vocab, const Vocab& tgt_vocab) const = 0;
+};
+
+// Every task, in the order --help lists them (src/tasks/registry.cpp).
+std::span<const Task* const> all_tasks();
+// Throws TaskError listing the known names.
+const Task& find_task(std::string_view name);
+
+// Names in a fixed order, and one sentence on each (for --help).
+std::span<const std::string_view> task_names();
+std::string_view describe_task(std::string_view name);  // throws TaskError if unknown
 LengthRange task_length_range(std::string_view name);
+// The task's name and lengths suited to a first lesson.
 TaskConfig default_task_config(std::string_view name);
 // Throws TaskError naming the field and what is allowed; the error for an unknown name
 // lists the known ones.
 void validate(const TaskConfig& config);
 
-// The vocabularies of a task (they do not depend on the seed or the lengths; reverse,
-// copy and sort depend on `symbols`).
+// The vocabularies of a task.
 Vocab make_src_vocab(const TaskConfig& config);
 Vocab make_tgt_vocab(const TaskConfig& config);
 
@@ -121,6 +91,7 @@ public:
     // `held_out_count` distinct sources with these lengths.
     TaskGenerator(const TaskConfig& config, int held_out_count);
 
+    const Task& task() const { return *task_; }
     const TaskConfig& config() const { return config_; }
     const Vocab& src_vocab() const { return src_vocab_; }
     const Vocab& tgt_vocab() const { return tgt_vocab_; }
@@ -140,6 +111,7 @@ private:
         std::size_t operator()(const std::vector<int>& ids) const;
     };
 
+    const Task* task_;
     TaskConfig config_;
     Vocab src_vocab_;
     Vocab tgt_vocab_;
@@ -154,24 +126,6 @@ private:
 // task could not have made this source (a weekday that does not fit the date, English
 // the grammar does not generate).
 std::vector<int> task_target(const TaskGenerator& task, std::span<const int> src);
-
-// Padded, row-major id matrices for teacher forcing. Row b holds example b:
-//   src     (B × m)  x_1..x_m, then <pad>
-//   tgt_in  (B × n)  <bos>, y_1..y_{n-1}, then <pad>   (the decoder's inputs)
-//   tgt_out (B × n)  y_1..y_n, then <pad>              (what it must predict)
-// m and n are the longest src and tgt in the batch.
-struct Batch {
-    int size = 0;
-    int src_len = 0;
-    int tgt_len = 0;
-    std::vector<int> src;
-    std::vector<int> tgt_in;
-    std::vector<int> tgt_out;
-    std::vector<int> src_lengths;
-    std::vector<int> tgt_lengths;
-};
-
-Batch make_batch(std::span<const Example> examples);  // throws TaskError if empty
 
 // The dates task's renderings, exposed for lessons and tests.
 // format_date(2026, 11, 21, k) for k = 0..date_format_count()-1 gives

@@ -1,6 +1,6 @@
 #pragma once
-// Learning: optimizers, gradient clipping, the training loop with its progress line,
-// held-out evaluation with greedy decoding, and checkpoints.
+// Learning: the training loop with its progress line, and held-out evaluation with
+// greedy decoding. The optimizers are in optim.hpp.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -8,48 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "stepgrad/json.hpp"
+#include "stepgrad/optim.hpp"
 #include "stepgrad/seq2seq.hpp"
 #include "stepgrad/tasks.hpp"
 
 namespace stepgrad {
-
-// ---- optimizers ----
-class Optimizer {
-public:
-    virtual ~Optimizer() = default;
-    // θ ← θ − update(∇θ), with the learning rate of this step.
-    virtual void step(std::span<Parameter* const> parameters, double lr) = 0;
-};
-
-// θ ← θ − lr · g
-class Sgd final : public Optimizer {
-public:
-    void step(std::span<Parameter* const> parameters, double lr) override;
-};
-
-// Adam (Kingma & Ba 2015), as torch.optim.Adam without weight decay:
-//   m ← β₁ m + (1 − β₁) g      v ← β₂ v + (1 − β₂) g²
-//   θ ← θ − lr · m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
-class Adam final : public Optimizer {
-public:
-    explicit Adam(double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8);
-    void step(std::span<Parameter* const> parameters, double lr) override;
-
-private:
-    double beta1_, beta2_, epsilon_;
-    long t_ = 0;
-    std::vector<std::vector<double>> m_, v_;
-};
-
-std::unique_ptr<Optimizer> make_optimizer(std::string_view name);  // "adam" | "sgd"
-
-// ‖g‖ over every parameter; when it exceeds max_norm, every gradient is scaled by
-// max_norm / ‖g‖ (as torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
-double clip_grad_norm(std::span<Parameter* const> parameters, double max_norm);
-
-// lr_t = lr · ½ (1 + cos(π t / T)): large steps first, then settling (TRAINING-NOTES).
-double cosine_lr(double lr, int step, int total_steps);
 
 // ---- evaluation ----
 struct Accuracy {
@@ -91,38 +54,6 @@ TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& optio
 
 // One optimisation step on a batch; returns the loss. Throws TrainingError on NaN/Inf.
 double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step);
-
-// ---- checkpoints ----
-// A text file: a header line with the format version, a line with the FNV-1a 64
-// checksum of the body, then the body (JSON: model config, task config, vocabularies,
-// step, params). Written atomically; any damage is caught by the checksum.
-inline constexpr std::string_view checkpoint_format = "stepgrad-checkpoint/1";
-
-class CheckpointError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-struct Checkpoint {
-    ModelConfig model;
-    TaskConfig task;
-    std::vector<std::string> src_tokens;
-    std::vector<std::string> tgt_tokens;
-    int step = 0;
-    Json params;
-};
-
-// The largest task seed a checkpoint holds exactly (its JSON numbers are doubles).
-inline constexpr std::uint64_t checkpoint_max_seed = std::uint64_t{1} << 53;
-
-// Throws CheckpointError for a task seed above checkpoint_max_seed.
-void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerator& task, int step);
-Checkpoint read_checkpoint(const std::string& path);
-// The model a checkpoint holds, with its parameters; checks the vocabularies against
-// the task the checkpoint names.
-std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGenerator& task);
-
-std::uint64_t fnv1a64(std::string_view bytes);
 
 // While train() runs, Ctrl-C sets a flag the training loop reads between steps (a second
 // Ctrl-C quits at once); outside training Ctrl-C keeps its usual effect. The flag stays

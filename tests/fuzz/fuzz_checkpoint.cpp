@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "stepgrad/support/checkpoint.hpp"
 #include "stepgrad/train.hpp"
 
 namespace {

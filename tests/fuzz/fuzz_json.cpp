@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "stepgrad/json.hpp"
+#include "stepgrad/support/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,4 +1,4 @@
-#include "stepgrad/cli.hpp"
+#include "stepgrad/support/cli.hpp"
 
 #include <algorithm>
 #include <cmath>

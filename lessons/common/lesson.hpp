@@ -8,11 +8,13 @@
 #include <optional>
 #include <string>
 
-#include "stepgrad/cli.hpp"
-#include "stepgrad/print.hpp"
+#include "stepgrad/support/checkpoint.hpp"
+#include "stepgrad/support/cli.hpp"
+#include "stepgrad/support/files.hpp"
+#include "stepgrad/support/print.hpp"
 #include "stepgrad/seq2seq.hpp"
 #include "stepgrad/tasks.hpp"
-#include "stepgrad/trace.hpp"
+#include "stepgrad/support/trace.hpp"
 #include "stepgrad/train.hpp"
 
 namespace stepgrad {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "stepgrad/json.hpp"
+#include "stepgrad/support/json.hpp"
 #include "stepgrad/seq2seq.hpp"
 
 namespace stepgrad {
@@ -45,12 +45,11 @@ EncoderRun run_encoder(Cell& cell, Parameter& src_embed, std::span<const int> sr
 std::string encoder_trace(std::string_view lesson, Cell& cell, Parameter& src_embed, const Vocab& vocab,
                           const EncoderRun& run);
 
+// One parameter as {"shape": …, "data": …}: a bias or vector is 1-D.
+void write_parameter(JsonWriter& w, const Parameter& p, std::span<const double> data);
+
 // Sets every parameter from a trace's "params" (or a checkpoint's): each must be there
 // with the same shape; an unknown or missing name is an error naming it.
 void load_parameters(const Json& params, std::span<Parameter* const> parameters);
-
-// Writes `content` to `path` through a temporary file in the same folder, flushed and
-// renamed over the target: a crash or a full disk never leaves a half-written file.
-void write_file_atomically(const std::string& path, std::string_view content);
 
 }  // namespace stepgrad

@@ -1,4 +1,4 @@
-#include "stepgrad/json.hpp"
+#include "stepgrad/support/json.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "stepgrad/lesson.hpp"
+#include "common/lesson.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -47,15 +47,6 @@ void require_writable(std::string_view flag, const std::string& path) {
     if (!file) throw UsageError(fmt::format("{}: cannot write {}: {}", flag, path, std::strerror(errno)));
     std::fclose(file);
     std::remove(probe.c_str());
-}
-
-// Whether two paths name one file (`./a` and `a`, or two links to it).
-bool same_file(const std::string& a, const std::string& b) {
-    if (a.empty() || b.empty()) return false;
-    std::error_code error;
-    if (std::filesystem::exists(a, error) && std::filesystem::exists(b, error))
-        return std::filesystem::equivalent(a, b, error);
-    return std::filesystem::weakly_canonical(a, error) == std::filesystem::weakly_canonical(b, error);
 }
 
 std::string one_of(const std::vector<std::string>& words) {

@@ -14,7 +14,7 @@
 // code 2:
 //     05_concat_attention: error: --hidden: expected a whole number from 1 to 4096, got '-3'
 //     usage: 05_concat_attention [flags]  (see --help)
-#include "stepgrad/print.hpp"
+#include "stepgrad/support/print.hpp"
 
 #include <charconv>
 #include <concepts>

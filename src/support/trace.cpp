@@ -1,4 +1,4 @@
-#include "stepgrad/trace.hpp"
+#include "stepgrad/support/trace.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -19,15 +19,15 @@ TraceRun run_traced_example(Seq2Seq& model, const Example& example) {
     return run;
 }
 
-namespace {
-
-void write_parameter(JsonWriter& w, const Parameter& p, const std::vector<double>& data) {
+void write_parameter(JsonWriter& w, const Parameter& p, std::span<const double> data) {
     std::vector<std::size_t> shape;
     if (!p.is_vector()) shape.push_back(static_cast<std::size_t>(p.rows()));
     shape.push_back(static_cast<std::size_t>(p.cols()));
     w.key(p.name());
     write_tensor(w, shape, data);
 }
+
+namespace {
 
 void write_parameters(JsonWriter& w, const char* key, std::span<Parameter* const> parameters, bool gradients) {
     w.key(key).begin_object();
@@ -179,21 +179,6 @@ void load_parameters(const Json& params, std::span<Parameter* const> parameters)
             throw std::invalid_argument(fmt::format("parameter '{}' has shape [{}], the model needs ({}, {})", p->name(),
                                                     fmt::join(t.shape, ", "), p->rows(), p->cols()));
         p->value = t.data;
-    }
-}
-
-void write_file_atomically(const std::string& path, std::string_view content) {
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-    std::FILE* file = std::fopen(temporary.c_str(), "wb");
-    if (!file) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-    const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size() &&
-                         std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-    const int saved_errno = errno;
-    const bool closed = std::fclose(file) == 0;
-    if (!written || !closed || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int error = written && closed ? errno : saved_errno;
-        std::remove(temporary.c_str());
-        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(error)));
     }
 }
 

@@ -1,4 +1,4 @@
-#include "stepgrad/print.hpp"
+#include "stepgrad/support/print.hpp"
 
 #include <algorithm>
 #include <array>

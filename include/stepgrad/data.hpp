@@ -1,0 +1,106 @@
+#pragma once
+// The data a model reads: vocabularies, examples and padded batches.
+//
+// Ids: 0 = <pad>, 1 = <bos>, 2 = <eos> in every vocabulary (as in the golden traces);
+// regular tokens start at Vocab::first_regular.
+// An Example's src is x_1..x_m with x_m = <eos> (what the encoder reads); its tgt is
+// y_1..y_n with y_n = <eos> (what the decoder must emit).
+// Dimension letters: B examples in a batch, m source and n target positions.
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace stepgrad {
+
+// Invalid task names, lengths or symbol counts, example spaces too small, bad input.
+class TaskError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// A user's text holds a token the vocabulary does not know; the message names it and
+// lists (some of) the allowed tokens.
+class UnknownToken : public TaskError {
+public:
+    UnknownToken(std::string token, const std::string& message)
+        : TaskError(message), token_(std::move(token)) {}
+    const std::string& token() const { return token_; }
+
+private:
+    std::string token_;
+};
+
+struct Vocab {
+    // character: each UTF-8 character is a token and decode() joins with nothing;
+    // word: whitespace separates tokens and decode() joins with one space.
+    enum class Level { character, word };
+
+    static constexpr int pad = 0;
+    static constexpr int bos = 1;
+    static constexpr int eos = 2;
+    static constexpr int first_regular = 3;  // the first id after the specials
+
+    std::string name;  // e.g. "dates source", for error messages
+    Level level = Level::character;
+    std::vector<std::string> tokens;  // tokens[id]; the first three are the specials
+    std::unordered_map<std::string, int> ids;
+
+    Vocab() = default;
+    // The specials are put first; `regular` must not repeat a token or contain them.
+    Vocab(std::string name, Level level, const std::vector<std::string>& regular);
+
+    int size() const { return static_cast<int>(tokens.size()); }
+    bool contains(std::string_view token) const;
+    int id(std::string_view token) const;  // throws UnknownToken
+    const std::string& token(int id) const;  // throws TaskError when out of range
+
+    // Tokenises a user's text and appends <eos>. Character level: a space is a token when
+    // the vocabulary has one (runs of whitespace become one, ends are trimmed), otherwise
+    // whitespace is ignored ("a b c" = "abc"). Word level: an unknown word is retried in
+    // lower case ("The" → "the"). Empty input and unknown tokens throw.
+    std::vector<int> encode(std::string_view text) const;
+    // The ids of exactly these tokens, then <eos> (for a task's own text, which is
+    // already split).
+    std::vector<int> encode_tokens(std::span<const std::string_view> tokens) const;
+    // Joins the tokens up to the first <eos>, skipping <pad> and <bos>.
+    std::string decode(std::span<const int> ids) const;
+};
+
+struct Example {
+    std::vector<int> src;  // x_1..x_m, ends with <eos>
+    std::vector<int> tgt;  // y_1..y_n, ends with <eos>
+};
+
+// Padded, row-major id matrices for teacher forcing. Row b holds example b:
+//   src     (B × m)  x_1..x_m, then <pad>
+//   tgt_in  (B × n)  <bos>, y_1..y_{n-1}, then <pad>   (the decoder's inputs)
+//   tgt_out (B × n)  y_1..y_n, then <pad>              (what it must predict)
+// m and n are the longest src and tgt in the batch.
+struct Batch {
+    int size = 0;
+    int src_len = 0;
+    int tgt_len = 0;
+    std::vector<int> src;
+    std::vector<int> tgt_in;
+    std::vector<int> tgt_out;
+    std::vector<int> src_lengths;
+    std::vector<int> tgt_lengths;
+};
+
+Batch make_batch(std::span<const Example> examples);  // throws TaskError if empty
+
+// UTF-8 helpers shared by the tokenizers and the messages that quote user text.
+// Splits text into UTF-8 characters; a byte that does not start a well-formed character
+// becomes a token of its own, which no vocabulary knows.
+std::vector<std::string_view> utf8_chars(std::string_view text);
+// A token as a message shows it: quoted, control and stray bytes escaped.
+std::string quoted(std::string_view token);
+bool is_space(char c);
+std::string ascii_lower(std::string_view s);
+std::vector<std::string_view> split_words(std::string_view text);  // on whitespace
+
+}  // namespace stepgrad

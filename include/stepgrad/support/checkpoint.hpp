@@ -1,0 +1,47 @@
+#pragma once
+// Checkpoints: a trained model and the task it was trained on, in one file.
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stepgrad/seq2seq.hpp"
+#include "stepgrad/support/json.hpp"
+#include "stepgrad/tasks.hpp"
+
+namespace stepgrad {
+
+// A text file: a header line with the format version, a line with the FNV-1a 64
+// checksum of the body, then the body (JSON: model config, task config, vocabularies,
+// step, params). Written atomically; any damage is caught by the checksum.
+inline constexpr std::string_view checkpoint_format = "stepgrad-checkpoint/1";
+
+class CheckpointError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Checkpoint {
+    ModelConfig model;
+    TaskConfig task;
+    std::vector<std::string> src_tokens;
+    std::vector<std::string> tgt_tokens;
+    int step = 0;
+    Json params;
+};
+
+// The largest task seed a checkpoint holds exactly (its JSON numbers are doubles).
+inline constexpr std::uint64_t checkpoint_max_seed = std::uint64_t{1} << 53;
+
+// Throws CheckpointError for a task seed above checkpoint_max_seed.
+void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerator& task, int step);
+Checkpoint read_checkpoint(const std::string& path);
+// The model a checkpoint holds, with its parameters; checks the vocabularies against
+// the task the checkpoint names.
+std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGenerator& task);
+
+std::uint64_t fnv1a64(std::string_view bytes);
+
+}  // namespace stepgrad

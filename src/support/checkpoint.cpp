@@ -1,0 +1,165 @@
+#include "stepgrad/support/checkpoint.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "stepgrad/support/files.hpp"
+#include "stepgrad/support/trace.hpp"
+
+namespace stepgrad {
+
+std::uint64_t fnv1a64(std::string_view bytes) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (unsigned char byte : bytes) {
+        hash ^= byte;
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerator& task, int step) {
+    const ModelConfig& c = model.config();
+    const TaskConfig& t = task.config();
+    if (t.seed > checkpoint_max_seed)
+        throw CheckpointError(fmt::format("cannot save {}: a checkpoint holds task seeds up to {}, not {}", path,
+                                          checkpoint_max_seed, t.seed));
+    JsonWriter w;
+    w.begin_object();
+    w.key("model").begin_object(JsonWriter::Layout::line);
+    w.key("cell").value(cell_kind_name(c.cell)).key("decoder").value(decoder_kind_name(c.decoder));
+    w.key("score").value(score_kind_name(c.score)).key("src_vocab").value(c.src_vocab).key("tgt_vocab").value(c.tgt_vocab);
+    w.key("embed_dim").value(c.embed).key("hidden_dim").value(c.hidden).key("attn_dim").value(c.attn);
+    w.end_object();
+    w.key("task").begin_object(JsonWriter::Layout::line);
+    w.key("name").value(t.name).key("min_len").value(t.min_len).key("max_len").value(t.max_len);
+    w.key("symbols").value(t.symbols).key("seed").value(t.seed);
+    w.end_object();
+    w.key("src_vocab").value(task.src_vocab().tokens);
+    w.key("tgt_vocab").value(task.tgt_vocab().tokens);
+    w.key("step").value(step);
+    w.key("params").begin_object();
+    for (const Parameter* p : model.parameters()) write_parameter(w, *p, p->value);
+    w.end_object();
+    w.end_object();
+    w.finish();
+    const std::string& body = w.str();
+    write_file_atomically(path, fmt::format("{}\nchecksum fnv1a64 {:016x}\n{}", checkpoint_format, fnv1a64(body), body));
+}
+
+namespace {
+
+std::string read_whole_file(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error))
+        throw CheckpointError(fmt::format("cannot read checkpoint {}: it is a folder, not a file", path));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CheckpointError(fmt::format("cannot read checkpoint {}: no such file or not readable", path));
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw CheckpointError(fmt::format("cannot read checkpoint {}: a read error", path));
+    return text.str();
+}
+
+// How many numbers the "data" arrays of a checkpoint's params hold.
+double numbers_held(const Json& params) {
+    double total = 0;
+    for (const auto& [name, tensor] : params.as_object())
+        if (const Json* data = tensor.is_object() ? tensor.find("data") : nullptr; data && data->is_array())
+            total += static_cast<double>(data->size());
+    return total;
+}
+
+// A lower bound on the parameter count of a model: the embeddings, one H × (E + H)
+// matrix per cell and the output layer. A checkpoint whose configuration claims more
+// than its file holds is refused before any memory is allocated for it.
+double fewest_parameters(const ModelConfig& c) {
+    const double E = c.embed, H = c.hidden, A = c.attn;
+    double count = (c.src_vocab + c.tgt_vocab) * E + 2 * H * (E + H) + c.tgt_vocab * H;
+    if (c.score == ScoreKind::concat || c.score == ScoreKind::qk || c.score == ScoreKind::qk_scaled) count += A * H;
+    return count;
+}
+
+// Splits off one header line; a missing newline means the file was cut short.
+std::string_view take_line(std::string_view& text, const std::string& path) {
+    const auto end = text.find('\n');
+    if (end == std::string_view::npos)
+        throw CheckpointError(fmt::format("checkpoint {} is truncated or not a checkpoint (header incomplete)", path));
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    return line;
+}
+
+}  // namespace
+
+Checkpoint read_checkpoint(const std::string& path) {
+    const std::string text = read_whole_file(path);
+    if (text.empty()) throw CheckpointError(fmt::format("checkpoint {} is empty", path));
+    std::string_view rest = text;
+    const std::string_view format = take_line(rest, path);
+    if (format.substr(0, 20) == "stepgrad-checkpoint/" && format != checkpoint_format)
+        throw CheckpointError(fmt::format("checkpoint {} has format '{}'; this stepgrad reads '{}'", path, format, checkpoint_format));
+    if (format != checkpoint_format)
+        throw CheckpointError(fmt::format("{} is not a stepgrad checkpoint (its first line should be '{}')", path, checkpoint_format));
+    const std::string_view checksum_line = take_line(rest, path);
+    const std::string expected = fmt::format("checksum fnv1a64 {:016x}", fnv1a64(rest));
+    if (checksum_line != expected)
+        throw CheckpointError(fmt::format("checkpoint {} is corrupt or truncated: its checksum does not match its contents", path));
+    try {
+        const Json body = parse_json(rest);
+        const Json& m = body.at("model");
+        Checkpoint checkpoint;
+        checkpoint.model.cell = parse_cell_kind(m.at("cell").as_string());
+        checkpoint.model.decoder = parse_decoder_kind(m.at("decoder").as_string());
+        checkpoint.model.score = parse_score_kind(m.at("score").as_string());
+        checkpoint.model.src_vocab = m.at("src_vocab").as_int();
+        checkpoint.model.tgt_vocab = m.at("tgt_vocab").as_int();
+        checkpoint.model.embed = m.at("embed_dim").as_int();
+        checkpoint.model.hidden = m.at("hidden_dim").as_int();
+        checkpoint.model.attn = m.at("attn_dim").as_int();
+        validate(checkpoint.model);
+        checkpoint.params = body.at("params");
+        if (fewest_parameters(checkpoint.model) > numbers_held(checkpoint.params))
+            throw CheckpointError(fmt::format("its model (E = {}, H = {}, A = {}) needs more parameters than it holds",
+                                              checkpoint.model.embed, checkpoint.model.hidden, checkpoint.model.attn));
+        const Json& t = body.at("task");
+        checkpoint.task.name = t.at("name").as_string();
+        checkpoint.task.min_len = t.at("min_len").as_int();
+        checkpoint.task.max_len = t.at("max_len").as_int();
+        checkpoint.task.symbols = t.at("symbols").as_int();
+        // JSON numbers are doubles: seeds above 2^53 would not read back exactly
+        const double seed = t.at("seed").as_number();
+        if (!(seed >= 0 && seed <= checkpoint_max_seed) || seed != std::floor(seed))
+            throw CheckpointError(fmt::format("task.seed must be a whole number from 0 to {}", checkpoint_max_seed));
+        checkpoint.task.seed = static_cast<std::uint64_t>(seed);
+        validate(checkpoint.task);
+        for (const Json& token : body.at("src_vocab").as_array()) checkpoint.src_tokens.push_back(token.as_string());
+        for (const Json& token : body.at("tgt_vocab").as_array()) checkpoint.tgt_tokens.push_back(token.as_string());
+        if (checkpoint.src_tokens.size() != static_cast<std::size_t>(checkpoint.model.src_vocab) ||
+            checkpoint.tgt_tokens.size() != static_cast<std::size_t>(checkpoint.model.tgt_vocab))
+            throw CheckpointError(fmt::format("its model has vocabularies of {} and {} tokens, but it lists {} and {}",
+                                              checkpoint.model.src_vocab, checkpoint.model.tgt_vocab,
+                                              checkpoint.src_tokens.size(), checkpoint.tgt_tokens.size()));
+        checkpoint.step = body.at("step").as_int();
+        if (checkpoint.step < 0) throw CheckpointError(fmt::format("step must be ≥ 0, got {}", checkpoint.step));
+        return checkpoint;
+    } catch (const std::exception& e) {
+        throw CheckpointError(fmt::format("checkpoint {} is invalid: {}", path, e.what()));
+    }
+}
+
+std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGenerator& task) {
+    if (checkpoint.src_tokens != task.src_vocab().tokens || checkpoint.tgt_tokens != task.tgt_vocab().tokens ||
+        checkpoint.model.src_vocab != task.src_vocab().size() || checkpoint.model.tgt_vocab != task.tgt_vocab().size())
+        throw CheckpointError(fmt::format("the checkpoint's vocabularies do not match the task '{}' it names", task.config().name));
+    auto model = std::make_unique<Seq2Seq>(checkpoint.model);
+    try {
+        load_parameters(checkpoint.params, model->parameters());
+    } catch (const std::exception& e) {
+        throw CheckpointError(fmt::format("checkpoint does not fit its model: {}", e.what()));
+    }
+    return model;
+}
+
+}  // namespace stepgrad
