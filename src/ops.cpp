@@ -317,14 +317,10 @@ Tensor concat_cols(std::span<const Tensor> parts) {
                         y.values().data() + count_of(r, cols) + offset);
         offset += part.cols();
     }
-    // The closure may not own an array of inputs: keep their ids on the tape instead.
-    std::vector<int> ids;
-    for (const Tensor& part : parts) ids.push_back(static_cast<int>(part.id()));
-    const std::span<const int> saved = tape().save(ids);
+    const std::span<const Tensor> saved = tape().save(parts);
     tape().on_backward(y, [saved, rows, cols](Tensor out) {
         const double* dy = out.grads().data();
-        for (int offset = 0; int id : saved) {
-            const Tensor part = tape().tensor_at(static_cast<std::size_t>(id));
+        for (int offset = 0; const Tensor& part : saved) {
             const int width = part.cols();
             if (part.requires_grad()) {
                 double* dpart = part.grads().data();
@@ -564,10 +560,10 @@ Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
     if (query.rows() != B) shape_error("additive_scores", keys, query, "query needs one row per example");
     if (v.rows() != 1 || v.cols() != A) shape_error("additive_scores", query, v, "v must be one row of the query's width");
     Tensor y = tape().record("additive_scores", B, m, {keys, query, v});
-    // t is kept for the backward as an entry of its own that needs no gradient.
-    const Tensor t = tape().record("additive_scores.tanh", B, m * A, {});
+    // t is kept for the backward
+    const std::span<double> t = tape().save_space<double>(count_of(B, m * A));
     const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
-    double *tv = t.values().data(), *yv = y.values().data();
+    double *tv = t.data(), *yv = y.values().data();
     for (int b = 0; b < B; ++b) {
         double* row = tv + count_of(b, m * A);
         for (int i = 0; i < m; ++i)
@@ -576,7 +572,7 @@ Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
         for (int i = 0; i < m; ++i) yv[count_of(b, m) + i] = dot(row + count_of(i, A), vv, A);
     }
     tape().on_backward(y, [keys, query, v, t, B, m, A](Tensor out) {
-        const double *dy = out.grads().data(), *tv = t.values().data(), *vv = v.values().data();
+        const double *dy = out.grads().data(), *tv = t.data(), *vv = v.values().data();
         double *dk = keys.grads().data(), *dq = query.grads().data(), *dv = v.grads().data();
         for (int b = 0; b < B; ++b)
             for (int i = 0; i < m; ++i) {

@@ -31,6 +31,11 @@ std::span<double> Tensor::values() const {
     return {e.value, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
 }
 std::span<double> Tensor::grads() const { return tape().grads(*this); }
+std::vector<double> Tensor::gradient() const {
+    const std::span<const double> touched = tape().touched_grads(*this);
+    if (touched.empty()) return std::vector<double>(size(), 0.0);
+    return {touched.begin(), touched.end()};
+}
 std::vector<double> Tensor::to_vector() const {
     auto v = values();
     return {v.begin(), v.end()};
@@ -112,9 +117,10 @@ Tensor Tape::alias(const char* op, Tensor source, std::size_t offset, int rows, 
     return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
 }
 
-Tensor Tape::tensor_at(std::size_t id) const {
-    if (id >= entries_.size()) throw std::logic_error("stepgrad: tape entry id out of range");
-    return {static_cast<std::uint32_t>(id), generation_};
+std::span<const double> Tape::touched_grads(Tensor t) const {
+    const TapeEntry& e = entry(t);
+    if (!entries_[e.grad_owner].grad_ready) return {};
+    return {e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
 }
 
 std::span<double> Tape::grads(Tensor t) {
@@ -131,12 +137,6 @@ void Tape::on_backward(Tensor output, Backward backward) {
     entry(output);  // checks the handle
     TapeEntry& e = entries_[output.id_];
     if (e.requires_grad) e.backward = backward;
-}
-
-std::span<const int> Tape::save(std::span<const int> data) {
-    int* copy = indices_.allocate(std::max<std::size_t>(data.size(), 1));
-    std::copy(data.begin(), data.end(), copy);
-    return {copy, data.size()};
 }
 
 // Reverse-mode sweep: every entry after the loss in tape order has already been used by
@@ -159,12 +159,12 @@ void Tape::backward(Tensor loss) {
 void Tape::reset() {
     entries_.clear();
     numbers_.rewind();
-    indices_.rewind();
+    saved_.rewind();
     ++generation_;
 }
 
 std::size_t Tape::arena_bytes() const {
-    return numbers_.capacity() * sizeof(double) + indices_.capacity() * sizeof(int) +
+    return numbers_.capacity() * sizeof(double) + saved_.capacity() +
            entries_.capacity() * sizeof(TapeEntry);
 }
 
@@ -209,6 +209,6 @@ fmt::format_context::iterator fmt::formatter<stepgrad::Tensor>::format(
         out = fmt::format_to(out, "{}]", data.size() > shown ? " …" : "");
     };
     show("values", t.values());
-    if (t.requires_grad()) show("grads", t.grads());
+    if (t.requires_grad()) show("grads", t.gradient());
     return fmt::format_to(out, ")");
 }

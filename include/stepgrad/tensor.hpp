@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <ranges>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -51,14 +52,19 @@ public:
     bool requires_grad() const;
     bool defined() const { return id_ != undefined; }
 
-    // Values and gradients, row-major. Spans into the tape: valid until reset.
+    // Values, row-major. A span into the tape: valid until reset.
     std::span<double> values() const;
-    std::span<double> grads() const;
     double value(std::size_t i) const { return values()[i]; }
-    double& grad(std::size_t i) const { return grads()[i]; }
     double at(int row, int col) const { return values()[index(row, col)]; }
-    double grad_at(int row, int col) const { return grads()[index(row, col)]; }
     std::vector<double> to_vector() const;
+    // The gradient a backward closure adds into (+=): zeroed the first time backward
+    // touches it. Ops use these; to read a gradient, use gradient().
+    std::span<double> grads() const;
+    double& grad(std::size_t i) const { return grads()[i]; }
+    // d loss / d this tensor after backward, as it stands: zeros where no gradient
+    // reached. Reading it never changes the tape.
+    std::vector<double> gradient() const;
+    double grad_at(int row, int col) const { return gradient()[index(row, col)]; }
     // One row as a vector: the lessons print states and scores row by row.
     std::vector<double> row(int r) const;
 
@@ -183,8 +189,15 @@ public:
     // data does not move, so reshape and row slices cost nothing and need no backward.
     Tensor alias(const char* op, Tensor source, std::size_t offset, int rows, int cols);
     void on_backward(Tensor output, Backward backward);
-    // Copy indices (token ids, targets, masks) into the tape so a closure can keep them.
-    std::span<const int> save(std::span<const int> data);
+
+    // The one way an op keeps an array for its backward (token ids, a mask, the parts of
+    // a concat, a fused op's intermediate values): in the tape's arena, rewound with the
+    // tape, so the closure captures only a span. save(data) copies; save_space<T>(count)
+    // is room the op fills in its forward.
+    template <class Range>
+    auto save(const Range& data);
+    template <class T>
+    std::span<T> save_space(std::size_t count);
 
     // d loss / d every tensor that requires grad. loss must be 1×1. Gradients of the
     // tape's own tensors are zeroed first, so calling backward twice gives the same
@@ -198,10 +211,10 @@ public:
     std::size_t arena_bytes() const;
     const TapeEntry& entry(Tensor t) const;
     const TapeEntry& entry_at(std::size_t id) const { return entries_.at(id); }
-    // The tensor of entry `id` (a closure that saved ids gets its handles back).
-    Tensor tensor_at(std::size_t id) const;
     // t's gradient, zeroed first if nothing has touched it since backward began.
     std::span<double> grads(Tensor t);
+    // t's gradient if backward has touched it, else an empty span; changes nothing.
+    std::span<const double> touched_grads(Tensor t) const;
     // The first entry (in tape order) whose values, or gradients, hold NaN or ±Inf:
     // names the op where training went wrong. Returns nullptr when all are finite
     // (a gradient never touched is 0).
@@ -210,7 +223,7 @@ public:
 private:
     std::vector<TapeEntry> entries_;
     Arena<double> numbers_;
-    Arena<int> indices_;
+    Arena<std::byte> saved_;
     std::uint32_t generation_ = 1;
 };
 
@@ -223,6 +236,23 @@ Tensor zeros(int rows, int cols);
 Tensor full(int rows, int cols, double value);
 
 inline void Backward::operator()(Tensor out) const { call_(storage_, out); }
+
+template <class T>
+std::span<T> Tape::save_space(std::size_t count) {
+    static_assert(std::is_trivially_copyable_v<T> && alignof(T) <= alignof(std::max_align_t));
+    // whole multiples of the largest alignment keep every saved array aligned
+    constexpr std::size_t align = alignof(std::max_align_t);
+    const std::size_t bytes = (std::max<std::size_t>(count * sizeof(T), 1) + align - 1) / align * align;
+    return {reinterpret_cast<T*>(saved_.allocate(bytes)), count};
+}
+
+template <class Range>
+auto Tape::save(const Range& data) {
+    using T = std::remove_cv_t<std::ranges::range_value_t<Range>>;
+    const std::span<T> copy = save_space<T>(std::ranges::size(data));
+    std::ranges::copy(data, copy.begin());
+    return std::span<const T>(copy);
+}
 
 template <class T>
 T* Arena<T>::allocate(std::size_t count) {
