@@ -5,72 +5,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "stepgrad/support/text.hpp"
+
 namespace stepgrad {
-
-// ---- text ----
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-// A stray byte becomes a token of its own, so the caller reports it as an unknown
-// token instead of misreading the rest.
-std::vector<std::string_view> utf8_chars(std::string_view text) {
-    std::vector<std::string_view> chars;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto lead = static_cast<unsigned char>(text[i]);
-        std::size_t length = 1;
-        if (lead >= 0xC2 && lead <= 0xDF)
-            length = 2;
-        else if (lead >= 0xE0 && lead <= 0xEF)
-            length = 3;
-        else if (lead >= 0xF0 && lead <= 0xF4)
-            length = 4;
-        if (i + length > text.size()) length = 1;
-        for (std::size_t k = 1; k < length; ++k)
-            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) length = 1;
-        chars.push_back(text.substr(i, length));
-        i += length;
-    }
-    return chars;
-}
-
-// An error about "\xff" or a tab stays readable and is itself valid UTF-8.
-std::string quoted(std::string_view token) {
-    std::string out = "\"";
-    for (const std::string_view ch : utf8_chars(token)) {
-        const auto c = static_cast<unsigned char>(ch[0]);
-        if (ch.size() > 1)
-            out += ch;
-        else if (c == '"' || c == '\\')
-            out += fmt::format("\\{}", static_cast<char>(c));
-        else if (c < 0x20 || c >= 0x7f)
-            out += fmt::format("\\x{:02x}", c);
-        else
-            out += static_cast<char>(c);
-    }
-    return out + "\"";
-}
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::vector<std::string_view> split_words(std::string_view text) {
-    std::vector<std::string_view> words;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        while (i < text.size() && is_space(text[i])) ++i;
-        const std::size_t start = i;
-        while (i < text.size() && !is_space(text[i])) ++i;
-        if (i > start) words.push_back(text.substr(start, i - start));
-    }
-    return words;
-}
-
 
 // ---- vocabularies ----
 

@@ -48,29 +48,40 @@ Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_s
 
 namespace {
 
-std::atomic<bool> interrupted{false};
+// 0, or the signal (SIGINT, SIGTERM, SIGHUP) that asked training to stop.
+std::atomic<int> stop_signal{0};
+constexpr int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
-// The first Ctrl-C asks the training loop to stop at the next step boundary; the handler
-// then steps aside, so a second Ctrl-C quits at once (a step can be long).
-extern "C" void on_interrupt(int) {
-    interrupted.store(true);
-    std::signal(SIGINT, SIG_DFL);
-    static constexpr char message[] = "\nCtrl-C: stopping after this step (press Ctrl-C again to quit now)\n";
-    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message, sizeof message - 1);
+// The first stop signal asks the training loop to stop at the next step boundary (and
+// save, with --save); the handler then steps aside for that signal, so a second one
+// quits at once (a step can be long). Ctrl-C, `timeout`, a scheduler and a closed
+// terminal all stop training the same way.
+extern "C" void on_stop_signal(int signal_number) {
+    int none = 0;
+    stop_signal.compare_exchange_strong(none, signal_number);
+    std::signal(signal_number, SIG_DFL);
+    static constexpr char ctrl_c[] = "\nCtrl-C: stopping after this step (press Ctrl-C again to quit now)\n";
+    static constexpr char other[] = "\nstop signal: stopping after this step\n";
+    const bool is_ctrl_c = signal_number == SIGINT;
+    [[maybe_unused]] const auto written =
+        ::write(STDERR_FILENO, is_ctrl_c ? ctrl_c : other, is_ctrl_c ? sizeof ctrl_c - 1 : sizeof other - 1);
 }
 
-// The handler is installed only while a train() runs (several may run at once, one per
-// thread, in lesson 07): after training, Ctrl-C stops the program as usual instead of
-// being swallowed during evaluation or printing.
+// The handlers are installed only while a train() runs (several may run at once, one
+// per thread, in lesson 07): after training, a signal stops the program as usual instead
+// of being swallowed during evaluation or printing.
 class InterruptScope {
 public:
     InterruptScope() {
         const std::lock_guard lock(mutex_);
-        if (active_++ == 0) previous_ = std::signal(SIGINT, on_interrupt);
+        if (active_++ == 0)
+            for (std::size_t k = 0; k < std::size(stop_signals); ++k) previous_[k] = std::signal(stop_signals[k], on_stop_signal);
     }
     ~InterruptScope() {
         const std::lock_guard lock(mutex_);
-        if (--active_ == 0) std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_);
+        if (--active_ == 0)
+            for (std::size_t k = 0; k < std::size(stop_signals); ++k)
+                std::signal(stop_signals[k], previous_[k] == SIG_ERR ? SIG_DFL : previous_[k]);
     }
     InterruptScope(const InterruptScope&) = delete;
     InterruptScope& operator=(const InterruptScope&) = delete;
@@ -78,7 +89,7 @@ public:
 private:
     static inline std::mutex mutex_;
     static inline int active_ = 0;
-    static inline void (*previous_)(int) = SIG_DFL;
+    static inline void (*previous_[std::size(stop_signals)])(int) = {SIG_DFL, SIG_DFL, SIG_DFL};
 };
 
 [[noreturn]] void non_finite(const char* what, int step, bool gradients) {
@@ -122,8 +133,11 @@ private:
 
 }  // namespace
 
-void install_interrupt_handler() { std::signal(SIGINT, on_interrupt); }
-bool interrupt_requested() { return interrupted.load(); }
+void install_interrupt_handler() {
+    for (const int s : stop_signals) std::signal(s, on_stop_signal);
+}
+bool interrupt_requested() { return stop_signal.load() != 0; }
+int interrupt_signal() { return stop_signal.load(); }
 
 double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step) {
     const std::vector<Parameter*> parameters = model.parameters();
@@ -165,6 +179,8 @@ TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& optio
     tape().reset();
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!options.save_path.empty()) save_checkpoint(options.save_path, model, task, result.steps);
+    // a stop asked for during the last step or the save still counts: the run was cut short
+    if (interrupt_requested()) result.interrupted = true;
     return result;
 }
 

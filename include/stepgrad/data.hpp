@@ -93,14 +93,4 @@ struct Batch {
 
 Batch make_batch(std::span<const Example> examples);  // throws TaskError if empty
 
-// UTF-8 helpers shared by the tokenizers and the messages that quote user text.
-// Splits text into UTF-8 characters; a byte that does not start a well-formed character
-// becomes a token of its own, which no vocabulary knows.
-std::vector<std::string_view> utf8_chars(std::string_view text);
-// A token as a message shows it: quoted, control and stray bytes escaped.
-std::string quoted(std::string_view token);
-bool is_space(char c);
-std::string ascii_lower(std::string_view s);
-std::vector<std::string_view> split_words(std::string_view text);  // on whitespace
-
 }  // namespace stepgrad

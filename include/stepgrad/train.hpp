@@ -39,7 +39,7 @@ struct TrainOptions {
 struct TrainResult {
     int steps = 0;                 // steps completed
     std::vector<double> losses;    // one per step
-    bool interrupted = false;      // Ctrl-C stopped it at a step boundary
+    bool interrupted = false;      // a stop signal cut it short (see interrupt_signal())
     double seconds = 0;
 };
 
@@ -55,11 +55,15 @@ TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& optio
 // One optimisation step on a batch; returns the loss. Throws TrainingError on NaN/Inf.
 double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step);
 
-// While train() runs, Ctrl-C sets a flag the training loop reads between steps (a second
-// Ctrl-C quits at once); outside training Ctrl-C keeps its usual effect. The flag stays
-// set: a later train() in the same program stops before its first step.
-// install_interrupt_handler() installs the handler for good, for loops of one's own.
+// While train() runs, Ctrl-C (SIGINT), SIGTERM and SIGHUP set a flag the training loop
+// reads between steps; a second one of the same signal quits at once. Outside training
+// they keep their usual effect. The flag stays set: a later train() in the same program
+// stops before its first step. install_interrupt_handler() installs the handler for
+// good, for loops of one's own.
 void install_interrupt_handler();
 bool interrupt_requested();
+// The signal that asked to stop (SIGINT, SIGTERM or SIGHUP), or 0: a program exits with
+// 128 + it, as a shell reports a process a signal stopped.
+int interrupt_signal();
 
 }  // namespace stepgrad

@@ -50,14 +50,29 @@ void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerato
 
 namespace {
 
+// A checkpoint is a regular file: a FIFO would block the read forever and a device
+// such as /dev/zero would never end. Its first line is checked before the rest is read,
+// so a large file that is not a checkpoint is refused at once.
 std::string read_whole_file(const std::string& path) {
     std::error_code error;
-    if (std::filesystem::is_directory(path, error))
+    const auto status = std::filesystem::status(path, error);
+    if (error || !std::filesystem::exists(status))
+        throw CheckpointError(fmt::format("cannot read checkpoint {}: no such file or not readable", path));
+    if (std::filesystem::is_directory(status))
         throw CheckpointError(fmt::format("cannot read checkpoint {}: it is a folder, not a file", path));
+    if (!std::filesystem::is_regular_file(status))
+        throw CheckpointError(fmt::format("cannot read checkpoint {}: it is not a regular file (a pipe or a device?)", path));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw CheckpointError(fmt::format("cannot read checkpoint {}: no such file or not readable", path));
+    std::string first(checkpoint_format.size() + 1, '\0');
+    in.read(first.data(), static_cast<std::streamsize>(first.size()));
+    first.resize(static_cast<std::size_t>(in.gcount()));
+    constexpr std::string_view family = "stepgrad-checkpoint/";
+    const bool cut_short = family.starts_with(first);  // the header check below says so
+    if (!cut_short && !std::string_view(first).starts_with(family))
+        throw CheckpointError(fmt::format("{} is not a stepgrad checkpoint (its first line should be '{}')", path, checkpoint_format));
     std::ostringstream text;
-    text << in.rdbuf();
+    text << first << in.rdbuf();
     if (in.bad()) throw CheckpointError(fmt::format("cannot read checkpoint {}: a read error", path));
     return text.str();
 }
@@ -79,6 +94,25 @@ double fewest_parameters(const ModelConfig& c) {
     double count = (c.src_vocab + c.tgt_vocab) * E + 2 * H * (E + H) + c.tgt_vocab * H;
     if (c.score == ScoreKind::concat || c.score == ScoreKind::qk || c.score == ScoreKind::qk_scaled) count += A * H;
     return count;
+}
+
+// A trained model's parameters are finite and of modest size; a file with a valid
+// checksum can still hold ±1e200 (written by hand or by a diverged run), whose forward
+// would overflow into NaN in every printed number.
+void check_parameter_values(const Json& params) {
+    for (const auto& [name, tensor] : params.as_object()) {
+        const Json* data = tensor.is_object() ? tensor.find("data") : nullptr;
+        if (!data || !data->is_array()) continue;  // the shape check names it later
+        for (std::size_t k = 0; k < data->size(); ++k) {
+            const Json& number = data->as_array()[k];
+            if (!number.is_number()) continue;
+            const double x = number.as_number();
+            if (!std::isfinite(x) || std::abs(x) > checkpoint_max_abs_parameter)
+                throw CheckpointError(fmt::format("parameter '{}' holds {} at entry {}; parameters must be finite and "
+                                                  "within ±{:g}",
+                                                  name, x, k, checkpoint_max_abs_parameter));
+        }
+    }
 }
 
 // Splits off one header line; a missing newline means the file was cut short.
@@ -120,6 +154,7 @@ Checkpoint read_checkpoint(const std::string& path) {
         checkpoint.model.attn = m.at("attn_dim").as_int();
         validate(checkpoint.model);
         checkpoint.params = body.at("params");
+        check_parameter_values(checkpoint.params);
         if (fewest_parameters(checkpoint.model) > numbers_held(checkpoint.params))
             throw CheckpointError(fmt::format("its model (E = {}, H = {}, A = {}) needs more parameters than it holds",
                                               checkpoint.model.embed, checkpoint.model.hidden, checkpoint.model.attn));

@@ -1,4 +1,5 @@
 #include "stepgrad/support/cli.hpp"
+#include "stepgrad/support/text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -132,9 +133,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 // "unknown flag '--hiden'; did you mean --hidden?" when a flag is within two edits.
 std::string Cli::unknown_flag(std::string_view name) const {
-    std::string message = fmt::format("unknown flag '{}'", name);
+    std::string message = fmt::format("unknown flag '{}'", escaped(name));
     const Flag* closest = nullptr;
-    std::size_t best = 3;
+    // a suggestion closer than the word itself is long: "--" or "--x" suggest nothing
+    std::size_t best = std::min<std::size_t>(3, name.size() > 2 ? name.size() - 2 : 0);
     for (const Flag& flag : flags_)
         if (const std::size_t d = edit_distance(name, flag.name); d < best) {
             best = d;
@@ -153,7 +155,7 @@ Cli::Parsed Cli::parse_or_throw(const std::vector<std::string>& args) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string_view arg = args[i];
         if (!arg.starts_with("-") || arg == "-") {
-            std::string message = fmt::format("unexpected argument '{}'", arg);
+            std::string message = fmt::format("unexpected argument '{}'", escaped(arg));
             if (find(fmt::format("--{}", arg))) message += fmt::format("; did you mean --{}?", arg);
             throw UsageError(message);
         }
@@ -167,7 +169,7 @@ Cli::Parsed Cli::parse_or_throw(const std::vector<std::string>& args) {
         if (flag->value_name.empty()) {  // an on/off flag
             if (equals != std::string_view::npos)
                 throw UsageError(fmt::format("{}: takes no value, got '{}'", name,
-                                             arg.substr(equals + 1)));
+                                             escaped(arg.substr(equals + 1))));
             flag->set("");
             continue;
         }
@@ -179,7 +181,7 @@ Cli::Parsed Cli::parse_or_throw(const std::vector<std::string>& args) {
         else
             throw UsageError(fmt::format("{}: missing value, expected {}", name, flag->expects));
         if (!flag->set(text))
-            throw UsageError(fmt::format("{}: expected {}, got '{}'", name, flag->expects, text));
+            throw UsageError(fmt::format("{}: expected {}, got '{}'", name, flag->expects, escaped(text)));
     }
     for (const auto& check : checks_) check();
     return Parsed::run;

@@ -2,28 +2,116 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace stepgrad {
 
+namespace {
+
+[[noreturn]] void cannot_write(const std::string& path, int error) {
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(error)));
+}
+
+// Writes all of `content` to an open descriptor; false (errno set) on any failure.
+bool write_all(int fd, std::string_view content) {
+    while (!content.empty()) {
+        const ssize_t n = ::write(fd, content.data(), content.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        content.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+// A character device (/dev/null, a terminal) or a FIFO is written through: there is
+// nothing to replace, and replacing it would destroy it.
+void write_through(const std::string& path, std::string_view content) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) cannot_write(path, errno);
+    const bool written = write_all(fd, content);
+    const int error = errno;
+    if (::close(fd) != 0 && written) cannot_write(path, errno);
+    if (!written) cannot_write(path, error);
+}
+
+// While a finished file is renamed into place, the signals that stop a program wait:
+// Ctrl-C, SIGTERM or SIGHUP then arrive after the rename, never between the write and
+// the rename (which would leave a temporary file and no target).
+class StopSignalsDeferred {
+public:
+    StopSignalsDeferred() {
+        sigset_t stop;
+        sigemptyset(&stop);
+        for (const int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&stop, s);
+        pthread_sigmask(SIG_BLOCK, &stop, &previous_);
+    }
+    ~StopSignalsDeferred() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+    StopSignalsDeferred(const StopSignalsDeferred&) = delete;
+    StopSignalsDeferred& operator=(const StopSignalsDeferred&) = delete;
+
+private:
+    sigset_t previous_;
+};
+
+// A temporary name in the target's folder, short whatever the target's name is (a legal
+// 255-byte name plus a suffix would not be).
+std::string temporary_name(const std::filesystem::path& target, int attempt) {
+    static std::atomic<unsigned> counter{0};
+    const std::string name = fmt::format(".stepgrad-{}-{}-{}.tmp", ::getpid(), counter++, attempt);
+    return (target.parent_path() / name).string();
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, std::string_view content) {
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-    std::FILE* file = std::fopen(temporary.c_str(), "wb");
-    if (!file) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-    const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size() &&
-                         std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-    const int saved_errno = errno;
-    const bool closed = std::fclose(file) == 0;
-    if (!written || !closed || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int error = written && closed ? errno : saved_errno;
-        std::remove(temporary.c_str());
-        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(error)));
+    if (path.empty()) throw std::runtime_error("cannot write a file with an empty name");
+    std::filesystem::path target = path;
+    // A symbolic link stays a link: the file it finally points to is replaced. (A link
+    // to a pipe, as /dev/stdout can be, resolves to no path: it is written through.)
+    std::error_code error;
+    if (std::filesystem::is_symlink(target, error)) {
+        const std::filesystem::path resolved = std::filesystem::weakly_canonical(target, error);
+        if (!error) target = resolved;
+    }
+    struct stat existing {};
+    const bool exists = ::stat(target.c_str(), &existing) == 0;
+    if (exists && (S_ISCHR(existing.st_mode) || S_ISFIFO(existing.st_mode))) return write_through(target.string(), content);
+    if (exists && S_ISDIR(existing.st_mode))
+        throw std::runtime_error(fmt::format("cannot write {}: it is a folder, not a file", path));
+    if (exists && !S_ISREG(existing.st_mode))
+        throw std::runtime_error(fmt::format("cannot write {}: it is not a regular file (a socket or a block device)", path));
+    // a replaced file keeps its permissions; a new one gets 0666 less the umask, as fopen
+    const mode_t mode = exists ? (existing.st_mode & 07777) : 0666;
+
+    const StopSignalsDeferred deferred;
+    std::string temporary;
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+        temporary = temporary_name(target, attempt);
+        fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST) cannot_write(path, errno);
+    }
+    if (fd < 0) cannot_write(path, EEXIST);
+    if (exists) ::fchmod(fd, mode);  // the umask must not narrow an existing file's mode
+    const bool written = write_all(fd, content) && ::fsync(fd) == 0;
+    int saved_errno = errno;
+    const bool closed = ::close(fd) == 0;
+    if (written && !closed) saved_errno = errno;
+    if (!written || !closed || std::rename(temporary.c_str(), target.c_str()) != 0) {
+        const int reason = written && closed ? errno : saved_errno;
+        ::unlink(temporary.c_str());
+        cannot_write(path, reason);
     }
 }
 
@@ -33,6 +121,14 @@ bool same_file(const std::string& a, const std::string& b) {
     if (std::filesystem::exists(a, error) && std::filesystem::exists(b, error))
         return std::filesystem::equivalent(a, b, error);
     return std::filesystem::weakly_canonical(a, error) == std::filesystem::weakly_canonical(b, error);
+}
+
+void check_stdout(std::string_view program) {
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return;
+    const int error = errno;
+    std::clearerr(stdout);
+    throw std::runtime_error(fmt::format("{}: cannot write to stdout: {}", program,
+                                         error ? std::strerror(error) : "write error"));
 }
 
 }  // namespace stepgrad

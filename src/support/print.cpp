@@ -344,10 +344,14 @@ void Printer::table(const Table& table) {
 }
 
 namespace {
+// A value as a fraction in [0, 1] for a shade or a bar; NaN counts as 0 (its number is
+// printed beside it as "nan"), so no width or colour is ever computed from it.
+double unit_fraction(double value) { return std::isnan(value) ? 0.0 : std::clamp(value, 0.0, 1.0); }
+
 // A grey background from the 256-colour palette (232 = near black … 255 = near white),
 // with dark text on the light half so the value stays readable.
 std::string heat_sgr(double value) {
-    const double v = std::clamp(value, 0.0, 1.0);
+    const double v = unit_fraction(value);
     const long grey = 232 + std::lround(v * 23);
     return fmt::format("48;5;{};38;5;{}", grey, v >= 0.5 ? 16 : 255);
 }
@@ -394,7 +398,7 @@ namespace {
 std::string bar_text(double fraction, std::size_t width, bool positive) {
     static constexpr std::array<std::string_view, 8> eighths{"", "▏", "▎", "▍",
                                                              "▌", "▋", "▊", "▉"};
-    auto units = static_cast<std::size_t>(std::lround(std::clamp(fraction, 0.0, 1.0) * width * 8));
+    auto units = static_cast<std::size_t>(std::lround(unit_fraction(fraction) * width * 8));
     if (positive && units == 0) units = 1;  // a positive value never looks like zero
     return pad(repeat("█", units / 8) + std::string(eighths[units % 8]), width);
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "date_formats.hpp"
+#include "stepgrad/support/text.hpp"
 
 namespace stepgrad {
 

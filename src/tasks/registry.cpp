@@ -7,6 +7,7 @@
 #include <array>
 #include <limits>
 
+#include "stepgrad/support/text.hpp"
 #include "stepgrad/tasks.hpp"
 
 namespace stepgrad {

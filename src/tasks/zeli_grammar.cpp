@@ -5,6 +5,7 @@
 #include <array>
 #include <optional>
 
+#include "stepgrad/support/text.hpp"
 #include "stepgrad/tasks.hpp"
 
 namespace stepgrad {

@@ -32,6 +32,9 @@ struct Checkpoint {
     Json params;
 };
 
+// The largest parameter magnitude a checkpoint may hold (trained models stay far below).
+inline constexpr double checkpoint_max_abs_parameter = 1e6;
+
 // The largest task seed a checkpoint holds exactly (its JSON numbers are doubles).
 inline constexpr std::uint64_t checkpoint_max_seed = std::uint64_t{1} << 53;
 
