@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
     cli.option("--steps", steps, "timed steps", 1, 1000000);
     cli.option("--warmup", warmup, "untimed steps first", 0, 1000000);
     cli.option("--seed", seed, "seed");
-    cli.choice("--kernels", kernel_set, {"auto", "baseline", "avx2", "avx512"},
-               "instruction set of the kernels (auto: the best this CPU has)");
+    cli.choice("--kernels", kernel_set, {"auto", "reference", "baseline", "avx2", "avx512"},
+               "instruction set of the kernels (auto: the best this CPU has; reference: the plain loops)");
     cli.parse(argc, argv);
     return run_lesson("stepgrad-bench", [&] {
         if (kernel_set != "auto") kernels::use(kernel_set);  // one line and exit 2 if the CPU lacks it

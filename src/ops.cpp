@@ -28,6 +28,7 @@ std::size_t count_of(int rows, int cols) {
     return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
 }
 
+// dot, axpy and the matrix products as plain loops a learner reads: src/kernels/reference.cpp
 using kernels::axpy;
 using kernels::dot;
 using kernels::gemm_nn;
@@ -135,6 +136,7 @@ Tensor matmul(Tensor a, Tensor b) {
     const int r = a.rows(), k = a.cols(), c = b.cols();
     Tensor y = tape().record("matmul", r, c, {a, b});
     std::fill(y.values().begin(), y.values().end(), 0.0);
+    // the plain loop a learner reads: src/kernels/reference.cpp (gemm_nn, gemm_nt, gemm_tn)
     gemm_nn(a.values().data(), b.values().data(), y.values().data(), r, k, c);
     tape().on_backward(y, [a, b, r, k, c](Tensor out) {
         const double* dy = out.grads().data();
@@ -159,6 +161,7 @@ Tensor product_nt(const char* op, Tensor x, Tensor weight, Tensor bias) {
         if (has_bias) std::copy_n(bias.values().data(), c, yv + count_of(i, c));
         else std::fill_n(yv + count_of(i, c), c, 0.0);
     }
+    // the plain loop a learner reads: src/kernels/reference.cpp (gemm_nt, gemm_nn, gemm_tn)
     gemm_nt(x.values().data(), weight.values().data(), yv, r, k, c);
     tape().on_backward(y, [x, weight, bias, has_bias, r, k, c](Tensor out) {
         const double* dy = out.grads().data();
@@ -186,11 +189,13 @@ Tensor linear(Tensor x, Parameter& weight, Parameter& bias) {
 // ---- activations ----
 
 // y = tanh(x);  dy/dx = 1 − y²
+// the plain loop a learner reads: src/kernels/reference.cpp (tanh); the fast one is src/kernels/simd.cpp
 Tensor tanh(Tensor x) {
     return unary("tanh", x, kernels::tanh, [](double, double y) { return 1 - y * y; });
 }
 
 // y = σ(x) = 1 / (1 + e^−x);  dy/dx = y (1 − y)
+// the plain loop a learner reads: src/kernels/reference.cpp (sigmoid)
 Tensor sigmoid(Tensor x) {
     return unary("sigmoid", x, kernels::sigmoid, [](double, double y) { return y * (1 - y); });
 }
@@ -568,6 +573,7 @@ Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
         double* row = tv + count_of(b, m * A);
         for (int i = 0; i < m; ++i)
             for (int k = 0; k < A; ++k) row[count_of(i, A) + k] = kv[count_of(b, m * A) + count_of(i, A) + k] + qv[count_of(b, A) + k];
+        // the plain loop a learner reads: src/kernels/reference.cpp (tanh)
         kernels::tanh(row, row, count_of(m, A));
         for (int i = 0; i < m; ++i) yv[count_of(b, m) + i] = dot(row + count_of(i, A), vv, A);
     }

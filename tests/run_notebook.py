@@ -12,6 +12,7 @@ Jupyter's packages are missing.
 """
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -45,6 +46,16 @@ def main(argv):
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets ipykernel's debugger
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")  # no __pycache__ in notebooks/
 
+    try:
+        return execute(notebook_path, output_dir)
+    finally:
+        shutil.rmtree(spec_root, ignore_errors=True)  # leave nothing behind in /tmp
+
+
+def execute(notebook_path, output_dir):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    import nbformat
     notebook = nbformat.read(notebook_path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(notebook_path))}})

@@ -1,7 +1,8 @@
-// The loops under the ops (src/kernels.hpp): tanh and σ a register at a time against
-// libm, and the matrix products against the textbook triple loop, at every shape class
-// the kernels treat differently (full tiles, leftover rows and columns, batch of 1);
-// each check runs once per instruction set this CPU supports.
+// The loops under the ops (src/kernels/kernels.hpp), each SIMD instruction set this CPU
+// supports held to the plain loops of src/kernels/reference.cpp: tanh and σ within a few
+// ulp, the special values bit for bit, dot, axpy and the matrix products at every shape
+// class the SIMD kernels treat differently (full tiles, leftover rows and columns, batch
+// of 1).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,12 +12,16 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/kernel_table.hpp"  // kernel_table_reference: the plain loops, the oracle
 #include "kernels/kernels.hpp"
 #include "stepgrad/random.hpp"
 
 namespace kernels = stepgrad::kernels;
 
 namespace {
+
+// the plain loops of src/kernels/reference.cpp, called directly: the oracle
+const kernels::KernelTable& reference = kernels::kernel_table_reference;
 
 // |a − b| in units in the last place of b
 double ulps_apart(double a, double b) {
@@ -47,21 +52,12 @@ std::vector<double> random_matrix(int rows, int cols, std::uint64_t seed) {
     return m;
 }
 
-// C += A·B by the definition, A(i, p) and B(p, j) read through accessors.
-template <class GetA, class GetB>
-void reference_product(int r, int k, int c, GetA A, GetB B, std::vector<double>& C) {
-    for (int i = 0; i < r; ++i)
-        for (int j = 0; j < c; ++j) {
-            double total = 0;
-            for (int p = 0; p < k; ++p) total += A(i, p) * B(p, j);
-            C[static_cast<std::size_t>(i) * c + j] += total;
-        }
-}
-
-// Runs check once with each instruction set's kernels, then restores the default.
+// Runs check once with each SIMD instruction set's kernels (not the reference loops: they
+// are the oracle), then restores the default.
 template <class Check>
-void for_each_variant(Check check) {
+void for_each_simd_set(Check check) {
     for (std::string_view name : kernels::supported_variants()) {
+        if (name == "reference") continue;
         INFO("kernels: ", std::string(name));
         kernels::use(name);
         check();
@@ -76,14 +72,21 @@ void check_close(const std::vector<double>& actual, const std::vector<double>& e
     CHECK(worst <= 1e-13);
 }
 
+// a and b are the same double, the sign of a zero included, or both NaN
+bool same(double a, double b) {
+    if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+    return a == b && std::signbit(a) == std::signbit(b);
+}
+
 }  // namespace
 
-TEST_CASE("tanh kernel: within 3 ulp of std::tanh from −40 to 40") {
-    for_each_variant([&] {
-        const std::vector<double> x = sweep(), y = apply(kernels::tanh, x);
+TEST_CASE("tanh kernel: within 3 ulp of the reference (std::tanh) from −40 to 40") {
+    const std::vector<double> x = sweep(), expected = apply(reference.tanh, x);
+    for_each_simd_set([&] {
+        const std::vector<double> y = apply(kernels::tanh, x);
         double worst = 0, worst_x = 0;
         for (std::size_t i = 0; i < x.size(); ++i) {
-            const double error = ulps_apart(y[i], std::tanh(x[i]));
+            const double error = ulps_apart(y[i], expected[i]);
             if (error > worst) worst = error, worst_x = x[i];
         }
         INFO("worst ", worst, " ulp at x = ", worst_x);
@@ -91,9 +94,11 @@ TEST_CASE("tanh kernel: within 3 ulp of std::tanh from −40 to 40") {
     });
 }
 
-TEST_CASE("σ kernel: within 2 ulp of 1 / (1 + e^−x) in long double from −40 to 40") {
-    for_each_variant([&] {
-        const std::vector<double> x = sweep(), y = apply(kernels::sigmoid, x);
+// The reference σ is itself up to 2 ulp off (libm's e^x, then a rounded 1 + e^x), so σ is
+// measured against the exact value, and the reference is held to the same bound.
+TEST_CASE("σ kernel and its reference: within 2 ulp of 1 / (1 + e^−x) in long double from −40 to 40") {
+    const std::vector<double> x = sweep();
+    auto worst_error = [&](const std::vector<double>& y) {
         double worst = 0, worst_x = 0;
         for (std::size_t i = 0; i < x.size(); ++i) {
             const long double exact = 1.0L / (1.0L + std::exp(-static_cast<long double>(x[i])));
@@ -102,33 +107,42 @@ TEST_CASE("σ kernel: within 2 ulp of 1 / (1 + e^−x) in long double from −40
         }
         INFO("worst ", worst, " ulp at x = ", worst_x);
         CHECK(worst <= 2);
-    });
+    };
+    SUBCASE("reference") { worst_error(apply(reference.sigmoid, x)); }
+    SUBCASE("SIMD") { for_each_simd_set([&] { worst_error(apply(kernels::sigmoid, x)); }); }
 }
 
 TEST_CASE("tanh and σ kernels: NaN stays NaN, infinities and huge inputs saturate exactly") {
-    for_each_variant([&] {
-        constexpr double inf = std::numeric_limits<double>::infinity();
-        const std::vector<double> x = {std::nan(""), inf, -inf, 1000, -1000, 800, -800, 0.0, -0.0};
-        const std::vector<double> t = apply(kernels::tanh, x), s = apply(kernels::sigmoid, x);
-        CHECK(std::isnan(t[0]));
-        CHECK(std::isnan(s[0]));
-        CHECK(t[1] == 1.0);
-        CHECK(t[2] == -1.0);
-        CHECK(t[3] == 1.0);
-        CHECK(t[4] == -1.0);
-        CHECK(s[1] == 1.0);
-        CHECK(s[2] == 0.0);
-        CHECK(s[5] == 1.0);
-        CHECK(s[6] == 0.0);
-        CHECK(t[7] == 0.0);
-        CHECK(std::signbit(t[8]));  // tanh(−0) = −0, as libm gives
-        CHECK(s[7] == 0.5);
-        CHECK(s[8] == 0.5);
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    const std::vector<double> x = {std::nan(""), inf, -inf, 1000, -1000, 800, -800, 0.0, -0.0};
+    // what the reference gives, and so every SIMD set (below)
+    const std::vector<double> t = apply(reference.tanh, x), s = apply(reference.sigmoid, x);
+    CHECK(std::isnan(t[0]));
+    CHECK(std::isnan(s[0]));
+    CHECK(t[1] == 1.0);
+    CHECK(t[2] == -1.0);
+    CHECK(t[3] == 1.0);
+    CHECK(t[4] == -1.0);
+    CHECK(s[1] == 1.0);
+    CHECK(s[2] == 0.0);
+    CHECK(s[5] == 1.0);
+    CHECK(s[6] == 0.0);
+    CHECK(t[7] == 0.0);
+    CHECK(std::signbit(t[8]));  // tanh(−0) = −0, as libm gives
+    CHECK(s[7] == 0.5);
+    CHECK(s[8] == 0.5);
+    for_each_simd_set([&] {
+        const std::vector<double> simd_t = apply(kernels::tanh, x), simd_s = apply(kernels::sigmoid, x);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            INFO("x = ", x[i]);
+            CHECK(same(simd_t[i], t[i]));
+            CHECK(same(simd_s[i], s[i]));
+        }
     });
 }
 
 TEST_CASE("tanh kernel: an entry's result does not depend on where it sits in the array") {
-    for_each_variant([&] {
+    for_each_simd_set([&] {
         // The tail that does not fill a register goes through a padded one: same arithmetic,
         // so a batch of B rows gives each row exactly what the row alone would get.
         const std::vector<double> x = random_matrix(1, 37, 5), whole = apply(kernels::tanh, x);
@@ -140,8 +154,23 @@ TEST_CASE("tanh kernel: an entry's result does not depend on where it sits in th
     });
 }
 
-TEST_CASE("gemm kernels: equal the triple loop at every shape class, and count their flops") {
-    for_each_variant([&] {
+TEST_CASE("dot and axpy kernels: equal the reference loops for every length around a register's width") {
+    for_each_simd_set([&] {
+        for (int n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 100}) {
+            INFO("n = ", n);
+            const std::vector<double> a = random_matrix(1, n, 9), b = random_matrix(1, n, 10);
+            CHECK(std::fabs(kernels::dot(a.data(), b.data(), n) - reference.dot(a.data(), b.data(), n)) <= 1e-13);
+
+            std::vector<double> y = b, expected = b;  // the kernels add to y
+            kernels::axpy(0.75, a.data(), y.data(), n);
+            reference.axpy(0.75, a.data(), expected.data(), n);
+            check_close(y, expected);
+        }
+    });
+}
+
+TEST_CASE("gemm kernels: equal the reference triple loop at every shape class, and count their flops") {
+    for_each_simd_set([&] {
         // rows that fill the tall bands (8, 6 or 4 rows), then bands of 4 and 1; columns that
         // leave a pair of registers, one register (6, 12, 40 for 2, 4, 8 lanes) and a few entries
         for (int r : {1, 3, 4, 5, 9, 13, 32})
@@ -152,39 +181,45 @@ TEST_CASE("gemm kernels: equal the triple loop at every shape class, and count t
                     const std::vector<double> Bt = random_matrix(c, k, 3);
                     const std::vector<double> start = random_matrix(r, c, 6);  // the kernels add to C
                     const std::vector<double> start_tn = random_matrix(k, c, 7);
-                    auto at = [](const std::vector<double>& m, int cols) {
-                        return [&m, cols](int i, int j) { return m[static_cast<std::size_t>(i) * cols + j]; };
-                    };
 
                     std::vector<double> C = start, expected = start;
                     const double flops_before = kernels::gemm_flops();
                     kernels::gemm_nn(A.data(), B.data(), C.data(), r, k, c);
                     CHECK(kernels::gemm_flops() - flops_before == 2.0 * r * k * c);
-                    reference_product(r, k, c, at(A, k), at(B, c), expected);
+                    reference.gemm_nn(A.data(), B.data(), expected.data(), r, k, c);
                     check_close(C, expected);
 
                     C = start, expected = start;
                     kernels::gemm_nt(A.data(), Bt.data(), C.data(), r, k, c);
-                    reference_product(r, k, c, at(A, k), [&](int p, int j) { return at(Bt, k)(j, p); }, expected);
+                    reference.gemm_nt(A.data(), Bt.data(), expected.data(), r, k, c, nullptr);  // no scratch needed
                     check_close(C, expected);
 
                     // C (k, c) += Aᵀ · B' with A (r, k), B' (r, c)
                     const std::vector<double> B_rows = random_matrix(r, c, 8);
                     C = start_tn, expected = start_tn;
                     kernels::gemm_tn(A.data(), B_rows.data(), C.data(), r, k, c);
-                    reference_product(k, r, c, [&](int p, int i) { return at(A, k)(i, p); }, at(B_rows, c), expected);
+                    reference.gemm_tn(A.data(), B_rows.data(), expected.data(), r, k, c);
                     check_close(C, expected);
                 }
     });
 }
 
-TEST_CASE("kernels: the best instruction set is the default, and an unknown one is refused by name") {
+TEST_CASE("kernels: the best instruction set is the default, the reference loops are chosen by name, and an unknown one is refused by name") {
     const auto supported = kernels::supported_variants();
-    REQUIRE_FALSE(supported.empty());
-    CHECK(supported.front() == "baseline");
+    REQUIRE(supported.size() >= 2);
+    CHECK(supported[0] == "reference");
+    CHECK(supported[1] == "baseline");
     CHECK(kernels::variant() == supported.back());
-    CHECK_THROWS_WITH_AS(kernels::use("sse9"), doctest::Contains("kernels 'sse9' are not available here (this CPU runs: baseline"),
+    CHECK_THROWS_WITH_AS(kernels::use("sse9"),
+                         doctest::Contains("kernels 'sse9' are not available here (this CPU runs: reference, baseline"),
                          std::invalid_argument);
+    CHECK(kernels::variant() == supported.back());
+
+    kernels::use("reference");  // what `stepgrad-bench --kernels reference` does
+    CHECK(std::string_view(kernels::variant()) == "reference");
+    const std::vector<double> x = {-1.5, 0.25, 3.0};
+    CHECK(apply(kernels::tanh, x) == apply(reference.tanh, x));
+    kernels::use(supported.back());
     CHECK(kernels::variant() == supported.back());
 }
 

@@ -1,3 +1,6 @@
+// Which kernels run behind the functions of kernels.hpp that the ops call: the best
+// instruction set this CPU has, chosen once at start-up, or one named by use(). The
+// loops live elsewhere: src/kernels/reference.cpp (plain, to read), src/kernels/simd.cpp.
 #include "kernels.hpp"
 
 #include <algorithm>
@@ -13,8 +16,9 @@ namespace stepgrad::kernels {
 
 namespace {
 
+// The plain loops first (any CPU runs them; never the default), then the SIMD sets, best last.
 std::vector<const KernelTable*> supported_tables() {
-    std::vector<const KernelTable*> tables{&kernel_table_baseline};
+    std::vector<const KernelTable*> tables{&kernel_table_reference, &kernel_table_baseline};
 #if defined(STEPGRAD_KERNELS_X86)
     __builtin_cpu_init();  // the CPU's and the OS's support for AVX registers
     const bool fma = __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2");

@@ -1,7 +1,8 @@
 #pragma once
-// The kernels one instruction set provides: src/kernels_simd.cpp is compiled once per
+// The kernels one instruction set provides: src/kernels/simd.cpp is compiled once per
 // instruction set (see CMakeLists.txt), each copy defining one KernelTable, and
-// src/kernels.cpp calls through the best table the CPU supports.
+// src/kernels/dispatch.cpp calls through the best table the CPU supports.
+// src/kernels/reference.cpp fills the same table with plain loops: the one to read.
 //
 // Only plain types here: a header shared by code compiled with different instruction
 // sets must not make the linker choose between inline functions built for AVX-512 and
@@ -11,8 +12,8 @@
 namespace stepgrad::kernels {
 
 struct KernelTable {
-    const char* name;  // "baseline", "avx2", "avx512"
-    int lanes;         // doubles per SIMD register
+    const char* name;  // "reference", "baseline", "avx2", "avx512"
+    int lanes;         // doubles per SIMD register (1 for the reference loops)
     double (*dot)(const double* a, const double* b, int n);
     void (*axpy)(double factor, const double* x, double* y, int n);
     // C (r, c) += A (r, k) · B (k, c)
@@ -29,6 +30,7 @@ struct KernelTable {
     int multiply_add_chains;  // multiply-adds per round, each `lanes` wide
 };
 
+extern const KernelTable kernel_table_reference;  // plain loops: the oracle of the tests
 extern const KernelTable kernel_table_baseline;
 #if defined(STEPGRAD_KERNELS_X86)
 extern const KernelTable kernel_table_avx2;    // AVX2 + FMA: 4 doubles per register

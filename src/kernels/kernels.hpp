@@ -3,9 +3,10 @@
 // say what is computed and what its gradient is. Internal: not a public header.
 //
 // Every kernel takes raw row-major arrays and exists once per instruction set
-// (src/kernels_simd.cpp, compiled for baseline x86-64, AVX2 and AVX-512); the best set
+// (src/kernels/simd.cpp, compiled for baseline x86-64, AVX2 and AVX-512); the best set
 // the CPU supports is chosen when the program starts, so the default build runs on any
-// x86-64 and still uses the wide registers where they exist.
+// x86-64 and still uses the wide registers where they exist. Each one is also written as
+// a plain loop in src/kernels/reference.cpp: read that one first.
 #include <cstddef>
 #include <string_view>
 #include <vector>
@@ -24,8 +25,8 @@ void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c);
 // C (r, c) += A (r, k) · B (c, k)ᵀ
 void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c);
 
-// y_i = tanh(x_i) and y_i = σ(x_i) = 1 / (1 + e^−x_i), a SIMD register at a time.
-// tanh within 3 ulp and σ within 2 ulp of the correctly rounded result
+// y_i = tanh(x_i) and y_i = σ(x_i) = 1 / (1 + e^−x_i), a SIMD register at a time:
+// tanh within 3 ulp of std::tanh and σ within 2 ulp of the correctly rounded result
 // (tests/test_kernels.cpp measures it); NaN stays NaN, ±∞ give ±1 and 0 / 1.
 void tanh(const double* x, double* y, std::size_t n);
 void sigmoid(const double* x, double* y, std::size_t n);
@@ -38,9 +39,10 @@ double gemm_flops();
 // figures are measured against.
 double peak_gflops();
 
-// The instruction set in use ("baseline", "avx2" or "avx512"), the ones this CPU can
-// run, best last, and a way to choose one (for tests and benchmarks; not while another
-// thread is computing). use() throws std::invalid_argument naming the allowed ones.
+// The kernels in use ("reference", "baseline", "avx2" or "avx512"), the ones this CPU
+// can run — the plain loops first, then the instruction sets, best last (the default) —
+// and a way to choose one (for tests and benchmarks; not while another thread is
+// computing). use() throws std::invalid_argument naming the allowed ones.
 const char* variant();
 std::vector<std::string_view> supported_variants();
 void use(std::string_view name);

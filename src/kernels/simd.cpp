@@ -1,8 +1,12 @@
-// The kernels, written once for a SIMD register of any width. CMakeLists.txt compiles
-// this file once per instruction set (baseline x86-64, AVX2, AVX-512), defining
-// STEPGRAD_KERNEL_TABLE to the name of the table this copy provides; src/kernels.cpp
-// picks one when the program starts. Everything but the table is file-local, and no
-// standard-library template is used, so the copies cannot mix at link time.
+// The fast kernels, written once for a SIMD register of any width. The same math as plain
+// loops, the version to read first: src/kernels/reference.cpp (tests/test_kernels.cpp
+// holds this file to it).
+//
+// CMakeLists.txt compiles this file once per instruction set (baseline x86-64, AVX2,
+// AVX-512), defining STEPGRAD_KERNEL_TABLE to the name of the table this copy provides;
+// src/kernels/dispatch.cpp picks one when the program starts. Everything but the table
+// is file-local, and no standard-library template is used, so the copies cannot mix at
+// link time.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -1,0 +1,98 @@
+// The kernels as plain loops: the version to read. Each function is the formula above
+// it, one entry at a time, with no tiling, registers or bit tricks. src/kernels/simd.cpp
+// computes the same things fast, and tests/test_kernels.cpp holds every instruction set
+// to this table. Never the default: `stepgrad-bench --kernels reference` runs it.
+#include <cmath>
+#include <cstddef>
+
+#include "kernel_table.hpp"
+
+namespace stepgrad::kernels {
+
+namespace {
+
+// entry (row, col) of a row-major matrix with `cols` columns
+std::size_t at(int row, int col, int cols) {
+    return static_cast<std::size_t>(row) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(col);
+}
+
+// Σ_i a_i b_i
+double dot(const double* a, const double* b, int n) {
+    double total = 0;
+    for (int i = 0; i < n; ++i) total += a[i] * b[i];
+    return total;
+}
+
+// y_i += factor · x_i
+void axpy(double factor, const double* x, double* y, int n) {
+    for (int i = 0; i < n; ++i) y[i] += factor * x[i];
+}
+
+// C (r, c) += A (r, k) · B (k, c):  C_ij += Σ_p A_ip B_pj
+void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
+    for (int i = 0; i < r; ++i)
+        for (int j = 0; j < c; ++j) {
+            double total = 0;
+            for (int p = 0; p < k; ++p) total += A[at(i, p, k)] * B[at(p, j, c)];
+            C[at(i, j, c)] += total;
+        }
+}
+
+// C (k, c) += A (r, k)ᵀ · B (r, c):  C_pj += Σ_i A_ip B_ij
+void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
+    for (int p = 0; p < k; ++p)
+        for (int j = 0; j < c; ++j) {
+            double total = 0;
+            for (int i = 0; i < r; ++i) total += A[at(i, p, k)] * B[at(i, j, c)];
+            C[at(p, j, c)] += total;
+        }
+}
+
+// C (r, c) += A (r, k) · B (c, k)ᵀ:  C_ij += Σ_p A_ip B_jp  (reads Bᵀ in place: no scratch)
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, double* /*scratch*/) {
+    for (int i = 0; i < r; ++i)
+        for (int j = 0; j < c; ++j) {
+            double total = 0;
+            for (int p = 0; p < k; ++p) total += A[at(i, p, k)] * B[at(j, p, k)];
+            C[at(i, j, c)] += total;
+        }
+}
+
+// y_i = tanh(x_i)
+void tanh(const double* x, double* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+
+// y_i = σ(x_i) = 1 / (1 + e^−x_i), as e^x_i / (1 + e^x_i) for x_i < 0 so that e^… ≤ 1 never overflows
+void sigmoid(const double* x, double* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (x[i] < 0) {
+            const double e = std::exp(x[i]);
+            y[i] = e / (1 + e);
+        } else {
+            y[i] = 1 / (1 + std::exp(-x[i]));
+        }
+    }
+}
+
+// The peak probe one double at a time: `iterations` rounds of a_c ← a_c · ½ + 1 for
+// c = 0 … chains−1 (independent, so they can overlap; a_c tends to 2, never overflows).
+constexpr int chains = 12;
+
+double multiply_add_loop(long iterations) {
+    double a[chains];
+    for (int c = 0; c < chains; ++c) a[c] = c;
+    for (long round = 0; round < iterations; ++round)
+        for (int c = 0; c < chains; ++c) a[c] = a[c] * 0.5 + 1.0;
+    double sum = 0;
+    for (int c = 0; c < chains; ++c) sum += a[c];
+    return sum;
+}
+
+}  // namespace
+
+// one double per "register": lanes = 1
+extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
+                                                   tanh, sigmoid, multiply_add_loop, chains};
+
+}  // namespace stepgrad::kernels
