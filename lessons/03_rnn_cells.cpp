@@ -33,8 +33,8 @@
 #include "stepgrad/random.hpp"
 #include "stepgrad/tasks.hpp"
 #include "stepgrad/tensor.hpp"
-#include "stepgrad/support/files.hpp"
-#include "stepgrad/support/trace.hpp"
+#include "stepgrad/support/files.hpp"  // defines: write_file_atomically
+#include "stepgrad/support/trace.hpp"  // defines: run_encoder, encoder_trace
 
 #include <algorithm>
 #include <cmath>
@@ -77,28 +77,12 @@ std::vector<std::string> equations(CellKind kind) {
 // LSTM's f (c' = f ⊙ c + …). Its rows in the stacked parameters are the 2nd block.
 const char* keep_gate(CellKind kind) { return kind == CellKind::gru ? "z" : kind == CellKind::lstm ? "f" : ""; }
 
-// One pass over a sequence, every step kept; L = Σ_k h_T[k], and backward.
-struct Run {
-    std::vector<CellStep> steps;
-    Tensor loss;
-};
-
-Run run_sequence(Cell& cell, Parameter& src_embed, const std::vector<int>& ids) {
-    tape().reset();
-    for (Parameter* p : cell.parameters()) p->zero_grad();
-    src_embed.zero_grad();
-    // x_1 … x_m: rows of the embedding table, (m, E)
-    const Tensor embedded = gather_rows(src_embed.use(), ids);
-    Run run;
-    CellState state = cell.initial_state(1);  // h_0 = 0 (and c_0 = 0)
-    for (int t = 0; t < static_cast<int>(ids.size()); ++t) {
-        run.steps.push_back(cell.step(slice_rows(embedded, t, 1), state));
-        state = run.steps.back().state;
-    }
-    // L = Σ_k h_T[k]  ("sum_last_h" in the trace)
-    run.loss = sum(state.h);
-    tape().backward(run.loss);
-    return run;
+// `count` tokens drawn from the regular ids of a vocabulary of V (after <pad>, <bos>,
+// <eos>).
+std::vector<int> random_tokens(Rng& rng, int count, int V) {
+    std::vector<int> ids;
+    for (int t = 0; t < count; ++t) ids.push_back(rng.between(Vocab::eos + 1, V - 1));
+    return ids;
 }
 
 double norm(std::span<const double> v) {
@@ -146,6 +130,198 @@ void print_step(Printer& out, const VectorText& vec, CellKind kind, std::size_t 
     for (const auto& [formula, value] : states) out.line("    {} = {}", pad(formula, width), vec(value.row(0)));
 }
 
+// Section 2's heading of one cell: its equations, the shapes of its weights, how they
+// start, and with --trace full the weights themselves.
+void print_cell_header(Printer& out, Cell& cell, int E, int H) {
+    const CellKind kind = cell.kind();
+    const int G = gate_count(kind);  // 1, 3 or 4 blocks of H rows
+    for (const std::string& equation : equations(kind)) out.line("    {}", equation);
+    out.line("  W_ih ({}×{}), W_hh ({}×{}), b_ih and b_hh ({}){}", G * H, E, G * H, H, G * H,
+             G == 1 ? "" : kind == CellKind::gru ? ", rows stacked r, z, n" : ", rows stacked i, f, g, o");
+    out.line("  initialised uniform in ±1/√H = ±{:.4f}; h_0 = 0{}.", 1 / std::sqrt(static_cast<double>(H)),
+             kind == CellKind::lstm ? ", c_0 = 0" : "");
+    if (out.shows(TraceLevel::full))
+        for (Parameter* p : cell.parameters())
+            out.matrix(p->name(), p->value, static_cast<std::size_t>(p->rows()), static_cast<std::size_t>(p->cols()));
+}
+
+// Seed 000's SimpleRNN weights: A = [W_ih W_hh] (H × (E + H)) and b = b_ih + b_hh (H).
+struct StackedWeights {
+    std::vector<double> A;
+    std::vector<double> b;
+};
+
+StackedWeights stack_weights(const Cell& rnn, int E, int H) {
+    StackedWeights stacked{{}, std::vector<double>(static_cast<std::size_t>(H))};
+    for (int row = 0; row < H; ++row) {
+        const auto r = static_cast<std::size_t>(row);
+        stacked.A.insert(stacked.A.end(), rnn.W_ih.value.begin() + r * E, rnn.W_ih.value.begin() + (r + 1) * E);
+        stacked.A.insert(stacked.A.end(), rnn.W_hh.value.begin() + r * H, rnn.W_hh.value.begin() + (r + 1) * H);
+        stacked.b[r] = rnn.b_ih.value[r] + rnn.b_hh.value[r];
+    }
+    return stacked;
+}
+
+void print_stacked_weights(Printer& out, const StackedWeights& stacked, int E, int H) {
+    std::vector<std::string> A_columns;
+    for (int k = 1; k <= E; ++k) A_columns.push_back(fmt::format("x[{}]", k));
+    for (int k = 1; k <= H; ++k) A_columns.push_back(fmt::format("h[{}]", k));
+    out.matrix("A = [W_ih W_hh]", stacked.A, static_cast<std::size_t>(H), static_cast<std::size_t>(E + H), {}, A_columns);
+    out.vector("b = b_ih + b_hh", stacked.b);
+}
+
+// How the gradient fared in one cell over section 4's long sequence.
+struct Flow {
+    std::string name;
+    std::string gate;           // z, f or nothing
+    std::vector<double> norms;  // ‖∂L/∂h_t‖, t = 1 … T
+    double mean_keep = 0;       // mean of that gate over every step and unit
+    double kept = 0;            // ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖: what is left the whole way back
+    double per_step = 0;        // its geometric mean per step, kept^(1/(T−1))
+};
+
+// Runs `cell` over `ids` with L = Σ_k h_T[k], backward, and reads every ∂L/∂h_t.
+Flow measure_flow(Cell& cell, Parameter& src_embed, const std::vector<int>& ids, std::string name) {
+    const EncoderRun run = run_encoder(cell, src_embed, ids);
+    const double T = static_cast<double>(ids.size());
+    Flow flow{std::move(name), keep_gate(cell.kind()), {}, 0, 0, 0};
+    for (const CellStep& step : run.steps) {
+        flow.norms.push_back(norm(step.state.h.grads()));
+        for (const Gate& gate : step.gates())
+            if (gate.name == flow.gate)
+                for (double v : gate.value.values()) flow.mean_keep += v / (T * cell.hidden_size());
+    }
+    flow.kept = flow.norms.front() / flow.norms.back();
+    flow.per_step = std::pow(flow.kept, 1.0 / (T - 1));
+    return flow;
+}
+
+// SimpleRNN, GRU and LSTM cells of H = `hidden`, run over `ids`; then, when keep_bias is
+// above 0, GRU and LSTM again (the same weights) with keep_bias added to the bias of
+// their keep gate, which starts it more open.
+std::vector<Flow> measure_flows(Rng& rng, Parameter& src_embed, const std::vector<int>& ids, int hidden,
+                                double keep_bias) {
+    std::vector<Flow> flows;
+    std::vector<std::unique_ptr<Cell>> cells;
+    for (CellKind kind : {CellKind::rnn, CellKind::gru, CellKind::lstm}) {
+        cells.push_back(make_cell(kind, "bptt", src_embed.cols(), hidden));
+        cells.back()->init(rng);
+        flows.push_back(measure_flow(*cells.back(), src_embed, ids, display_name(kind)));
+    }
+    if (keep_bias <= 0) return flows;
+    for (std::size_t k = 1; k < cells.size(); ++k) {
+        Cell& cell = *cells[k];
+        // z and f are the second block of H rows: b_iz (GRU) and b_if (LSTM)
+        for (int j = hidden; j < 2 * hidden; ++j) cell.b_ih.value[static_cast<std::size_t>(j)] += keep_bias;
+        const std::string name = fmt::format("{} b_{}+{}", display_name(cell.kind()), keep_gate(cell.kind()), keep_bias);
+        flows.push_back(measure_flow(cell, src_embed, ids, name));
+    }
+    return flows;
+}
+
+// ‖∂L/∂h_t‖ of every flow, from the last step back to the first: every 5th as a table
+// (all with --trace full), and five points of each as log-scale bars.
+void print_gradient_norms(Printer& out, const std::vector<Flow>& flows, int T) {
+    std::vector<std::string> headers{"t", "steps back"};
+    for (const Flow& flow : flows) headers.push_back(flow.name);
+    Table gradients(headers);
+    for (int t = T; t >= 1; --t) {
+        if ((T - t) % 5 != 0 && t != 1 && !out.shows(TraceLevel::full)) continue;
+        std::vector<std::string> row{fmt::format("{}", t), fmt::format("{}", T - t)};
+        for (const Flow& flow : flows) row.push_back(sci(flow.norms[static_cast<std::size_t>(t - 1)]));
+        gradients.add_row(row);
+    }
+    out.line("  ‖∂L/∂h_t‖, from the last step back to the first{}:",
+             out.shows(TraceLevel::full) ? "" : " (every 5th; --trace full: all)");
+    out.table(gradients);
+    out.blank();
+
+    std::vector<Bar> bars;
+    for (const Flow& flow : flows)
+        for (int k = 4, previous = 0; k >= 0; --k) {
+            const int t = 1 + (T - 1) * k / 4;  // T, ¾ of the way, …, 1
+            if (t == std::exchange(previous, t)) continue;
+            bars.push_back({fmt::format("{:<12} t={}", flow.name, t), flow.norms[static_cast<std::size_t>(t - 1)]});
+        }
+    out.bars("‖∂L/∂h_t‖", bars, BarOptions{.log_scale = true});
+    out.blank();
+}
+
+// What a step back does on average: (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖)^(1/(T−1)), cell by cell.
+void print_flow_summary(Printer& out, const std::vector<Flow>& flows) {
+    Table summary({"cell", "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖", "× per step back", "mean keep gate"});
+    for (const Flow& flow : flows)
+        summary.add_row(flow.name, sci(flow.kept), fixed(flow.per_step, 3),
+                        flow.gate.empty() ? "—" : fmt::format("{} = {:.3f}", flow.gate, flow.mean_keep));
+    out.line("  the whole way back, and the geometric mean of one step:");
+    out.table(summary);
+    out.blank();
+}
+
+// "8.8e+05 times as much as SimpleRNN" or "1/3.2 as much as SimpleRNN"
+std::string versus_rnn(const Flow& flow, const Flow& rnn) {
+    const bool more = flow.kept >= rnn.kept;
+    const double ratio = more ? flow.kept / rnn.kept : rnn.kept / flow.kept;
+    const std::string number = ratio < 100 ? fmt::format("{:.1f}", ratio) : sci(ratio, 1);
+    return more ? number + " times as much as SimpleRNN" : "1/" + number + " as much as SimpleRNN";
+}
+
+// The verdict's sentence on the gated paths opens with whether GRU and LSTM kept much.
+std::string gated_path_opening(const Flow& rnn, const Flow& gru, const Flow& lstm) {
+    if (gru.kept >= 1e-2 || lstm.kept >= 1e-2) return "The path";
+    if (gru.kept > rnn.kept && lstm.kept > rnn.kept) return "Still, both lose nearly all of it: the path";
+    return "Both lose nearly all of it: the path";
+}
+
+// Section 4's conclusions, worded from the measured numbers so they hold for any flags.
+// `flows` is SimpleRNN, GRU, LSTM, then GRU and LSTM with their keep-gate bias raised
+// when --keep-bias is above 0.
+std::string bptt_verdict(const std::vector<Flow>& flows, int T, double keep_bias) {
+    const Flow &rnn = flows[0], &gru = flows[1], &lstm = flows[2];
+    const bool half_open = std::abs(gru.mean_keep - 0.5) < 0.1 && std::abs(lstm.mean_keep - 0.5) < 0.1;
+    std::string verdict = fmt::format(
+        "Measured: going back {} steps, the gradient shrinks to {} of its size for SimpleRNN, "
+        "{} for GRU and {} for LSTM; on average each step back multiplies it by {:.3f}, {:.3f} "
+        "and {:.3f}. At PyTorch's initialisation GRU keeps {}, LSTM {}.",
+        T - 1, sci(rnn.kept), sci(gru.kept), sci(lstm.kept), rnn.per_step, gru.per_step, lstm.per_step,
+        versus_rnn(gru, rnn), versus_rnn(lstm, rnn));
+    verdict += fmt::format(
+        " {} through z ⊙ h or f ⊙ c is scaled at every step by its gate, and the gates "
+        "start {} (mean z {:.2f}, mean f {:.2f}).",
+        gated_path_opening(rnn, gru, lstm), half_open ? "near σ(0) = 0.5, half open" : "well short of 1",
+        gru.mean_keep, lstm.mean_keep);
+    if (flows.size() < 5) return verdict;
+    const Flow &gru_open = flows[3], &lstm_open = flows[4];
+    verdict += fmt::format(
+        " With {} added to the biases of z and f the gates open wider (mean z {:.2f}, mean f "
+        "{:.2f}), a step back multiplies the gradient by {:.3f} and {:.3f}, and after {} steps "
+        "GRU keeps {}, LSTM {}.",
+        keep_bias, gru_open.mean_keep, lstm_open.mean_keep, gru_open.per_step, lstm_open.per_step, T - 1,
+        versus_rnn(gru_open, rnn), versus_rnn(lstm_open, rnn));
+    if (gru_open.per_step > gru.per_step && lstm_open.per_step > lstm.per_step)
+        verdict += " Opening the gates let more of the gradient reach the early steps; a "
+                   "SimpleRNN has no gate to open.";
+    return verdict;
+}
+
+// --csv: every t, not only every 5th: one row per cell (as named in the table) and step.
+std::string gradient_csv(const std::vector<Flow>& flows, int T) {
+    std::string text = "cell,t,steps_back,grad_norm\n";
+    for (const Flow& flow : flows)
+        for (int t = 1; t <= T; ++t)
+            text += fmt::format("{},{},{},{}\n", flow.name, t, T - t, flow.norms[static_cast<std::size_t>(t - 1)]);
+    return text;
+}
+
+// Writes an output file; one that cannot be written is a bad command line (exit code 2).
+void write_output(const Cli& cli, std::string_view flag, const std::string& path, const std::string& text) {
+    try {
+        write_file_atomically(path, text);
+    } catch (const std::exception& error) {
+        cli.fail(fmt::format("{}: {}", flag, error.what()));
+    }
+}
+
 int main(int argc, char** argv) {
     Cli cli("03_rnn_cells", "SimpleRNN, GRU and LSTM step by step; gradients through time.");
     std::string cell_name = "all";
@@ -176,13 +352,7 @@ int main(int argc, char** argv) {
     Rng rng(seed);
     const Vocab vocab("lesson 03", Vocab::Level::character, {"a", "b", "c", "d", "e"});
     const int V = vocab.size(), E = embed, H = hidden;
-    // tokens drawn from the regular ids (after <pad>, <bos>, <eos>)
-    const auto random_tokens = [&](int count) {
-        std::vector<int> ids;
-        for (int t = 0; t < count; ++t) ids.push_back(rng.between(Vocab::eos + 1, V - 1));
-        return ids;
-    };
-    const std::vector<int> ids = random_tokens(4);
+    const std::vector<int> ids = random_tokens(rng, 4, V);
     Parameter src_embed("src_embed", V, E);
     // uniform(−1, 1): a bounded stand-in for PyTorch's N(0, 1) embedding init
     src_embed.init_uniform(rng, 1.0);
@@ -209,24 +379,15 @@ int main(int argc, char** argv) {
     int shown = 0;
     for (const auto& cell : cells) {
         if (cell_name != "all" && cell_name != cell_kind_name(cell->kind())) continue;
-        const CellKind kind = cell->kind();
-        const int G = gate_count(kind);  // 1, 3 or 4 blocks of H rows
-        out.section(fmt::format("2.{} {}, step by step", ++shown, display_name(kind)));
-        for (const std::string& equation : equations(kind)) out.line("    {}", equation);
-        out.line("  W_ih ({}×{}), W_hh ({}×{}), b_ih and b_hh ({}){}", G * H, E, G * H, H, G * H,
-                 G == 1 ? "" : kind == CellKind::gru ? ", rows stacked r, z, n" : ", rows stacked i, f, g, o");
-        out.line("  initialised uniform in ±1/√H = ±{:.4f}; h_0 = 0{}.", 1 / std::sqrt(static_cast<double>(H)),
-                 kind == CellKind::lstm ? ", c_0 = 0" : "");
-        if (out.shows(TraceLevel::full))
-            for (Parameter* p : cell->parameters())
-                out.matrix(p->name(), p->value, static_cast<std::size_t>(p->rows()), static_cast<std::size_t>(p->cols()));
+        out.section(fmt::format("2.{} {}, step by step", ++shown, display_name(cell->kind())));
+        print_cell_header(out, *cell, E, H);
 
-        const Run run = run_sequence(*cell, src_embed, ids);
+        const EncoderRun run = run_encoder(*cell, src_embed, ids);
         if (out.shows(TraceLevel::steps))
             for (std::size_t t = 1; t <= run.steps.size(); ++t) {
                 const int id = ids[t - 1];
                 out.line("  t = {}   x_{} = src_embed[{}] = {}", t, t, vocab.token(id), vec(x_of(id)));
-                print_step(out, vec, kind, t, run.steps[t - 1]);
+                print_step(out, vec, cell->kind(), t, run.steps[t - 1]);
             }
         out.line("  after {} tokens: h_{} = {}", ids.size(), ids.size(), vec(run.steps.back().state.h.row(0)));
     }
@@ -237,22 +398,11 @@ int main(int argc, char** argv) {
              "side by side, A = [W_ih W_hh], with one bias b = b_ih + b_hh. Since "
              "A [x; h] = W_ih x + W_hh h, it is the same cell. We run that form on its own "
              "states and compare with the cell's.");
-    // A = [W_ih W_hh]  (H × (E + H)), b = b_ih + b_hh  (H)
-    std::vector<double> A, b(static_cast<std::size_t>(H));
-    for (int row = 0; row < H; ++row) {
-        const auto r = static_cast<std::size_t>(row);
-        A.insert(A.end(), rnn.W_ih.value.begin() + r * E, rnn.W_ih.value.begin() + (r + 1) * E);
-        A.insert(A.end(), rnn.W_hh.value.begin() + r * H, rnn.W_hh.value.begin() + (r + 1) * H);
-        b[r] = rnn.b_ih.value[r] + rnn.b_hh.value[r];
-    }
-    std::vector<std::string> A_columns;
-    for (int k = 1; k <= E; ++k) A_columns.push_back(fmt::format("x[{}]", k));
-    for (int k = 1; k <= H; ++k) A_columns.push_back(fmt::format("h[{}]", k));
-    out.matrix("A = [W_ih W_hh]", A, static_cast<std::size_t>(H), static_cast<std::size_t>(E + H), {}, A_columns);
-    out.vector("b = b_ih + b_hh", b);
+    const StackedWeights stacked = stack_weights(rnn, E, H);
+    print_stacked_weights(out, stacked, E, H);
 
-    const Run cell_run = run_sequence(rnn, src_embed, ids);
-    const Tensor A_tensor = constant(H, E + H, A), b_tensor = constant(1, H, b);
+    const EncoderRun cell_run = run_encoder(rnn, src_embed, ids);
+    const Tensor A = constant(H, E + H, stacked.A), b = constant(1, H, stacked.b);
     Tensor h_seed = zeros(1, H);  // h_0 = 0
     Table compare({"t", "h_t from the cell", "tanh(A [x_t; h_{t−1}] + b)", "max |diff.|"});
     compare.align(1, Align::left).align(2, Align::left);
@@ -260,7 +410,7 @@ int main(int argc, char** argv) {
     for (std::size_t t = 1; t <= ids.size(); ++t) {
         const Tensor x = constant(1, E, x_of(ids[t - 1]));
         // h_t = tanh(A [x_t; h_{t−1}] + b)
-        h_seed = stepgrad::tanh(linear(concat_cols({x, h_seed}), A_tensor, b_tensor));
+        h_seed = stepgrad::tanh(linear(concat_cols({x, h_seed}), A, b));
         const std::vector<double> h_cell = cell_run.steps[t - 1].state.h.row(0);
         const double difference = max_abs_difference(h_cell, h_seed.row(0));
         worst = std::max(worst, difference);
@@ -291,121 +441,13 @@ int main(int argc, char** argv) {
                                "the same idea for GRU's z), which starts those gates open.",
                                keep_bias)
                  : "Every cell at PyTorch's initialisation.");
-    const std::vector<int> long_ids = random_tokens(T);
-
-    struct Flow {
-        std::string name;
-        std::string gate;           // z, f or nothing
-        std::vector<double> norms;  // ‖∂L/∂h_t‖, t = 1 … T
-        double mean_keep = 0;       // mean of that gate over every step and unit
-    };
-    std::vector<Flow> flows;
-    const auto measure = [&](Cell& cell, std::string name) {
-        const Run run = run_sequence(cell, src_embed, long_ids);
-        Flow flow{std::move(name), keep_gate(cell.kind()), {}, 0};
-        for (const CellStep& step : run.steps) {
-            flow.norms.push_back(norm(step.state.h.grads()));
-            for (const Gate& gate : step.gates())
-                if (gate.name == flow.gate)
-                    for (double v : gate.value.values()) flow.mean_keep += v / (static_cast<double>(T) * Hb);
-        }
-        flows.push_back(std::move(flow));
-    };
-    std::vector<std::unique_ptr<Cell>> long_cells;
-    for (CellKind kind : {CellKind::rnn, CellKind::gru, CellKind::lstm}) {
-        long_cells.push_back(make_cell(kind, "bptt", E, Hb));
-        long_cells.back()->init(rng);
-        measure(*long_cells.back(), display_name(kind));
-    }
-    if (keep_bias > 0)
-        for (std::size_t k = 1; k < long_cells.size(); ++k) {
-            Cell& cell = *long_cells[k];
-            // z and f are the second block of H rows: b_iz (GRU) and b_if (LSTM)
-            for (int j = Hb; j < 2 * Hb; ++j) cell.b_ih.value[static_cast<std::size_t>(j)] += keep_bias;
-            measure(cell, fmt::format("{} b_{}+{}", display_name(cell.kind()), keep_gate(cell.kind()), keep_bias));
-        }
-
-    std::vector<std::string> headers{"t", "steps back"};
-    for (const Flow& flow : flows) headers.push_back(flow.name);
-    Table gradients(headers);
-    for (int t = T; t >= 1; --t) {
-        if ((T - t) % 5 != 0 && t != 1 && !out.shows(TraceLevel::full)) continue;
-        std::vector<std::string> row{fmt::format("{}", t), fmt::format("{}", T - t)};
-        for (const Flow& flow : flows) row.push_back(sci(flow.norms[static_cast<std::size_t>(t - 1)]));
-        gradients.add_row(row);
-    }
-    out.line("  ‖∂L/∂h_t‖, from the last step back to the first{}:",
-             out.shows(TraceLevel::full) ? "" : " (every 5th; --trace full: all)");
-    out.table(gradients);
-    out.blank();
-
-    std::vector<Bar> bars;
-    for (const Flow& flow : flows)
-        for (int k = 4, previous = 0; k >= 0; --k) {
-            const int t = 1 + (T - 1) * k / 4;  // T, ¾ of the way, …, 1
-            if (t == std::exchange(previous, t)) continue;
-            bars.push_back({fmt::format("{:<12} t={}", flow.name, t), flow.norms[static_cast<std::size_t>(t - 1)]});
-        }
-    out.bars("‖∂L/∂h_t‖", bars, BarOptions{.log_scale = true});
-    out.blank();
-
-    // What a step back does on average: (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖)^(1/(T−1)).
-    Table summary({"cell", "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖", "× per step back", "mean keep gate"});
-    std::vector<double> kept, per_step;
-    for (const Flow& flow : flows) {
-        kept.push_back(flow.norms.front() / flow.norms.back());
-        per_step.push_back(std::pow(kept.back(), 1.0 / (T - 1)));
-        summary.add_row(flow.name, sci(kept.back()), fixed(per_step.back(), 3),
-                        flow.gate.empty() ? "—" : fmt::format("{} = {:.3f}", flow.gate, flow.mean_keep));
-    }
-    out.line("  the whole way back, and the geometric mean of one step:");
-    out.table(summary);
-    out.blank();
-
-    // The conclusions are worded from the measured numbers, so they hold for any flags.
-    // "8.8e+05 times as much as SimpleRNN" or "1/3.2 as much as SimpleRNN"
-    const auto versus_rnn = [&](std::size_t k) {
-        const double ratio = kept[k] >= kept[0] ? kept[k] / kept[0] : kept[0] / kept[k];
-        const std::string number = ratio < 100 ? fmt::format("{:.1f}", ratio) : sci(ratio, 1);
-        return kept[k] >= kept[0] ? number + " times as much as SimpleRNN" : "1/" + number + " as much as SimpleRNN";
-    };
-    const bool half_open = std::abs(flows[1].mean_keep - 0.5) < 0.1 && std::abs(flows[2].mean_keep - 0.5) < 0.1;
-    std::string verdict = fmt::format(
-        "Measured: going back {} steps, the gradient shrinks to {} of its size for SimpleRNN, "
-        "{} for GRU and {} for LSTM; on average each step back multiplies it by {:.3f}, {:.3f} "
-        "and {:.3f}. At PyTorch's initialisation GRU keeps {}, LSTM {}.",
-        T - 1, sci(kept[0]), sci(kept[1]), sci(kept[2]), per_step[0], per_step[1], per_step[2],
-        versus_rnn(1), versus_rnn(2));
-    verdict += fmt::format(
-        " {}he path through z ⊙ h or f ⊙ c is scaled at every step by its gate, and the gates "
-        "start {} (mean z {:.2f}, mean f {:.2f}).",
-        kept[1] >= 1e-2 || kept[2] >= 1e-2 ? "T"
-        : kept[1] > kept[0] && kept[2] > kept[0] ? "Still, both lose nearly all of it: t"
-                                                 : "Both lose nearly all of it: t",
-        half_open ? "near σ(0) = 0.5, half open" : "well short of 1", flows[1].mean_keep, flows[2].mean_keep);
-    if (flows.size() == 5) {
-        verdict += fmt::format(
-            " With {} added to the biases of z and f the gates open wider (mean z {:.2f}, mean f "
-            "{:.2f}), a step back multiplies the gradient by {:.3f} and {:.3f}, and after {} steps "
-            "GRU keeps {}, LSTM {}.",
-            keep_bias, flows[3].mean_keep, flows[4].mean_keep, per_step[3], per_step[4], T - 1,
-            versus_rnn(3), versus_rnn(4));
-        if (per_step[3] > per_step[1] && per_step[4] > per_step[2])
-            verdict += " Opening the gates let more of the gradient reach the early steps; a "
-                       "SimpleRNN has no gate to open.";
-    }
-    out.text(verdict);
+    const std::vector<int> long_ids = random_tokens(rng, T, V);
+    const std::vector<Flow> flows = measure_flows(rng, src_embed, long_ids, Hb, keep_bias);
+    print_gradient_norms(out, flows, T);
+    print_flow_summary(out, flows);
+    out.text(bptt_verdict(flows, T, keep_bias));
     if (!csv.empty()) {
-        // every t, not only every 5th: one row per cell (as named in the table) and step
-        std::string text = "cell,t,steps_back,grad_norm\n";
-        for (const Flow& flow : flows)
-            for (int t = 1; t <= T; ++t)
-                text += fmt::format("{},{},{},{}\n", flow.name, t, T - t, flow.norms[static_cast<std::size_t>(t - 1)]);
-        try {
-            write_file_atomically(csv, text);
-        } catch (const std::exception& error) {
-            cli.fail(fmt::format("--csv: {}", error.what()));
-        }
+        write_output(cli, "--csv", csv, gradient_csv(flows, T));
         out.line("  wrote ‖∂L/∂h_t‖ for every t and cell to {}", csv);
     }
 
@@ -414,11 +456,7 @@ int main(int argc, char** argv) {
         const CellKind kind = parse_cell_kind(cell_name == "all" ? "gru" : cell_name);
         Cell& traced = **std::find_if(cells.begin(), cells.end(), [&](const auto& c) { return c->kind() == kind; });
         const EncoderRun run = run_encoder(traced, src_embed, ids);
-        try {
-            write_file_atomically(json, encoder_trace("03", traced, src_embed, vocab, run));
-        } catch (const std::exception& error) {
-            cli.fail(fmt::format("--json: {}", error.what()));
-        }
+        write_output(cli, "--json", json, encoder_trace("03", traced, src_embed, vocab, run));
         out.section("5. trace");
         out.line("  wrote {}'s {} steps over \"{}\" (stepgrad-trace/1, loss L = Σ h_{} = {:.6f}) to {}",
                  display_name(traced.kind()), ids.size(), fmt::join(tokens, " "), ids.size(), run.loss.value(0), json);

@@ -26,8 +26,7 @@ int main(int argc, char** argv) {
     flags.decoder = "plain";
     flags.score = "none";
     flags.embed = flags.hidden = 32;
-    flags.min_len = 3;
-    flags.max_len = 12;
+    flags.lesson_lengths = {3, 12};  // for `reverse`; another --task keeps its own
     flags.steps = 1200;
     Cli cli("04_plain_seq2seq", "Plain seq2seq: every encoder and decoder state, and the bottleneck measured.");
     add_lesson_flags(cli, flags, {"plain"}, {});

@@ -1,0 +1,41 @@
+// The traced example and its --json trace (see example.hpp).
+#include "common/example.hpp"
+
+#include <span>
+
+#include "stepgrad/support/files.hpp"
+#include "stepgrad/tensor.hpp"
+
+namespace stepgrad {
+
+Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out) {
+    if (flags.sentence.empty()) return trained.task->held_out().front();
+    Example example;
+    example.src = trained.task->src_vocab().encode(flags.sentence);
+    try {
+        example.tgt = task_target(*trained.task, example.src);
+        out.text("Your sentence, with the task's answer as the target the decoder is scored on.");
+    } catch (const TaskError& e) {
+        // No reference answer: trace what the model itself writes, fed back step by step.
+        tape().reset();
+        example.tgt = {Vocab::eos};  // greedy decoding reads only the source side of the batch
+        const Batch batch = make_batch(std::span<const Example>(&example, 1));
+        example.tgt = trained.model->greedy_decode(batch, 2 * static_cast<int>(example.src.size()) + 2).front();
+        tape().reset();
+        if (example.tgt.empty() || example.tgt.back() != Vocab::eos) example.tgt.push_back(Vocab::eos);
+        out.text(fmt::format("Your sentence has no reference answer ({}), so the target below is the model's own "
+                             "greedy output, and the loss measures how sure it was of it.",
+                             e.what()));
+    }
+    return example;
+}
+
+void write_lesson_trace(const LessonFlags& flags, std::string_view lesson, Trained& trained, const TraceRun& run) {
+    if (flags.json.empty()) return;
+    const EvalSummary eval{trained.task->config().name, trained.accuracy.examples, trained.accuracy.token_accuracy,
+                           trained.accuracy.sequence_accuracy};
+    write_file_atomically(flags.json, seq2seq_trace(lesson, *trained.model, trained.task->src_vocab(),
+                                                    trained.task->tgt_vocab(), run, &eval));
+}
+
+}  // namespace stepgrad

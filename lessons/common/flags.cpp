@@ -1,0 +1,210 @@
+// The lesson flags: registering them, and the check of the flags taken together that
+// add_lesson_flags adds to the Cli (see flags.hpp for what it refuses).
+#include "common/flags.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include "stepgrad/support/files.hpp"
+#include "stepgrad/seq2seq.hpp"
+
+namespace stepgrad {
+
+namespace {
+
+// "a, b or c"
+std::string one_of(const std::vector<std::string>& words) {
+    std::string text;
+    for (std::size_t i = 0; i < words.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+    return text;
+}
+
+// --load together with a training flag: the loaded model is not trained.
+void refuse_training_flags(const Cli& cli) {
+    for (const char* flag : {"--steps", "--batch", "--lr", "--optimizer", "--clip", "--save"})
+        if (cli.given(flag))
+            throw UsageError(fmt::format("{} has no effect with --load (a loaded model is not trained): drop one of "
+                                         "the two",
+                                         flag));
+}
+
+// A checkpoint's model must be one this lesson is about.
+void require_lesson_model(const LessonFlags& f, const ModelConfig& c, const std::vector<std::string>& decoders,
+                          const std::vector<std::string>& scores) {
+    const std::string decoder = decoder_kind_name(c.decoder), score = score_kind_name(c.score);
+    const bool plain = c.decoder == DecoderKind::plain;
+    if (std::find(decoders.begin(), decoders.end(), decoder) == decoders.end() ||
+        (scores.empty() ? !plain : std::find(scores.begin(), scores.end(), score) == scores.end()))
+        throw UsageError(fmt::format("--load: {} holds a {} model; this lesson is about {} models{}", f.load,
+                                     plain ? "plain" : decoder + "/" + score, one_of(decoders),
+                                     scores.empty() ? "" : " with score " + one_of(scores)));
+}
+
+// A flag typed next to --load must agree with the checkpoint, which decides.
+void require_agreement(const Cli& cli, const LessonFlags& f, const Checkpoint& checkpoint) {
+    auto agree = [&](std::string_view flag, const auto& typed, const auto& held) {
+        if (cli.given(flag) && fmt::format("{}", typed) != fmt::format("{}", held))
+            throw UsageError(fmt::format("{} {} conflicts with --load {}, whose model has {} {}; leave {} out", flag,
+                                         typed, f.load, flag, held, flag));
+    };
+    const ModelConfig& c = checkpoint.model;
+    agree("--cell", f.cell, cell_kind_name(c.cell));
+    agree("--decoder", f.decoder, decoder_kind_name(c.decoder));
+    agree("--score", f.score, score_kind_name(c.score));
+    agree("--embed", f.embed, c.embed);
+    agree("--hidden", f.hidden, c.hidden);
+    if (c.score == ScoreKind::concat || c.score == ScoreKind::qk || c.score == ScoreKind::qk_scaled)
+        agree("--attn", f.attn, c.attn);
+    agree("--task", f.task, checkpoint.task.name);
+    agree("--min-len", f.min_len.value_or(0), checkpoint.task.min_len);  // typed, so set, when given
+    agree("--max-len", f.max_len.value_or(0), checkpoint.task.max_len);
+    agree("--seed", f.seed, checkpoint.task.seed);
+}
+
+// --load: the checkpoint, read and checked against the lesson and the other flags.
+std::shared_ptr<const Checkpoint> checked_checkpoint(const Cli& cli, const LessonFlags& f,
+                                                     const std::vector<std::string>& decoders,
+                                                     const std::vector<std::string>& scores) {
+    refuse_training_flags(cli);
+    std::shared_ptr<const Checkpoint> checkpoint;
+    try {
+        checkpoint = std::make_shared<const Checkpoint>(read_checkpoint(f.load));
+    } catch (const CheckpointError& e) {
+        throw UsageError(fmt::format("--load: {}", e.what()));
+    }
+    require_lesson_model(f, checkpoint->model, decoders, scores);
+    require_agreement(cli, f, *checkpoint);
+    try {
+        const TaskGenerator task(checkpoint->task, f.held_out);
+        load_model(*checkpoint, task);
+    } catch (const TaskError& e) {
+        throw UsageError(fmt::format("--load {} --held-out {}: {}", f.load, f.held_out, e.what()));
+    } catch (const CheckpointError& e) {
+        throw UsageError(fmt::format("--load: {}", e.what()));
+    }
+    return checkpoint;
+}
+
+// The source vocabulary of the task the flags ask for, once its lengths are checked.
+Vocab checked_task_vocab(const LessonFlags& f) {
+    const TaskConfig config = task_config(f);
+    if (config.min_len > config.max_len) {
+        auto side = [&](const char* flag, int value, bool typed) {
+            return typed ? fmt::format("{} {}", flag, value) : fmt::format("{} (task {} default: {})", flag, f.task, value);
+        };
+        throw UsageError(fmt::format("{} is greater than {}", side("--min-len", config.min_len, f.min_len.has_value()),
+                                     side("--max-len", config.max_len, f.max_len.has_value())));
+    }
+    try {
+        const TaskGenerator task(config, f.held_out);
+        return task.src_vocab();
+    } catch (const TaskError& e) {
+        throw UsageError(fmt::format("--task {} --min-len {} --max-len {} --held-out {}: {}", f.task, config.min_len,
+                                     config.max_len, f.held_out, e.what()));
+    }
+}
+
+// The source vocabulary of --load's checkpoint or, without --load, of the task the flags
+// ask for; either is checked first.
+Vocab checked_src_vocab(const Cli& cli, LessonFlags& f, const std::vector<std::string>& decoders,
+                        const std::vector<std::string>& scores) {
+    if (f.load.empty()) return checked_task_vocab(f);
+    f.checkpoint = checked_checkpoint(cli, f, decoders, scores);
+    return make_src_vocab(f.checkpoint->task);
+}
+
+void check_sentence(const Vocab& src_vocab, const std::string& sentence) {
+    std::vector<int> ids;
+    try {
+        ids = src_vocab.encode(sentence);
+    } catch (const TaskError& e) {
+        throw UsageError(fmt::format("--sentence: {}", e.what()));
+    }
+    if (ids.size() - 1 > static_cast<std::size_t>(task_max_len))
+        throw UsageError(fmt::format("--sentence: {} tokens; at most {}", ids.size() - 1, task_max_len));
+}
+
+// The flags taken together; see add_lesson_flags. `typed` holds what --min-len and
+// --max-len read, kept only when the command line gave them.
+void check_lesson_flags(const Cli& cli, LessonFlags& f, const LengthRange& typed,
+                        const std::vector<std::string>& decoders, const std::vector<std::string>& scores) {
+    if (cli.given("--min-len")) f.min_len = typed.min_len;
+    if (cli.given("--max-len")) f.max_len = typed.max_len;
+    if (same_file(f.json, f.save)) throw UsageError(fmt::format("--json and --save name the same file, {}", f.json));
+    if (same_file(f.json, f.load))
+        throw UsageError(fmt::format("--json {} would overwrite the checkpoint --load reads", f.json));
+    check_writable("--json", f.json);
+    check_writable("--save", f.save);
+
+    const Vocab src_vocab = checked_src_vocab(cli, f, decoders, scores);
+    if (cli.given("--sentence")) check_sentence(src_vocab, f.sentence);
+}
+
+}  // namespace
+
+TaskConfig task_config(const LessonFlags& f) {
+    TaskConfig config = default_task_config(f.task);
+    if (f.task == f.lesson_task) {
+        config.min_len = f.lesson_lengths.min_len;
+        config.max_len = f.lesson_lengths.max_len;
+    }
+    config.min_len = f.min_len.value_or(config.min_len);
+    config.max_len = f.max_len.value_or(config.max_len);
+    config.seed = f.seed;
+    return config;
+}
+
+void check_writable(std::string_view flag, const std::string& path) {
+    if (path.empty()) return;
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) throw UsageError(fmt::format("{}: {} is a folder, not a file", flag, path));
+    const std::string probe = path + ".tmp-" + std::to_string(::getpid());
+    std::FILE* file = std::fopen(probe.c_str(), "wb");
+    if (!file) throw UsageError(fmt::format("{}: cannot write {}: {}", flag, path, std::strerror(errno)));
+    std::fclose(file);
+    std::remove(probe.c_str());
+}
+
+void add_size_and_training_flags(Cli& cli, LessonFlags& f) {
+    cli.option("--embed", f.embed, "embedding size E", 1, 1024);
+    cli.option("--hidden", f.hidden, "hidden size H", 1, 1024);
+    cli.option("--attn", f.attn, "attention size A (concat, qk, qk-scaled)", 1, 1024);
+    cli.option("--steps", f.steps, "training steps (batches) of each model", 0, 1000000);
+    cli.option("--batch", f.batch, "examples per batch", 1, 4096);
+    cli.option("--lr", f.lr, "learning rate (cosine decay to 0)", 1e-6, 10.0);
+    cli.choice("--optimizer", f.optimizer, {"adam", "sgd"}, "optimizer");
+    cli.option("--clip", f.clip, "largest gradient norm (0: no clipping)", 0.0, 1e6);
+}
+
+void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& decoders,
+                      const std::vector<std::string>& scores) {
+    f.lesson_task = f.task;
+    // What --min-len and --max-len read; --help shows the lesson's lengths as defaults.
+    // Shared with the check below, which keeps it alive as long as the Cli.
+    const auto typed = std::make_shared<LengthRange>(f.lesson_lengths);
+    std::vector<std::string> tasks;
+    for (std::string_view name : task_names()) tasks.emplace_back(name);
+    cli.choice("--cell", f.cell, {"rnn", "gru", "lstm"}, "recurrent cell of encoder and decoder");
+    if (decoders.size() > 1) cli.choice("--decoder", f.decoder, decoders, "how the decoder uses the source");
+    if (!scores.empty()) cli.choice("--score", f.score, scores, "attention score function");
+    cli.choice("--task", f.task, tasks, "task the model learns");
+    cli.option("--seed", f.seed, "seed of data, initialisation and everything random", 0, checkpoint_max_seed);
+    add_size_and_training_flags(cli, f);
+    cli.option("--min-len", typed->min_len, "shortest source, in tokens (other tasks: their own default)", 1, task_max_len);
+    cli.option("--max-len", typed->max_len, "longest source, in tokens (other tasks: their own default)", 1, task_max_len);
+    cli.option("--held-out", f.held_out, "held-out examples for evaluation", 1, 100000);
+    cli.option("--json", f.json, "write the trace of one example here (SPEC §7)", "PATH");
+    cli.option("--save", f.save, "save the trained model to this checkpoint", "PATH");
+    cli.option("--load", f.load, "load a checkpoint instead of training (it fixes the model and the task)", "PATH");
+    cli.option("--sentence", f.sentence, "trace this source, in the task's tokens, instead of a held-out example", "TEXT");
+    cli.add_print_flags(f.print);
+    cli.check([&cli, &f, typed, decoders, scores] { check_lesson_flags(cli, f, *typed, decoders, scores); });
+}
+
+}  // namespace stepgrad

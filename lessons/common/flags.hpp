@@ -1,0 +1,83 @@
+#pragma once
+// The command line every seq2seq lesson shares: the flags and their defaults
+// (LessonFlags), registering them on a Cli, and the check that runs once they are read,
+// so that a bad combination fails at parse time with one line and exit code 2 before
+// anything trains. Also the task the flags ask for, since its lengths depend on which
+// flags were typed.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stepgrad/support/checkpoint.hpp"
+#include "stepgrad/support/cli.hpp"
+#include "stepgrad/support/print.hpp"
+#include "stepgrad/tasks.hpp"
+
+namespace stepgrad {
+
+// The flags every seq2seq lesson takes; each lesson sets its own defaults first.
+struct LessonFlags {
+    std::string cell = "gru";
+    std::string decoder = "bahdanau";
+    std::string score = "concat";
+    std::string task = "reverse";
+    // The source lengths the lesson uses for its own task, the `task` it starts with
+    // (add_lesson_flags remembers which that is in lesson_task). Another --task gets
+    // that task's default lengths instead: dates are 10–29 characters, whatever a
+    // lesson about `reverse` prefers.
+    LengthRange lesson_lengths{4, 8};
+    std::string lesson_task = "reverse";
+    // --min-len and --max-len when typed (set by add_lesson_flags' check); a typed
+    // length wins over both defaults, even when it equals one.
+    std::optional<int> min_len;
+    std::optional<int> max_len;
+    std::uint64_t seed = 1;
+    int embed = 16;
+    int hidden = 16;
+    int attn = 16;
+    int steps = 1000;
+    int batch = 32;
+    double lr = 1e-2;
+    std::string optimizer = "adam";
+    double clip = 1.0;
+    int held_out = 500;
+    std::string json;
+    std::string save;
+    std::string load;
+    std::string sentence;  // --sentence: trace this source instead of a held-out example
+    PrintOptions print;
+    // The checkpoint of --load, read by add_lesson_flags' check and checked against the
+    // lesson and the other flags.
+    std::shared_ptr<const Checkpoint> checkpoint;
+};
+
+// --embed, --hidden, --attn, --steps, --batch, --lr, --optimizer, --clip: the model's sizes
+// and its training, the flags every lesson that trains shares (add_lesson_flags adds them).
+void add_size_and_training_flags(Cli& cli, LessonFlags& flags);
+
+// Registers --cell, --decoder, --score, --task, --seed, --embed, --hidden, --attn,
+// --steps, --batch, --lr, --optimizer, --clip, --min-len, --max-len, --held-out, --json, --save, --load,
+// --sentence, --color and --trace. `decoders`/`scores` list what this lesson accepts.
+// It also adds a Cli check, so that a bad combination fails at parse time (one line,
+// exit 2) before anything runs: min > max lengths or lengths the task cannot make;
+// --json/--save that cannot be written; --load of a missing or damaged checkpoint, of a
+// model this lesson is not about, or together with a flag that contradicts it (the
+// checkpoint fixes the model and the task: --cell, --decoder, --score, --embed, --hidden,
+// --attn, --task, --min-len, --max-len and --seed may be given only with the
+// checkpoint's own values, and the training flags not at all); a --sentence with a token
+// the task's source vocabulary lacks.
+void add_lesson_flags(Cli& cli, LessonFlags& flags, const std::vector<std::string>& decoders,
+                      const std::vector<std::string>& scores);
+
+// The task the flags ask for, lengths as LessonFlags describes them, seeded by --seed.
+TaskConfig task_config(const LessonFlags& flags);
+
+// For a Cli check: throws UsageError naming `flag` unless a file can be created at
+// `path` (tried, then removed), so a long run does not end in "cannot write". Does
+// nothing for "".
+void check_writable(std::string_view flag, const std::string& path);
+
+}  // namespace stepgrad

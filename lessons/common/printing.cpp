@@ -1,0 +1,188 @@
+// The printers of one example's computation (see printing.hpp).
+#include "common/printing.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "stepgrad/train.hpp"
+
+namespace stepgrad {
+
+namespace {
+
+std::string quoted(const Vocab& vocab, int id) { return "'" + vocab.token(id) + "'"; }
+
+// The k most probable next tokens under softmax(logits).
+std::string top_predictions(const std::vector<double>& logits, const Vocab& vocab, int k) {
+    const double max = *std::max_element(logits.begin(), logits.end());
+    double total = 0;
+    for (double l : logits) total += std::exp(l - max);
+    std::vector<int> order(logits.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)]; });
+    std::string text;
+    for (int i = 0; i < k && i < static_cast<int>(order.size()); ++i)
+        text += fmt::format("{}{} {:.3f}", i ? ",  " : "", quoted(vocab, order[static_cast<std::size_t>(i)]),
+                            std::exp(logits[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])] - max) / total);
+    return text;
+}
+
+void print_gates(Printer& out, const CellStep& step, std::string_view state_name, int t) {
+    if (out.shows(TraceLevel::gates))
+        for (const Gate& gate : step.gates()) out.vector(fmt::format("{}_{}", gate.name, t), gate.value.row(0));
+    out.vector(fmt::format("{}_{}", state_name, t), step.state.h.row(0));
+    if (step.state.c.defined()) out.vector(fmt::format("c_{}", t), step.state.c.row(0));
+}
+
+// Row 0's i-th block of width K of a (1, m·K) blocks tensor.
+std::vector<double> block(Tensor blocks, int i, int K) {
+    const auto row = blocks.row(0);
+    return {row.begin() + i * K, row.begin() + (i + 1) * K};
+}
+
+// Step j's attention: the keys and query (qk scores, --trace gates), a table of every
+// e_{j,i} and α_{j,i}, their sum and the context c_j.
+void print_attention(Printer& out, const ModelConfig& config, const TraceRun& run, std::size_t j,
+                     const Vocab& src_vocab) {
+    const DecoderStep& step = run.forward.decoder[j];
+    const int t = static_cast<int>(j + 1);
+    const int m = run.batch.src_len;
+    const std::string query = config.decoder == DecoderKind::bahdanau ? fmt::format("s_{}", t - 1) : fmt::format("s_{}", t);
+    const bool qk = config.score == ScoreKind::qk || config.score == ScoreKind::qk_scaled;
+    if (qk && out.shows(TraceLevel::gates)) {
+        out.vector(fmt::format("q_{} = W_Q {}", t, query), step.attention.query.row(0));
+        for (int i = 0; i < m; ++i)
+            out.vector(fmt::format("k_{} = W_K h_{}", i + 1, i + 1), block(run.forward.encoder.attention.keys, i, config.attn));
+    }
+    Table table({"i", "x_i", fmt::format("e_{},i = score(h_i, {})", t, query), fmt::format("α_{},i", t), ""});
+    table.precision(out.precision());
+    const auto scores = step.attention.scores.row(0), alpha = step.attention.alpha.row(0);
+    double total = 0;
+    for (int i = 0; i < m; ++i) {
+        const std::size_t at = static_cast<std::size_t>(i);
+        total += alpha[at];
+        table.add_row(i + 1, quoted(src_vocab, run.batch.src[at]), scores[at], alpha[at],
+                      std::string(static_cast<std::size_t>(std::lround(alpha[at] * 20)), '#'));
+    }
+    out.table(table);
+    out.line("  Σ_i α_{},i = {:.{}f}", t, total, out.precision());
+    out.vector(fmt::format("c_{} = Σ_i α_{},i h_i", t, t), step.attention.context.row(0));
+}
+
+// The numbers above a compact heatmap's columns: positions 1, 5, 10, …, each starting
+// at its column when there is room for it.
+std::string position_numbers(std::size_t m) {
+    std::string numbers;
+    for (std::size_t i = 1; i <= m; ++i) {
+        if (i != 1 && i % 5 != 0) continue;
+        const std::size_t column = 2 * (i - 1);
+        if (numbers.size() > column) continue;
+        numbers += std::string(column - numbers.size(), ' ') + std::to_string(i);
+    }
+    return numbers;
+}
+
+// One row of α as shade characters, each doubled so that a position is two columns wide.
+std::string doubled_shades(const std::vector<double>& alpha) {
+    std::string cells;
+    for (double a : alpha) {
+        const std::string_view s = shade(a);
+        cells += std::string(s) + std::string(s);
+    }
+    return cells;
+}
+
+}  // namespace
+
+void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab) {
+    const auto& steps = run.forward.encoder.steps;
+    for (std::size_t t = 0; t < steps.size(); ++t) {
+        if (out.shows(TraceLevel::gates)) out.line("  x_{} = {}", t + 1, quoted(src_vocab, run.batch.src[t]));
+        if (out.shows(TraceLevel::gates))
+            print_gates(out, steps[t], "h", static_cast<int>(t + 1));
+        else
+            out.vector(fmt::format("h_{} ({})", t + 1, quoted(src_vocab, run.batch.src[t])), steps[t].state.h.row(0));
+    }
+}
+
+void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::size_t j, const Vocab& src_vocab,
+                        const Vocab& tgt_vocab) {
+    const DecoderStep& step = run.forward.decoder[j];
+    const int t = static_cast<int>(j + 1);
+    const ModelConfig& config = model.config();
+    out.blank();
+    out.line("{}", out.bold(fmt::format("step j = {}: reads y_{} = {}, must predict y_{} = {}", t, t - 1,
+                                        quoted(tgt_vocab, run.batch.tgt_in[j]), t, quoted(tgt_vocab, run.batch.tgt_out[j]))));
+    if (config.decoder == DecoderKind::luong) print_gates(out, step.cell, "s", t);
+    if (step.attention.alpha.defined()) print_attention(out, config, run, j, src_vocab);
+    if (config.decoder != DecoderKind::luong) print_gates(out, step.cell, "s", t);
+    if (step.attentional.defined()) out.vector(fmt::format("h̃_{} = tanh(W_c [s_{}; c_{}])", t, t, t), step.attentional.row(0));
+    out.line("  top predictions: {}", top_predictions(run.forward.logits.row(static_cast<int>(j)), tgt_vocab, 3));
+}
+
+void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
+    const auto& steps = run.forward.decoder;
+    if (steps.empty() || !steps.front().attention.alpha.defined()) return;
+    const int m = run.batch.src_len;
+    std::vector<double> alpha;
+    std::vector<std::string> rows, cols;
+    for (std::size_t j = 0; j < steps.size(); ++j) {
+        const auto row = steps[j].attention.alpha.row(0);
+        alpha.insert(alpha.end(), row.begin(), row.end());
+        rows.push_back(tgt_vocab.token(run.batch.tgt_out[j]));
+    }
+    for (int i = 0; i < m; ++i) cols.push_back(src_vocab.token(run.batch.src[static_cast<std::size_t>(i)]));
+    out.heatmap("α: target tokens down, source tokens across", alpha, steps.size(), static_cast<std::size_t>(m), rows, cols);
+}
+
+void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
+    const auto& steps = run.forward.decoder;
+    if (steps.empty() || !steps.front().attention.alpha.defined()) return;
+    const auto m = static_cast<std::size_t>(run.batch.src_len);
+    std::vector<std::string> rows, cols;
+    for (std::size_t j = 0; j < steps.size(); ++j) rows.push_back(tgt_vocab.token(run.batch.tgt_out[j]));
+    for (std::size_t i = 0; i < m; ++i) cols.push_back(src_vocab.token(run.batch.src[i]));
+    std::size_t label_width = 0;
+    for (const std::string& row : rows) label_width = std::max(label_width, display_width(row));
+    const std::string indent = "  " + std::string(label_width, ' ') + "  ";
+
+    out.write_line(fmt::format("  α: target tokens down, source positions across ({} of them)", m));
+    out.write_line(indent + position_numbers(m));
+    // the tokens themselves when they fit their two columns ("·" for a last one that
+    // does not, such as <eos>)
+    std::string header;
+    std::vector<std::size_t> wide;
+    for (std::size_t i = 0; i < m; ++i) {
+        const bool fits = display_width(cols[i]) <= 2;
+        header += fits ? pad(cols[i], i + 1 < m ? 2 : 1) : i + 1 < m ? "· " : "·";
+        if (!fits) wide.push_back(i);
+    }
+    const bool tokens_fit = wide.empty() || (wide.size() == 1 && wide.front() == m - 1);
+    if (tokens_fit) out.write_line(indent + header);  // else they are listed underneath
+    for (std::size_t j = 0; j < steps.size(); ++j) {
+        out.write_line("  " + pad(rows[j], label_width) + " │" + doubled_shades(steps[j].attention.alpha.row(0)) + "│");
+    }
+    out.write_line("  shade: ' ' < 0.2 ≤ ░ < 0.4 ≤ ▒ < 0.6 ≤ ▓ < 0.8 ≤ █");
+    if (!wide.empty() && tokens_fit) {
+        out.line("  the last column, ·, is '{}'", cols.back());
+    } else if (!tokens_fit) {
+        std::string listed;
+        for (std::size_t i = 0; i < m; ++i) listed += fmt::format("{}{}:'{}'", i ? " " : "", i + 1, cols[i]);
+        out.text("source: " + listed);
+    }
+}
+
+void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task) {
+    std::map<int, std::vector<Example>> by_length;
+    for (const Example& e : task.held_out()) by_length[static_cast<int>(e.src.size()) - 1].push_back(e);
+    Table table({"source length", "examples", "token accuracy", "sequence accuracy"});
+    table.precision(3);
+    for (const auto& [length, examples] : by_length) {
+        const Accuracy a = evaluate(model, examples);
+        table.add_row(length, static_cast<int>(examples.size()), a.token_accuracy, a.sequence_accuracy);
+    }
+    out.table(table);
+}
+
+}  // namespace stepgrad

@@ -1,0 +1,33 @@
+#pragma once
+// Printing one example's computation, teacher forced with batch 1: the encoder's states,
+// every decoder step with its scores, α, context, gates and top predictions, and α as a
+// heatmap; and a model's held-out accuracy by source length. What is shown follows the
+// Printer's --trace level.
+#include <cstddef>
+
+#include "stepgrad/data.hpp"
+#include "stepgrad/seq2seq.hpp"
+#include "stepgrad/support/print.hpp"
+#include "stepgrad/support/trace.hpp"
+#include "stepgrad/tasks.hpp"
+
+namespace stepgrad {
+
+// h_i for every source token (and the gates, from --trace gates on).
+void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab);
+// Decoder step j: what it reads and must predict, each e_{j,i} and α_{j,i} with its
+// source token, the context, the new state and the three most probable next tokens.
+void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::size_t j, const Vocab& src_vocab,
+                        const Vocab& tgt_vocab);
+// α as a heatmap: target tokens down, source tokens across.
+void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
+// α as a compact heatmap for long sources: one shade character per source position,
+// doubled (no numbers), so a 40-token source fits in about 90 columns. Every 5th position
+// is numbered; the source tokens head their columns when they fit in two (a final <eos>
+// shows as ·), else they are listed underneath.
+void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
+// Held-out accuracy per source length, one row per length. Decoding resets the tape:
+// tensors of an earlier run are gone afterwards.
+void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task);
+
+}  // namespace stepgrad

@@ -1,0 +1,43 @@
+#pragma once
+// Getting a trained model for a lesson: the model and training options the flags
+// describe, and a model trained from scratch (progress on stderr) or loaded from --load,
+// with its held-out accuracy. Ctrl-C during training is not an error: it throws
+// Interrupted (run.hpp), after the checkpoint of --save is written.
+#include <memory>
+#include <string>
+
+#include "common/flags.hpp"
+#include "stepgrad/seq2seq.hpp"
+#include "stepgrad/support/print.hpp"
+#include "stepgrad/tasks.hpp"
+#include "stepgrad/train.hpp"
+
+namespace stepgrad {
+
+// A task, a model trained on it (or loaded from --load), and its held-out accuracy.
+struct Trained {
+    std::unique_ptr<TaskGenerator> task;
+    std::unique_ptr<Seq2Seq> model;
+    TrainResult training;
+    Accuracy accuracy;
+};
+
+// --cell, --decoder, --score, --embed, --hidden and --attn, with the task's vocabularies.
+ModelConfig model_config(const LessonFlags& flags, const TaskGenerator& task);
+// --steps, --batch, --lr, --optimizer and --clip as train() takes them.
+TrainOptions train_options(const LessonFlags& flags);
+// Trains from scratch (progress on stderr) or loads --load; saves to --save. Throws
+// Interrupted, after saving, when Ctrl-C stopped the training.
+Trained train_or_load(const LessonFlags& flags, Printer& out);
+
+// ---- training several models side by side (lesson 07) ----
+// The task of `flags` with every source exactly `length` tokens long (the task's
+// defaults otherwise, seeded by --seed).
+TaskConfig fixed_length_task(const LessonFlags& flags, int length);
+// A fresh model of flags.cell/decoder/score trained on fixed_length_task(flags, length)
+// without printing (progress on stderr, headed by `label`), and its held-out accuracy
+// (none when Ctrl-C stopped it). Calls on different threads do not interfere: each
+// thread has its own tape.
+Trained train_at_length(const LessonFlags& flags, int length, const std::string& label);
+
+}  // namespace stepgrad
