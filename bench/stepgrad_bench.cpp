@@ -65,7 +65,13 @@ int main(int argc, char** argv) {
     cli.option("--seed", seed, "seed");
     cli.choice("--kernels", kernel_set, {"auto", "reference", "baseline", "avx2", "avx512"},
                "instruction set of the kernels (auto: the best this CPU has; reference: the plain loops)");
-    cli.parse(argc, argv);
+    cli.check([&] {
+        if (decoder == "plain" && cli.given("--score"))
+            throw UsageError("--score has no effect with --decoder plain (it has no attention); leave --score out");
+        if (cli.given("--attn") && (decoder == "plain" || (score != "concat" && score != "qk" && score != "qk-scaled")))
+            throw UsageError(fmt::format("--attn has no effect with --score {}; leave --attn out", score));
+    });
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
     return run_lesson("stepgrad-bench", [&] {
         if (kernel_set != "auto") kernels::use(kernel_set);  // one line and exit 2 if the CPU lacks it
         ModelConfig config;
@@ -76,6 +82,12 @@ int main(int argc, char** argv) {
         config.embed = embed;
         config.hidden = hidden;
         config.attn = attn;
+        // sizes that cannot fit are refused, not killed by the kernel without a word
+        const MemoryEstimate memory = estimate_memory(config, batch, src_len + 1, src_len + 1);
+        if (!memory.fits())
+            throw std::runtime_error(fmt::format("the step needs about {:.1f} GB, more than this machine's {:.1f} GB; "
+                                                 "lower --batch, --src-len or --hidden",
+                                                 memory.step_bytes / 1e9, memory.machine_bytes / 1e9));
         Seq2Seq model(config);
         model.init(seed);
         Adam adam;
@@ -108,5 +120,5 @@ int main(int argc, char** argv) {
                    1e3 / steps_per_s, flops_per_step / 1e6, gflops, 100 * gflops / peak, peak, kernels::variant());
         fmt::print("steps_per_s={:.2f} tokens_per_s={:.0f} peak_rss_mb={:.1f}\n", steps_per_s, tokens_per_s, peak_rss_mb());
         return 0;
-    });  // an error (out of memory for a huge --src-len) is one line and exit code 2
+    }, "--batch, --hidden or --src-len");  // an error (out of memory for a huge --src-len) is one line and exit 2
 }

@@ -22,6 +22,7 @@
 #include "stepgrad/support/cli.hpp"
 #include "stepgrad/support/print.hpp"
 #include "stepgrad/value.hpp"
+#include "common/run.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -155,95 +156,97 @@ int main(int argc, char** argv) {
     Cli cli("01_scalar_autodiff", "a neuron's forward pass, backward pass and gradient check.");
     PrintOptions print;  cli.option("--color", print.color, "colour the output; auto: on a terminal");
     double eps = 1e-6;   cli.option("--eps", eps, "finite-difference step ε", 1e-12, 1.0);
-    cli.parse(argc, argv);
-    Printer out(print);
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
+    return run_lesson("01_scalar_autodiff", [&] {
+        Printer out(print);
 
-    out.title("Lesson 01 · scalar autodiff");
-    out.text("We build o = tanh(x1·w1 + x2·w2 + b) out of single numbers, one op per node, "
-             "then let the chain rule carry ∂o/∂(each node) from o back to the leaves.");
+        out.title("Lesson 01 · scalar autodiff");
+        out.text("We build o = tanh(x1·w1 + x2·w2 + b) out of single numbers, one op per node, "
+                 "then let the chain rule carry ∂o/∂(each node) from o back to the leaves.");
 
-    // --- 1. forward: every node's value, inputs before the nodes that use them ---
-    out.section("1. forward pass");
-    const std::vector<std::string> names{"x1", "x2", "w1", "w2", "b"};
-    const std::vector<double> values{2.0, 0.0, -3.0, 1.0, 6.8813735870195432};
-    const std::vector<Value> leaves = make_leaves(names, values);
-    Value o = neuron(leaves);
-    const std::vector<Value> order = topological_order(o);
+        // --- 1. forward: every node's value, inputs before the nodes that use them ---
+        out.section("1. forward pass");
+        const std::vector<std::string> names{"x1", "x2", "w1", "w2", "b"};
+        const std::vector<double> values{2.0, 0.0, -3.0, 1.0, 6.8813735870195432};
+        const std::vector<Value> leaves = make_leaves(names, values);
+        Value o = neuron(leaves);
+        const std::vector<Value> order = topological_order(o);
 
-    Table forward({"node", "op", "inputs", "value"});
-    forward.align(1, Align::left).align(2, Align::left);
-    for (const Value& node : order) {
-        std::vector<std::string> inputs;
-        for (const Input& in : node.inputs()) inputs.push_back(name_of(in.value));
-        forward.add_row(name_of(node), node.is_leaf() ? "leaf" : node.op(),
-                        fmt::format("{}", fmt::join(inputs, ", ")), node.data());
-    }
-    out.table(forward);
+        Table forward({"node", "op", "inputs", "value"});
+        forward.align(1, Align::left).align(2, Align::left);
+        for (const Value& node : order) {
+            std::vector<std::string> inputs;
+            for (const Input& in : node.inputs()) inputs.push_back(name_of(in.value));
+            forward.add_row(name_of(node), node.is_leaf() ? "leaf" : node.op(),
+                            fmt::format("{}", fmt::join(inputs, ", ")), node.data());
+        }
+        out.table(forward);
 
-    // --- 2. backward: the chain rule, from o back to the leaves ---
-    out.section("2. backward pass");
-    out.text("o.backward() sets ∂o/∂o = 1 and visits the nodes in reverse order. Each node "
-             "passes its gradient to each input, times the local derivative of its op; "
-             "the product is added to the input's gradient.");
-    o.backward();
-    Table backward({"node", "∂o/∂node", "input", "∂node/∂input", "",
-                    "∂o/∂node · ∂node/∂input"});
-    backward.align(2, Align::left).align(3, Align::left);
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        const std::vector<Input> inputs = it->inputs();
-        for (std::size_t k = 0; k < inputs.size(); ++k)
-            backward.add_row(k == 0 ? name_of(*it) : "", k == 0 ? fixed(it->grad(), 4) : "",
-                             name_of(inputs[k].value), rule(*it, k),
-                             inputs[k].local_derivative,
-                             it->grad() * inputs[k].local_derivative);
-    }
-    out.table(backward);
+        // --- 2. backward: the chain rule, from o back to the leaves ---
+        out.section("2. backward pass");
+        out.text("o.backward() sets ∂o/∂o = 1 and visits the nodes in reverse order. Each node "
+                 "passes its gradient to each input, times the local derivative of its op; "
+                 "the product is added to the input's gradient.");
+        o.backward();
+        Table backward({"node", "∂o/∂node", "input", "∂node/∂input", "",
+                        "∂o/∂node · ∂node/∂input"});
+        backward.align(2, Align::left).align(3, Align::left);
+        for (auto it = order.rbegin(); it != order.rend(); ++it) {
+            const std::vector<Input> inputs = it->inputs();
+            for (std::size_t k = 0; k < inputs.size(); ++k)
+                backward.add_row(k == 0 ? name_of(*it) : "", k == 0 ? fixed(it->grad(), 4) : "",
+                                 name_of(inputs[k].value), rule(*it, k),
+                                 inputs[k].local_derivative,
+                                 it->grad() * inputs[k].local_derivative);
+        }
+        out.table(backward);
 
-    // One gradient written out as the product along its path: the chain rule itself.
-    const std::vector<Value> chain = path(o, leaves[0]);
-    std::vector<std::string> symbols, numbers;
-    for (std::size_t k = 0; k + 1 < chain.size(); ++k) {
-        symbols.push_back(fmt::format("∂{}/∂{}", name_of(chain[k]), name_of(chain[k + 1])));
-        numbers.push_back(fixed(local_derivative(chain[k], chain[k + 1]), 4));
-    }
-    out.blank();
-    out.line("  ∂o/∂x1 = {}", fmt::join(symbols, " · "));
-    out.line("         = {} = {}", fmt::join(numbers, " · "), fixed(leaves[0].grad(), 4));
-    std::vector<std::string> grads;
-    for (const Value& leaf : leaves)
-        grads.push_back(fmt::format("∂o/∂{} = {}", leaf.label(), fixed(leaf.grad(), 4)));
-    out.line("  {}", fmt::join(grads, "   "));
+        // One gradient written out as the product along its path: the chain rule itself.
+        const std::vector<Value> chain = path(o, leaves[0]);
+        std::vector<std::string> symbols, numbers;
+        for (std::size_t k = 0; k + 1 < chain.size(); ++k) {
+            symbols.push_back(fmt::format("∂{}/∂{}", name_of(chain[k]), name_of(chain[k + 1])));
+            numbers.push_back(fixed(local_derivative(chain[k], chain[k + 1]), 4));
+        }
+        out.blank();
+        out.line("  ∂o/∂x1 = {}", fmt::join(symbols, " · "));
+        out.line("         = {} = {}", fmt::join(numbers, " · "), fixed(leaves[0].grad(), 4));
+        std::vector<std::string> grads;
+        for (const Value& leaf : leaves)
+            grads.push_back(fmt::format("∂o/∂{} = {}", leaf.label(), fixed(leaf.grad(), 4)));
+        out.line("  {}", fmt::join(grads, "   "));
 
-    // --- 3. check: every leaf's gradient against finite differences ---
-    out.section("3. gradient check");
-    out.text("Nudge one leaf by ±ε, rebuild the neuron and see how much o moves. The "
-             "central difference agrees with backward() to about ε² plus rounding.");
-    check_gradients(out, neuron, names, values, leaves, "o", eps);
+        // --- 3. check: every leaf's gradient against finite differences ---
+        out.section("3. gradient check");
+        out.text("Nudge one leaf by ±ε, rebuild the neuron and see how much o moves. The "
+                 "central difference agrees with backward() to about ε² plus rounding.");
+        check_gradients(out, neuron, names, values, leaves, "o", eps);
 
-    // --- 4. the expression from micrograd's README ---
-    out.section("4. micrograd's README example");
-    out.text("a = −4, b = 2, then c, d, e, f, g through +, −, ·, /, powers and relu, with "
-             "a and b used many times over: their gradients sum every path back to them.");
-    const std::vector<std::string> ab{"a", "b"};
-    const std::vector<double> ab_values{-4.0, 2.0};
-    const std::vector<Value> ab_leaves = make_leaves(ab, ab_values);
-    Value g = micrograd_example(ab_leaves);
-    g.backward();
-    const Value &a = ab_leaves[0], &b = ab_leaves[1];
+        // --- 4. the expression from micrograd's README ---
+        out.section("4. micrograd's README example");
+        out.text("a = −4, b = 2, then c, d, e, f, g through +, −, ·, /, powers and relu, with "
+                 "a and b used many times over: their gradients sum every path back to them.");
+        const std::vector<std::string> ab{"a", "b"};
+        const std::vector<double> ab_values{-4.0, 2.0};
+        const std::vector<Value> ab_leaves = make_leaves(ab, ab_values);
+        Value g = micrograd_example(ab_leaves);
+        g.backward();
+        const Value &a = ab_leaves[0], &b = ab_leaves[1];
 
-    // The numbers micrograd's README prints, to 4 decimals.
-    Table known({"", "stepgrad", "micrograd", ""});
-    for (const auto& [what, ours, theirs] : {std::tuple{"g", g.data(), 24.7041},
-                                             std::tuple{"∂g/∂a", a.grad(), 138.8338},
-                                             std::tuple{"∂g/∂b", b.grad(), 645.5773}})
-        known.add_row(what, ours, theirs,
-                      fixed(ours, 4) == fixed(theirs, 4) ? out.good("same") : out.bad("DIFFERENT"));
-    out.table(known);
-    out.line("  g's graph has {} nodes.", topological_order(g).size());
-    check_gradients(out, micrograd_example, ab, ab_values, ab_leaves, "g", eps);
+        // The numbers micrograd's README prints, to 4 decimals.
+        Table known({"", "stepgrad", "micrograd", ""});
+        for (const auto& [what, ours, theirs] : {std::tuple{"g", g.data(), 24.7041},
+                                                 std::tuple{"∂g/∂a", a.grad(), 138.8338},
+                                                 std::tuple{"∂g/∂b", b.grad(), 645.5773}})
+            known.add_row(what, ours, theirs,
+                          fixed(ours, 4) == fixed(theirs, 4) ? out.good("same") : out.bad("DIFFERENT"));
+        out.table(known);
+        out.line("  g's graph has {} nodes.", topological_order(g).size());
+        check_gradients(out, micrograd_example, ab, ab_values, ab_leaves, "g", eps);
 
-    // backward() zeroes the graph's gradients before it starts (value.hpp).
-    g.backward();
-    out.line("  g.backward() once more: ∂g/∂a = {}, unchanged, not doubled.", fixed(a.grad(), 4));
-    return 0;
+        // backward() zeroes the graph's gradients before it starts (value.hpp).
+        g.backward();
+        out.line("  g.backward() once more: ∂g/∂a = {}, unchanged, not doubled.", fixed(a.grad(), 4));
+        return 0;
+    });
 }

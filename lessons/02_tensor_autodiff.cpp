@@ -27,6 +27,7 @@
 #include "stepgrad/support/print.hpp"
 #include "stepgrad/random.hpp"
 #include "stepgrad/tensor.hpp"
+#include "common/run.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -133,144 +134,146 @@ int main(int argc, char** argv) {
     int steps = 15;         cli.option("--steps", steps, "SGD steps", 0, 10000);
     double lr = 1.0;        cli.option("--lr", lr, "SGD learning rate", 1e-6, 100.0);
     PrintOptions print;     cli.add_print_flags(print);
-    cli.parse(argc, argv);
-    Printer out(print);
-    // --trace none prints results only; full prints every row of every tensor.
-    const bool detail = out.shows(TraceLevel::steps), full = out.shows(TraceLevel::full);
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
+    return run_lesson("02_tensor_autodiff", [&] {
+        Printer out(print);
+        // --trace none prints results only; full prints every row of every tensor.
+        const bool detail = out.shows(TraceLevel::steps), full = out.shows(TraceLevel::full);
 
-    out.title("Lesson 02 · tensor autodiff");
-    out.text("A 2-layer MLP sorts 2-D points into 3 classes. Its forward pass is a handful "
-             "of tensor ops; each one records itself on a tape, and backward() walks the tape "
-             "in reverse to find ∂L/∂(every parameter) at once.");
+        out.title("Lesson 02 · tensor autodiff");
+        out.text("A 2-layer MLP sorts 2-D points into 3 classes. Its forward pass is a handful "
+                 "of tensor ops; each one records itself on a tape, and backward() walks the tape "
+                 "in reverse to find ∂L/∂(every parameter) at once.");
 
-    // --- 1. the data and the model ---
-    out.section("1. data and parameters");
-    Rng rng(seed);
-    const Dataset data = make_blobs(rng, per_class);
-    const int B = data.size();
-    Mlp mlp(hidden);
-    // uniform(−1/√fan_in, 1/√fan_in), PyTorch's nn.Linear default
-    mlp.W1.init_uniform(rng, 1 / std::sqrt(2.0));
-    mlp.b1.init_uniform(rng, 1 / std::sqrt(2.0));
-    mlp.W2.init_uniform(rng, 1 / std::sqrt(static_cast<double>(hidden)));
-    mlp.b2.init_uniform(rng, 1 / std::sqrt(static_cast<double>(hidden)));
+        // --- 1. the data and the model ---
+        out.section("1. data and parameters");
+        Rng rng(seed);
+        const Dataset data = make_blobs(rng, per_class);
+        const int B = data.size();
+        Mlp mlp(hidden);
+        // uniform(−1/√fan_in, 1/√fan_in), PyTorch's nn.Linear default
+        mlp.W1.init_uniform(rng, 1 / std::sqrt(2.0));
+        mlp.b1.init_uniform(rng, 1 / std::sqrt(2.0));
+        mlp.W2.init_uniform(rng, 1 / std::sqrt(static_cast<double>(hidden)));
+        mlp.b2.init_uniform(rng, 1 / std::sqrt(static_cast<double>(hidden)));
 
-    std::vector<int> count(classes, 0);
-    for (int k : data.y) ++count[static_cast<std::size_t>(k)];
-    out.line("  B = {} points, {} per class; classes 0, 1, 2 are blobs centred at 90°, 210° "
-             "and 330°", B, count[0]);
-    out.line("  on the unit circle, each point moved by up to ±1 in x and in y.");
-    std::vector<std::string> row_labels;
-    for (int r = 0; r < B; ++r) row_labels.push_back(fmt::format("#{} y={}", r + 1, data.y[static_cast<std::size_t>(r)]));
-    std::size_t parameter_count = 0;
-    for (Parameter* p : mlp.parameters()) {
-        if (detail)
-            out.matrix(p->name(), p->value, static_cast<std::size_t>(p->rows()), static_cast<std::size_t>(p->cols()));
-        parameter_count += p->size();
-    }
-    out.line("  {} parameters, uniform in ±1/√fan_in.", parameter_count);
-
-    // --- 2. one forward pass ---
-    out.section("2. forward pass");
-    tape().reset();
-    const Forward f = forward(mlp, data);
-    const std::size_t recorded = tape().size();
-    const int shown = full ? B : detail ? 4 : 0;
-    out.line("  X ({}×2) → Z1 = X W1ᵀ + b1 ({}×{}) → H1 = tanh(Z1) ({}×{})", B, f.Z1.rows(),
-             f.Z1.cols(), f.H1.rows(), f.H1.cols());
-    out.line("    → logits = H1 W2ᵀ + b2 ({}×{}) → L ({}×{})", f.logits.rows(), f.logits.cols(),
-             f.loss.rows(), f.loss.cols());
-    print_rows(out, "X", f.X, shown, row_labels);
-    print_rows(out, "Z1", f.Z1, shown, row_labels);
-    print_rows(out, "H1", f.H1, shown, row_labels);
-    print_rows(out, "logits", f.logits, shown, row_labels);
-    // p = softmax(logits), only to show: the loss does not use this tensor.
-    const Tensor p = softmax(f.logits);
-    print_rows(out, "p = softmax(logits)", p, shown, row_labels);
-    out.line("  L = {:.6f}   (a guess of 1/3 for every class gives ln 3 = {:.6f})", f.loss.value(0),
-             std::log(3.0));
-    out.line("  training accuracy before any step: {:.1f}%", 100 * accuracy(f.logits, data.y));
-
-    // --- 3. the tape ---
-    out.section("3. the tape");
-    out.text("Every op appended one entry, in the order it ran. linear is an op of its own "
-             "(x Wᵀ + b, the product starting from the bias); cross_entropy is composed of "
-             "log_softmax, nll_loss, sum and scale, so it needs no backward of its own. "
-             "Parameters enter as leaves named after themselves.");
-    const std::map<std::uint32_t, std::string> names{
-        {f.X.id(), "X"}, {f.Z1.id(), "Z1"}, {f.H1.id(), "H1"}, {f.logits.id(), "logits"}, {f.loss.id(), "L"}};
-    Table tape_table({"#", "op", "shape", "needs grad", "is"});
-    tape_table.align(1, Align::left).align(4, Align::left);
-    for (std::size_t i = 0; i < recorded; ++i) {
-        const TapeEntry& e = tape().entry_at(i);
-        const auto name = names.find(static_cast<std::uint32_t>(i));
-        tape_table.add_row(i, e.op, fmt::format("{}×{}", e.rows, e.cols), e.requires_grad ? "yes" : "no",
-                           name == names.end() ? "" : name->second);
-    }
-    if (detail) out.table(tape_table);
-    out.line("  {} entries; backward() visits them from #{} down to #0.", recorded, recorded - 1);
-
-    // --- 4. backward ---
-    out.section("4. backward pass");
-    out.text("backward(L) sets ∂L/∂L = 1 and runs each entry's backward step in reverse "
-             "order. Each step adds its share into its inputs' gradients.");
-    tape().backward(f.loss);
-    // ∂L/∂logits = (p − onehot(y)) / B: the softmax and the log cancel into a difference.
-    double largest_gap = 0;
-    for (int r = 0; r < B; ++r)
-        for (int k = 0; k < classes; ++k) {
-            const double onehot = data.y[static_cast<std::size_t>(r)] == k ? 1.0 : 0.0;
-            const double expected = (p.at(r, k) - onehot) / B;
-            largest_gap = std::max(largest_gap, std::abs(f.logits.grad_at(r, k) - expected));
+        std::vector<int> count(classes, 0);
+        for (int k : data.y) ++count[static_cast<std::size_t>(k)];
+        out.line("  B = {} points, {} per class; classes 0, 1, 2 are blobs centred at 90°, 210° "
+                 "and 330°", B, count[0]);
+        out.line("  on the unit circle, each point moved by up to ±1 in x and in y.");
+        std::vector<std::string> row_labels;
+        for (int r = 0; r < B; ++r) row_labels.push_back(fmt::format("#{} y={}", r + 1, data.y[static_cast<std::size_t>(r)]));
+        std::size_t parameter_count = 0;
+        for (Parameter* p : mlp.parameters()) {
+            if (detail)
+                out.matrix(p->name(), p->value, static_cast<std::size_t>(p->rows()), static_cast<std::size_t>(p->cols()));
+            parameter_count += p->size();
         }
-    print_rows(out, "∂L/∂logits", f.logits, shown, row_labels, true);
-    out.line("  ∂L/∂logits = (p − onehot(y)) / B: largest difference over all {} rows {}.", B, sci(largest_gap));
-    print_rows(out, "∂L/∂H1", f.H1, shown, row_labels, true);
-    if (detail) print_parameter_grads(out, mlp);
+        out.line("  {} parameters, uniform in ±1/√fan_in.", parameter_count);
 
-    // --- 5. gradient check ---
-    out.section("5. gradient check");
-    out.text("For a few entries of each parameter: L at θ + ε and at θ − ε, each from a fresh "
-             "forward pass. (L(θ + ε) − L(θ − ε)) / 2ε should match backward's gradient to "
-             "about ε² plus rounding.");
-    GradcheckOptions check;
-    check.max_entries = full ? 0 : 3;
-    const std::vector<Parameter*> parameters = mlp.parameters();
-    const GradcheckReport report = gradcheck([&] { return forward(mlp, data).loss; }, parameters, check);
-    constexpr double tolerance = 1e-6;
-    Table check_table({"parameter", "entry", "∂L/∂θ (backward)", "numeric", "rel. error", ""});
-    check_table.precision(10);
-    for (const GradcheckEntry& e : report.entries)
-        check_table.add_row(e.parameter, fmt::format("[{},{}]", e.row, e.col), e.analytic, e.numeric,
-                            sci(e.relative_error, 1),
-                            e.relative_error <= tolerance ? out.good("ok") : out.bad("MISMATCH"));
-    if (detail) out.table(check_table);
-    out.line("  ε = {}; relative error = |a − n| / max(|a|, |n|, {}); ok means ≤ {}.", check.epsilon,
-             check.floor, tolerance);
-    out.line("  worst of {} entries checked: {} ({}).", report.entries.size(), sci(report.max_relative_error(), 1),
-             report.passed(tolerance) ? out.good("ok") : out.bad("MISMATCH"));
-
-    // --- 6. training: plain SGD on the whole batch ---
-    out.section("6. SGD");
-    out.line("  θ ← θ − lr · ∂L/∂θ for every parameter, lr = {}, all {} points each step.", lr, B);
-    Table training({"step", "L", "accuracy"});
-    for (int step = 1; step <= steps; ++step) {
+        // --- 2. one forward pass ---
+        out.section("2. forward pass");
         tape().reset();
-        for (Parameter* param : parameters) param->zero_grad();
-        const Forward now = forward(mlp, data);
-        tape().backward(now.loss);
-        training.add_row(step, fixed(now.loss.value(0), 6), fmt::format("{:.1f}%", 100 * accuracy(now.logits, data.y)));
-        // θ ← θ − lr · ∂L/∂θ
-        for (Parameter* param : parameters)
-            for (std::size_t i = 0; i < param->size(); ++i) param->value[i] -= lr * param->grad[i];
-    }
-    if (detail && steps > 0) {
-        out.table(training);
-        out.line("  (L and accuracy are measured before each step's update.)");
-    }
-    tape().reset();
-    const Forward final_pass = forward(mlp, data);
-    out.line("  after {} steps: L = {:.6f}, training accuracy {:.1f}% ({} points).", steps,
-             final_pass.loss.value(0), 100 * accuracy(final_pass.logits, data.y), B);
-    return 0;
+        const Forward f = forward(mlp, data);
+        const std::size_t recorded = tape().size();
+        const int shown = full ? B : detail ? 4 : 0;
+        out.line("  X ({}×2) → Z1 = X W1ᵀ + b1 ({}×{}) → H1 = tanh(Z1) ({}×{})", B, f.Z1.rows(),
+                 f.Z1.cols(), f.H1.rows(), f.H1.cols());
+        out.line("    → logits = H1 W2ᵀ + b2 ({}×{}) → L ({}×{})", f.logits.rows(), f.logits.cols(),
+                 f.loss.rows(), f.loss.cols());
+        print_rows(out, "X", f.X, shown, row_labels);
+        print_rows(out, "Z1", f.Z1, shown, row_labels);
+        print_rows(out, "H1", f.H1, shown, row_labels);
+        print_rows(out, "logits", f.logits, shown, row_labels);
+        // p = softmax(logits), only to show: the loss does not use this tensor.
+        const Tensor p = softmax(f.logits);
+        print_rows(out, "p = softmax(logits)", p, shown, row_labels);
+        out.line("  L = {:.6f}   (a guess of 1/3 for every class gives ln 3 = {:.6f})", f.loss.value(0),
+                 std::log(3.0));
+        out.line("  training accuracy before any step: {:.1f}%", 100 * accuracy(f.logits, data.y));
+
+        // --- 3. the tape ---
+        out.section("3. the tape");
+        out.text("Every op appended one entry, in the order it ran. linear is an op of its own "
+                 "(x Wᵀ + b, the product starting from the bias); cross_entropy is composed of "
+                 "log_softmax, nll_loss, sum and scale, so it needs no backward of its own. "
+                 "Parameters enter as leaves named after themselves.");
+        const std::map<std::uint32_t, std::string> names{
+            {f.X.id(), "X"}, {f.Z1.id(), "Z1"}, {f.H1.id(), "H1"}, {f.logits.id(), "logits"}, {f.loss.id(), "L"}};
+        Table tape_table({"#", "op", "shape", "needs grad", "is"});
+        tape_table.align(1, Align::left).align(4, Align::left);
+        for (std::size_t i = 0; i < recorded; ++i) {
+            const TapeEntry& e = tape().entry_at(i);
+            const auto name = names.find(static_cast<std::uint32_t>(i));
+            tape_table.add_row(i, e.op, fmt::format("{}×{}", e.rows, e.cols), e.requires_grad ? "yes" : "no",
+                               name == names.end() ? "" : name->second);
+        }
+        if (detail) out.table(tape_table);
+        out.line("  {} entries; backward() visits them from #{} down to #0.", recorded, recorded - 1);
+
+        // --- 4. backward ---
+        out.section("4. backward pass");
+        out.text("backward(L) sets ∂L/∂L = 1 and runs each entry's backward step in reverse "
+                 "order. Each step adds its share into its inputs' gradients.");
+        tape().backward(f.loss);
+        // ∂L/∂logits = (p − onehot(y)) / B: the softmax and the log cancel into a difference.
+        double largest_gap = 0;
+        for (int r = 0; r < B; ++r)
+            for (int k = 0; k < classes; ++k) {
+                const double onehot = data.y[static_cast<std::size_t>(r)] == k ? 1.0 : 0.0;
+                const double expected = (p.at(r, k) - onehot) / B;
+                largest_gap = std::max(largest_gap, std::abs(f.logits.grad_at(r, k) - expected));
+            }
+        print_rows(out, "∂L/∂logits", f.logits, shown, row_labels, true);
+        out.line("  ∂L/∂logits = (p − onehot(y)) / B: largest difference over all {} rows {}.", B, sci(largest_gap));
+        print_rows(out, "∂L/∂H1", f.H1, shown, row_labels, true);
+        if (detail) print_parameter_grads(out, mlp);
+
+        // --- 5. gradient check ---
+        out.section("5. gradient check");
+        out.text("For a few entries of each parameter: L at θ + ε and at θ − ε, each from a fresh "
+                 "forward pass. (L(θ + ε) − L(θ − ε)) / 2ε should match backward's gradient to "
+                 "about ε² plus rounding.");
+        GradcheckOptions check;
+        check.max_entries = full ? 0 : 3;
+        const std::vector<Parameter*> parameters = mlp.parameters();
+        const GradcheckReport report = gradcheck([&] { return forward(mlp, data).loss; }, parameters, check);
+        constexpr double tolerance = 1e-6;
+        Table check_table({"parameter", "entry", "∂L/∂θ (backward)", "numeric", "rel. error", ""});
+        check_table.precision(10);
+        for (const GradcheckEntry& e : report.entries)
+            check_table.add_row(e.parameter, fmt::format("[{},{}]", e.row, e.col), e.analytic, e.numeric,
+                                sci(e.relative_error, 1),
+                                e.relative_error <= tolerance ? out.good("ok") : out.bad("MISMATCH"));
+        if (detail) out.table(check_table);
+        out.line("  ε = {}; relative error = |a − n| / max(|a|, |n|, {}); ok means ≤ {}.", check.epsilon,
+                 check.floor, tolerance);
+        out.line("  worst of {} entries checked: {} ({}).", report.entries.size(), sci(report.max_relative_error(), 1),
+                 report.passed(tolerance) ? out.good("ok") : out.bad("MISMATCH"));
+
+        // --- 6. training: plain SGD on the whole batch ---
+        out.section("6. SGD");
+        out.line("  θ ← θ − lr · ∂L/∂θ for every parameter, lr = {}, all {} points each step.", lr, B);
+        Table training({"step", "L", "accuracy"});
+        for (int step = 1; step <= steps; ++step) {
+            tape().reset();
+            for (Parameter* param : parameters) param->zero_grad();
+            const Forward now = forward(mlp, data);
+            tape().backward(now.loss);
+            training.add_row(step, fixed(now.loss.value(0), 6), fmt::format("{:.1f}%", 100 * accuracy(now.logits, data.y)));
+            // θ ← θ − lr · ∂L/∂θ
+            for (Parameter* param : parameters)
+                for (std::size_t i = 0; i < param->size(); ++i) param->value[i] -= lr * param->grad[i];
+        }
+        if (detail && steps > 0) {
+            out.table(training);
+            out.line("  (L and accuracy are measured before each step's update.)");
+        }
+        tape().reset();
+        const Forward final_pass = forward(mlp, data);
+        out.line("  after {} steps: L = {:.6f}, training accuracy {:.1f}% ({} points).", steps,
+                 final_pass.loss.value(0), 100 * accuracy(final_pass.logits, data.y), B);
+        return 0;
+    });
 }

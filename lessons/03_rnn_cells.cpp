@@ -35,6 +35,8 @@
 #include "stepgrad/tensor.hpp"
 #include "stepgrad/support/files.hpp"  // defines: write_file_atomically
 #include "stepgrad/support/trace.hpp"  // defines: run_encoder, encoder_trace
+#include "common/flags.hpp"  // defines: check_output_files
+#include "common/run.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -178,6 +180,9 @@ struct Flow {
     double mean_keep = 0;       // mean of that gate over every step and unit
     double kept = 0;            // ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖: what is left the whole way back
     double per_step = 0;        // its geometric mean per step, kept^(1/(T−1))
+    // Over hundreds of steps a double runs out: below about 1e-308 the norm is 0 and
+    // ratios of it mean nothing, so the text says "underflowed" instead of inf or nan.
+    bool underflowed() const { return !std::isnormal(kept); }
 };
 
 // Runs `cell` over `ids` with L = Σ_k h_T[k], backward, and reads every ∂L/∂h_t.
@@ -251,7 +256,7 @@ void print_gradient_norms(Printer& out, const std::vector<Flow>& flows, int T) {
 void print_flow_summary(Printer& out, const std::vector<Flow>& flows) {
     Table summary({"cell", "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖", "× per step back", "mean keep gate"});
     for (const Flow& flow : flows)
-        summary.add_row(flow.name, sci(flow.kept), fixed(flow.per_step, 3),
+        summary.add_row(flow.name, flow.underflowed() ? "< 1e-308" : sci(flow.kept), fixed(flow.per_step, 3),
                         flow.gate.empty() ? "—" : fmt::format("{} = {:.3f}", flow.gate, flow.mean_keep));
     out.line("  the whole way back, and the geometric mean of one step:");
     out.table(summary);
@@ -260,10 +265,18 @@ void print_flow_summary(Printer& out, const std::vector<Flow>& flows) {
 
 // "8.8e+05 times as much as SimpleRNN" or "1/3.2 as much as SimpleRNN"
 std::string versus_rnn(const Flow& flow, const Flow& rnn) {
+    if (flow.underflowed() && rnn.underflowed()) return "as little as SimpleRNN (both underflowed to 0)";
+    if (flow.underflowed()) return "less than SimpleRNN (its gradient underflowed to 0, below 1e-308)";
+    if (rnn.underflowed()) return "more than SimpleRNN, whose gradient underflowed to 0 (below 1e-308)";
     const bool more = flow.kept >= rnn.kept;
     const double ratio = more ? flow.kept / rnn.kept : rnn.kept / flow.kept;
     const std::string number = ratio < 100 ? fmt::format("{:.1f}", ratio) : sci(ratio, 1);
     return more ? number + " times as much as SimpleRNN" : "1/" + number + " as much as SimpleRNN";
+}
+
+// "7.29e-148", or "0 (it underflowed: below 1e-308)"
+std::string kept_text(const Flow& flow) {
+    return flow.underflowed() ? "0 (it underflowed: below 1e-308)" : sci(flow.kept);
 }
 
 // The verdict's sentence on the gated paths opens with whether GRU and LSTM kept much.
@@ -283,7 +296,7 @@ std::string bptt_verdict(const std::vector<Flow>& flows, int T, double keep_bias
         "Measured: going back {} steps, the gradient shrinks to {} of its size for SimpleRNN, "
         "{} for GRU and {} for LSTM; on average each step back multiplies it by {:.3f}, {:.3f} "
         "and {:.3f}. At PyTorch's initialisation GRU keeps {}, LSTM {}.",
-        T - 1, sci(rnn.kept), sci(gru.kept), sci(lstm.kept), rnn.per_step, gru.per_step, lstm.per_step,
+        T - 1, kept_text(rnn), kept_text(gru), kept_text(lstm), rnn.per_step, gru.per_step, lstm.per_step,
         versus_rnn(gru, rnn), versus_rnn(lstm, rnn));
     verdict += fmt::format(
         " {} through z ⊙ h or f ⊙ c is scaled at every step by its gate, and the gates "
@@ -314,11 +327,11 @@ std::string gradient_csv(const std::vector<Flow>& flows, int T) {
 }
 
 // Writes an output file; one that cannot be written is a bad command line (exit code 2).
-void write_output(const Cli& cli, std::string_view flag, const std::string& path, const std::string& text) {
+void write_output(std::string_view flag, const std::string& path, const std::string& text) {
     try {
         write_file_atomically(path, text);
     } catch (const std::exception& error) {
-        cli.fail(fmt::format("{}: {}", flag, error.what()));
+        throw std::runtime_error(fmt::format("{}: {}", flag, error.what()));
     }
 }
 
@@ -336,130 +349,133 @@ int main(int argc, char** argv) {
     std::string json;         cli.option("--json", json, "write the stepped cell's trace (stepgrad-trace/1) here", "PATH");
     std::string csv;          cli.option("--csv", csv, "write section 4's gradient norms here (cell,t,steps_back,grad_norm)", "PATH");
     PrintOptions print;       cli.add_print_flags(print);
-    cli.parse(argc, argv);
-    Printer out(print);
-    const std::size_t cut = out.shows(TraceLevel::full) ? 0 : print.max_entries;
-    const VectorText vec = [&](std::span<const double> v) { return format_values(v, out.precision(), cut); };
+    cli.check([&] { check_output_files(cli, {{"--json", json}, {"--csv", csv}}); });
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
+    return run_lesson("03_rnn_cells", [&] {
+        Printer out(print);
+        const std::size_t cut = out.shows(TraceLevel::full) ? 0 : print.max_entries;
+        const VectorText vec = [&](std::span<const double> v) { return format_values(v, out.precision(), cut); };
 
-    out.title("Lesson 03 · recurrent cells step by step");
-    out.text("A recurrent cell folds a sequence into a state, one token at a time: h_t = "
-             "cell(x_t, h_{t−1}), from h_0 = 0. We step each cell over the same four tokens "
-             "and print every gate, then measure how far a gradient travels back through "
-             "SimpleRNN, GRU and LSTM over a long sequence.");
+        out.title("Lesson 03 · recurrent cells step by step");
+        out.text("A recurrent cell folds a sequence into a state, one token at a time: h_t = "
+                 "cell(x_t, h_{t−1}), from h_0 = 0. We step each cell over the same four tokens "
+                 "and print every gate, then measure how far a gradient travels back through "
+                 "SimpleRNN, GRU and LSTM over a long sequence.");
 
-    // --- 1. the sequence and its embeddings ---
-    out.section("1. the sequence");
-    Rng rng(seed);
-    const Vocab vocab("lesson 03", Vocab::Level::character, {"a", "b", "c", "d", "e"});
-    const int V = vocab.size(), E = embed, H = hidden;
-    const std::vector<int> ids = random_tokens(rng, 4, V);
-    Parameter src_embed("src_embed", V, E);
-    // uniform(−1, 1): a bounded stand-in for PyTorch's N(0, 1) embedding init
-    src_embed.init_uniform(rng, 1.0);
-    std::vector<std::string> tokens;
-    for (int id : ids) tokens.push_back(vocab.token(id));
-    out.line("  tokens {}  →  ids {}   (vocabulary of V = {}: {})", fmt::join(tokens, " "), fmt::join(ids, " "),
-             V, fmt::join(vocab.tokens, " "));
-    out.matrix("src_embed", src_embed.value, static_cast<std::size_t>(V), static_cast<std::size_t>(E),
-               vocab.tokens);
-    const auto x_of = [&](int id) {
-        return std::span<const double>(src_embed.value).subspan(static_cast<std::size_t>(id * E), static_cast<std::size_t>(E));
-    };
+        // --- 1. the sequence and its embeddings ---
+        out.section("1. the sequence");
+        Rng rng(seed);
+        const Vocab vocab("lesson 03", Vocab::Level::character, {"a", "b", "c", "d", "e"});
+        const int V = vocab.size(), E = embed, H = hidden;
+        const std::vector<int> ids = random_tokens(rng, 4, V);
+        Parameter src_embed("src_embed", V, E);
+        // uniform(−1, 1): a bounded stand-in for PyTorch's N(0, 1) embedding init
+        src_embed.init_uniform(rng, 1.0);
+        std::vector<std::string> tokens;
+        for (int id : ids) tokens.push_back(vocab.token(id));
+        out.line("  tokens {}  →  ids {}   (vocabulary of V = {}: {})", fmt::join(tokens, " "), fmt::join(ids, " "),
+                 V, fmt::join(vocab.tokens, " "));
+        out.matrix("src_embed", src_embed.value, static_cast<std::size_t>(V), static_cast<std::size_t>(E),
+                   vocab.tokens);
+        const auto x_of = [&](int id) {
+            return std::span<const double>(src_embed.value).subspan(static_cast<std::size_t>(id * E), static_cast<std::size_t>(E));
+        };
 
-    // All three cells are built and initialised whatever --cell says, in one order, so
-    // a cell's numbers do not depend on which others are shown.
-    std::vector<std::unique_ptr<Cell>> cells;
-    for (CellKind kind : {CellKind::rnn, CellKind::gru, CellKind::lstm}) {
-        cells.push_back(make_cell(kind, "encoder", E, H));
-        cells.back()->init(rng);  // uniform(−1/√H, 1/√H), as PyTorch
-    }
-    Cell& rnn = *cells[0];
+        // All three cells are built and initialised whatever --cell says, in one order, so
+        // a cell's numbers do not depend on which others are shown.
+        std::vector<std::unique_ptr<Cell>> cells;
+        for (CellKind kind : {CellKind::rnn, CellKind::gru, CellKind::lstm}) {
+            cells.push_back(make_cell(kind, "encoder", E, H));
+            cells.back()->init(rng);  // uniform(−1/√H, 1/√H), as PyTorch
+        }
+        Cell& rnn = *cells[0];
 
-    // --- 2. each cell, step by step ---
-    int shown = 0;
-    for (const auto& cell : cells) {
-        if (cell_name != "all" && cell_name != cell_kind_name(cell->kind())) continue;
-        out.section(fmt::format("2.{} {}, step by step", ++shown, display_name(cell->kind())));
-        print_cell_header(out, *cell, E, H);
+        // --- 2. each cell, step by step ---
+        int shown = 0;
+        for (const auto& cell : cells) {
+            if (cell_name != "all" && cell_name != cell_kind_name(cell->kind())) continue;
+            out.section(fmt::format("2.{} {}, step by step", ++shown, display_name(cell->kind())));
+            print_cell_header(out, *cell, E, H);
 
-        const EncoderRun run = run_encoder(*cell, src_embed, ids);
-        if (out.shows(TraceLevel::steps))
-            for (std::size_t t = 1; t <= run.steps.size(); ++t) {
-                const int id = ids[t - 1];
-                out.line("  t = {}   x_{} = src_embed[{}] = {}", t, t, vocab.token(id), vec(x_of(id)));
-                print_step(out, vec, cell->kind(), t, run.steps[t - 1]);
-            }
-        out.line("  after {} tokens: h_{} = {}", ids.size(), ids.size(), vec(run.steps.back().state.h.row(0)));
-    }
+            const EncoderRun run = run_encoder(*cell, src_embed, ids);
+            if (out.shows(TraceLevel::steps))
+                for (std::size_t t = 1; t <= run.steps.size(); ++t) {
+                    const int id = ids[t - 1];
+                    out.line("  t = {}   x_{} = src_embed[{}] = {}", t, t, vocab.token(id), vec(x_of(id)));
+                    print_step(out, vec, cell->kind(), t, run.steps[t - 1]);
+                }
+            out.line("  after {} tokens: h_{} = {}", ids.size(), ids.size(), vec(run.steps.back().state.h.row(0)));
+        }
 
-    // --- 3. seed 000's form of the SimpleRNN: h_t = tanh(A [x_t; h_{t−1}] + b) ---
-    out.section("3. the same SimpleRNN as seed 000 writes it");
-    out.text("Seed 000 stacks x and h into one column [x; h] and the two weight matrices "
-             "side by side, A = [W_ih W_hh], with one bias b = b_ih + b_hh. Since "
-             "A [x; h] = W_ih x + W_hh h, it is the same cell. We run that form on its own "
-             "states and compare with the cell's.");
-    const StackedWeights stacked = stack_weights(rnn, E, H);
-    print_stacked_weights(out, stacked, E, H);
+        // --- 3. seed 000's form of the SimpleRNN: h_t = tanh(A [x_t; h_{t−1}] + b) ---
+        out.section("3. the same SimpleRNN as seed 000 writes it");
+        out.text("Seed 000 stacks x and h into one column [x; h] and the two weight matrices "
+                 "side by side, A = [W_ih W_hh], with one bias b = b_ih + b_hh. Since "
+                 "A [x; h] = W_ih x + W_hh h, it is the same cell. We run that form on its own "
+                 "states and compare with the cell's.");
+        const StackedWeights stacked = stack_weights(rnn, E, H);
+        print_stacked_weights(out, stacked, E, H);
 
-    const EncoderRun cell_run = run_encoder(rnn, src_embed, ids);
-    const Tensor A = constant(H, E + H, stacked.A), b = constant(1, H, stacked.b);
-    Tensor h_seed = zeros(1, H);  // h_0 = 0
-    Table compare({"t", "h_t from the cell", "tanh(A [x_t; h_{t−1}] + b)", "max |diff.|"});
-    compare.align(1, Align::left).align(2, Align::left);
-    double worst = 0;
-    for (std::size_t t = 1; t <= ids.size(); ++t) {
-        const Tensor x = constant(1, E, x_of(ids[t - 1]));
-        // h_t = tanh(A [x_t; h_{t−1}] + b)
-        h_seed = stepgrad::tanh(linear(concat_cols({x, h_seed}), A, b));
-        const std::vector<double> h_cell = cell_run.steps[t - 1].state.h.row(0);
-        const double difference = max_abs_difference(h_cell, h_seed.row(0));
-        worst = std::max(worst, difference);
-        compare.add_row(t, vec(h_cell), vec(h_seed.row(0)), sci(difference));
-    }
-    out.table(compare);
-    out.line("  largest difference over the {} steps: {} ({})", ids.size(), sci(worst),
-             worst <= 1e-12 ? out.good("the same cell, up to rounding") : out.bad("DIFFERENT"));
+        const EncoderRun cell_run = run_encoder(rnn, src_embed, ids);
+        const Tensor A = constant(H, E + H, stacked.A), b = constant(1, H, stacked.b);
+        Tensor h_seed = zeros(1, H);  // h_0 = 0
+        Table compare({"t", "h_t from the cell", "tanh(A [x_t; h_{t−1}] + b)", "max |diff.|"});
+        compare.align(1, Align::left).align(2, Align::left);
+        double worst = 0;
+        for (std::size_t t = 1; t <= ids.size(); ++t) {
+            const Tensor x = constant(1, E, x_of(ids[t - 1]));
+            // h_t = tanh(A [x_t; h_{t−1}] + b)
+            h_seed = stepgrad::tanh(linear(concat_cols({x, h_seed}), A, b));
+            const std::vector<double> h_cell = cell_run.steps[t - 1].state.h.row(0);
+            const double difference = max_abs_difference(h_cell, h_seed.row(0));
+            worst = std::max(worst, difference);
+            compare.add_row(t, vec(h_cell), vec(h_seed.row(0)), sci(difference));
+        }
+        out.table(compare);
+        out.line("  largest difference over the {} steps: {} ({})", ids.size(), sci(worst),
+                 worst <= 1e-12 ? out.good("the same cell, up to rounding") : out.bad("DIFFERENT"));
 
-    // --- 4. why gates matter, measured: ∂L/∂h_t over a long sequence ---
-    const int T = bptt_steps, Hb = bptt_hidden;
-    out.section("4. why gates matter, measured");
-    out.text(fmt::format(
-        "A sequence of T = {} random tokens, cells of H = {}, L = Σ_k h_T[k]. After backward, "
-        "the gradient of each state h_t is the total ∂L/∂h_t: for t < T, h_t reaches L only "
-        "through step t + 1, so that step's backward has summed every path into it. Going "
-        "back one step multiplies the gradient by (∂h_{{t+1}}/∂h_t)ᵀ: for SimpleRNN by "
-        "W_hhᵀ diag(1 − h_{{t+1}}²), and as every 1 − h² ≤ 1 the tanh can only shrink what "
-        "W_hhᵀ passes back. GRU's ∂h'/∂h has a term diag(z), and LSTM's cell state is "
-        "carried by ∂c'/∂c = diag(f): paths that a gate near 1 leaves almost untouched and a "
-        "gate near 0 cuts.",
-        T, Hb));
-    out.blank();
-    out.text(keep_bias > 0
-                 ? fmt::format("First every cell at PyTorch's initialisation, then GRU and LSTM "
-                               "again with {} added to the bias of z and f (the same weights "
-                               "otherwise): the forget-gate bias of Jozefowicz et al. 2015 (and "
-                               "the same idea for GRU's z), which starts those gates open.",
-                               keep_bias)
-                 : "Every cell at PyTorch's initialisation.");
-    const std::vector<int> long_ids = random_tokens(rng, T, V);
-    const std::vector<Flow> flows = measure_flows(rng, src_embed, long_ids, Hb, keep_bias);
-    print_gradient_norms(out, flows, T);
-    print_flow_summary(out, flows);
-    out.text(bptt_verdict(flows, T, keep_bias));
-    if (!csv.empty()) {
-        write_output(cli, "--csv", csv, gradient_csv(flows, T));
-        out.line("  wrote ‖∂L/∂h_t‖ for every t and cell to {}", csv);
-    }
+        // --- 4. why gates matter, measured: ∂L/∂h_t over a long sequence ---
+        const int T = bptt_steps, Hb = bptt_hidden;
+        out.section("4. why gates matter, measured");
+        out.text(fmt::format(
+            "A sequence of T = {} random tokens, cells of H = {}, L = Σ_k h_T[k]. After backward, "
+            "the gradient of each state h_t is the total ∂L/∂h_t: for t < T, h_t reaches L only "
+            "through step t + 1, so that step's backward has summed every path into it. Going "
+            "back one step multiplies the gradient by (∂h_{{t+1}}/∂h_t)ᵀ: for SimpleRNN by "
+            "W_hhᵀ diag(1 − h_{{t+1}}²), and as every 1 − h² ≤ 1 the tanh can only shrink what "
+            "W_hhᵀ passes back. GRU's ∂h'/∂h has a term diag(z), and LSTM's cell state is "
+            "carried by ∂c'/∂c = diag(f): paths that a gate near 1 leaves almost untouched and a "
+            "gate near 0 cuts.",
+            T, Hb));
+        out.blank();
+        out.text(keep_bias > 0
+                     ? fmt::format("First every cell at PyTorch's initialisation, then GRU and LSTM "
+                                   "again with {} added to the bias of z and f (the same weights "
+                                   "otherwise): the forget-gate bias of Jozefowicz et al. 2015 (and "
+                                   "the same idea for GRU's z), which starts those gates open.",
+                                   keep_bias)
+                     : "Every cell at PyTorch's initialisation.");
+        const std::vector<int> long_ids = random_tokens(rng, T, V);
+        const std::vector<Flow> flows = measure_flows(rng, src_embed, long_ids, Hb, keep_bias);
+        print_gradient_norms(out, flows, T);
+        print_flow_summary(out, flows);
+        out.text(bptt_verdict(flows, T, keep_bias));
+        if (!csv.empty()) {
+            write_output("--csv", csv, gradient_csv(flows, T));
+            out.line("  wrote ‖∂L/∂h_t‖ for every t and cell to {}", csv);
+        }
 
-    // --- 5. the trace of section 2's sequence, for notebooks and other implementations ---
-    if (!json.empty()) {
-        const CellKind kind = parse_cell_kind(cell_name == "all" ? "gru" : cell_name);
-        Cell& traced = **std::find_if(cells.begin(), cells.end(), [&](const auto& c) { return c->kind() == kind; });
-        const EncoderRun run = run_encoder(traced, src_embed, ids);
-        write_output(cli, "--json", json, encoder_trace("03", traced, src_embed, vocab, run));
-        out.section("5. trace");
-        out.line("  wrote {}'s {} steps over \"{}\" (stepgrad-trace/1, loss L = Σ h_{} = {:.6f}) to {}",
-                 display_name(traced.kind()), ids.size(), fmt::join(tokens, " "), ids.size(), run.loss.value(0), json);
-    }
-    return 0;
+        // --- 5. the trace of section 2's sequence, for notebooks and other implementations ---
+        if (!json.empty()) {
+            const CellKind kind = parse_cell_kind(cell_name == "all" ? "gru" : cell_name);
+            Cell& traced = **std::find_if(cells.begin(), cells.end(), [&](const auto& c) { return c->kind() == kind; });
+            const EncoderRun run = run_encoder(traced, src_embed, ids);
+            write_output("--json", json, encoder_trace("03", traced, src_embed, vocab, run));
+            out.section("5. trace");
+            out.line("  wrote {}'s {} steps over \"{}\" (stepgrad-trace/1, loss L = Σ h_{} = {:.6f}) to {}",
+                     display_name(traced.kind()), ids.size(), fmt::join(tokens, " "), ids.size(), run.loss.value(0), json);
+        }
+        return 0;
+    });
 }

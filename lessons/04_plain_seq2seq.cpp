@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     flags.steps = 1200;
     Cli cli("04_plain_seq2seq", "Plain seq2seq: every encoder and decoder state, and the bottleneck measured.");
     add_lesson_flags(cli, flags, {"plain"}, {});
-    cli.parse(argc, argv);
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
     return run_lesson("04_plain_seq2seq", [&] {
         Printer out(flags.print);
         out.title("Lesson 04 · plain seq2seq");

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     LessonFlags flags;  // defaults measured to reach ≥ 95% in seconds (README)
     Cli cli("05_concat_attention", "Concat (additive) attention: every score, weight α, context and state.");
     add_lesson_flags(cli, flags, {"bahdanau", "luong"}, {"concat"});
-    cli.parse(argc, argv);
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
     return run_lesson("05_concat_attention", [&] {
         Printer out(flags.print);
         out.title("Lesson 05 · concat attention");

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     flags.steps = 1500;
     Cli cli("06_dot_attention", "Dot-product attention (dot, general, qk, qk-scaled): keys, queries, scores, α.");
     add_lesson_flags(cli, flags, {"bahdanau", "luong"}, {"dot", "general", "qk", "qk-scaled"});
-    cli.parse(argc, argv);
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
     return run_lesson("06_dot_attention", [&] {
         Printer out(flags.print);
         out.title(fmt::format("Lesson 06 · dot-product attention ({})", flags.score));

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     flags.print.trace = TraceLevel::steps;
     Cli cli("07_bottleneck", "Plain vs concat vs dot-product attention as the source grows (Bahdanau et al.'s Figure 2).");
     add_bottleneck_flags(cli, options);
-    cli.parse(argc, argv);
+    if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
     const std::vector<int>& lengths = options.lengths;
     const std::vector<Contender>& models = options.models;
 

@@ -84,6 +84,7 @@ Tensor Tape::record(const char* op, int rows, int cols, std::span<const Tensor> 
     for (const Tensor& input : inputs) requires_grad = requires_grad || entry(input).requires_grad;
     const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
     double* value = numbers_.allocate(2 * count);
+    bytes_used_ += 2 * count * sizeof(double);
     const auto id = static_cast<std::uint32_t>(entries_.size());
     entries_.push_back({op, rows, cols, value, value + count, requires_grad, true, false, id, {}});
     return {id, generation_};
@@ -160,6 +161,7 @@ void Tape::reset() {
     entries_.clear();
     numbers_.rewind();
     saved_.rewind();
+    bytes_used_ = 0;
     ++generation_;
 }
 

@@ -44,6 +44,55 @@ Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_s
     return result;
 }
 
+// ---- memory ----
+
+namespace {
+
+// Bytes of the tape after forward and backward of one example with m source and n
+// target tokens (ids past the specials; the values do not matter, the shapes do).
+double tape_bytes(Seq2Seq& model, int m, int n) {
+    Example example;
+    for (int i = 0; i < m; ++i) example.src.push_back(Vocab::first_regular + i % (model.config().src_vocab - Vocab::first_regular));
+    for (int j = 0; j < n; ++j) example.tgt.push_back(Vocab::first_regular + j % (model.config().tgt_vocab - Vocab::first_regular));
+    const Batch batch = make_batch(std::span<const Example>(&example, 1));
+    tape().reset();
+    const Forward forward = model.forward(batch);
+    tape().backward(forward.loss);
+    const double bytes = static_cast<double>(tape().bytes_used());
+    tape().reset();
+    return bytes;
+}
+
+double meminfo_bytes(std::string_view field) {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string name;
+    double kilobytes = 0;
+    std::string unit;
+    while (meminfo >> name >> kilobytes >> unit)
+        if (name.substr(0, name.size() - 1) == field) return kilobytes * 1024;
+    return 0;
+}
+
+}  // namespace
+
+MemoryEstimate estimate_memory(const ModelConfig& config, int batch, int src_len, int tgt_len) {
+    Seq2Seq model(config);
+    // bytes(L) = a + b·L + c·L² through L = 4, 8, 16 (sources and targets both L long)
+    const double y1 = tape_bytes(model, 4, 4), y2 = tape_bytes(model, 8, 8), y3 = tape_bytes(model, 16, 16);
+    const double c = ((y3 - y2) / 8 - (y2 - y1) / 4) / 12, b = (y2 - y1) / 4 - 12 * c, a = y1 - 4 * b - 16 * c;
+    // m and n differ: the linear part grows with m + n, the quadratic with m·n
+    const double m = src_len, n = tgt_len;
+    const double example = a + b * (m + n) / 2 + c * m * n;
+    // parameters, their gradients and Adam's two moments
+    const double parameters = 4.0 * sizeof(double) * static_cast<double>(model.parameter_count());
+    MemoryEstimate estimate;
+    estimate.step_bytes = batch * std::max(example, y1) + parameters;
+    estimate.machine_bytes = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+    estimate.available_bytes = meminfo_bytes("MemAvailable");
+    if (estimate.available_bytes == 0) estimate.available_bytes = estimate.machine_bytes;
+    return estimate;
+}
+
 // ---- training ----
 
 namespace {

@@ -209,6 +209,9 @@ public:
 
     std::size_t size() const { return entries_.size(); }
     std::size_t arena_bytes() const;
+    // Bytes this step's tensors and saved arrays use (not what the arena keeps for later
+    // steps): what memory a step needs.
+    std::size_t bytes_used() const { return bytes_used_ + entries_.size() * sizeof(TapeEntry); }
     const TapeEntry& entry(Tensor t) const;
     const TapeEntry& entry_at(std::size_t id) const { return entries_.at(id); }
     // t's gradient, zeroed first if nothing has touched it since backward began.
@@ -224,6 +227,7 @@ private:
     std::vector<TapeEntry> entries_;
     Arena<double> numbers_;
     Arena<std::byte> saved_;
+    std::size_t bytes_used_ = 0;
     std::uint32_t generation_ = 1;
 };
 
@@ -243,6 +247,7 @@ std::span<T> Tape::save_space(std::size_t count) {
     // whole multiples of the largest alignment keep every saved array aligned
     constexpr std::size_t align = alignof(std::max_align_t);
     const std::size_t bytes = (std::max<std::size_t>(count * sizeof(T), 1) + align - 1) / align * align;
+    bytes_used_ += bytes;
     return {reinterpret_cast<T*>(saved_.allocate(bytes)), count};
 }
 

@@ -23,6 +23,22 @@ struct Accuracy {
 // Greedy decoding of every example, in batches. Resets the tape.
 Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size = 100);
 
+// ---- memory ----
+// What one training step of `config` on a batch of `batch` examples with sources of
+// `src_len` tokens and targets of `tgt_len` (each <eos> included) holds in memory, and
+// what the machine has. The step's tape grows like B·(m + n) for the recurrences and
+// B·m·n for attention's scores (and B·m·n·A for concat's saved tanh); the estimate
+// measures one example at three small lengths on the calling thread's tape (which it
+// resets), fits that quadratic, and scales it to the sizes asked for.
+struct MemoryEstimate {
+    double step_bytes = 0;       // the step's tape, parameters and optimizer state
+    double machine_bytes = 0;    // physical memory
+    double available_bytes = 0;  // what the kernel says is available now
+    bool fits() const { return step_bytes <= machine_bytes; }
+    bool fits_now() const { return step_bytes <= available_bytes; }
+};
+MemoryEstimate estimate_memory(const ModelConfig& config, int batch, int src_len, int tgt_len);
+
 // ---- training ----
 struct TrainOptions {
     int steps = 1000;

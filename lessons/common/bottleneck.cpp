@@ -79,14 +79,15 @@ void check_bottleneck_flags(const Cli& cli, BottleneckFlags& b) {
     for (int length : b.lengths) {
         try {
             const TaskGenerator task(fixed_length_task(flags, length), flags.held_out);
+            if (length != *std::max_element(b.lengths.begin(), b.lengths.end())) continue;
+            const int at_once = std::min<int>(b.jobs, static_cast<int>(b.models.size() * b.lengths.size()));
+            for (const Contender& model : b.models) check_memory(flags_for(flags, model), task, at_once);
         } catch (const TaskError& e) {
             throw UsageError(fmt::format("--task {} --lengths {} --held-out {}: {}", flags.task, b.lengths_text,
                                          flags.held_out, e.what()));
         }
     }
-    if (!b.csv.empty() && b.csv == flags.json) throw UsageError(fmt::format("--csv and --json name the same file, {}", b.csv));
-    check_writable("--csv", b.csv);
-    check_writable("--json", flags.json);
+    check_output_files(cli, {{"--csv", b.csv}, {"--json", flags.json}});
 }
 
 std::string percent(double fraction) { return fmt::format("{:.1f}%", 100 * fraction); }
@@ -189,7 +190,7 @@ Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& l
     }
     for (const std::exception_ptr& error : errors)
         if (error) std::rethrow_exception(error);
-    if (interrupt_requested()) throw Interrupted("interrupted: not every model finished training");
+    if (interrupt_requested()) throw Interrupted("interrupted: not every model finished training", interrupt_signal());
     return comparison;
 }
 

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "common/training.hpp"  // defines: model_config
 #include "stepgrad/support/files.hpp"
 #include "stepgrad/seq2seq.hpp"
 
@@ -91,6 +92,48 @@ std::shared_ptr<const Checkpoint> checked_checkpoint(const Cli& cli, const Lesso
     return checkpoint;
 }
 
+std::string gigabytes(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
+
+// Training with sizes that do not fit is killed by the kernel without a word: refuse
+// them here with the estimate and the flags that lower it, and warn when the step may
+// not fit in the memory free right now.
+}  // namespace
+
+void check_memory(const LessonFlags& f, const TaskGenerator& task, int at_once) {
+    std::size_t m = static_cast<std::size_t>(task.config().max_len) + 1, n = 1;
+    for (const Example& e : task.held_out()) {
+        m = std::max(m, e.src.size());
+        n = std::max(n, e.tgt.size());
+    }
+    MemoryEstimate memory = estimate_memory(model_config(f, task), f.batch, static_cast<int>(m), static_cast<int>(n));
+    memory.step_bytes *= at_once;
+    const std::string need = fmt::format("training needs about {} per step (--batch {}, sources of up to {} tokens, "
+                                         "--hidden {}{})",
+                                         gigabytes(memory.step_bytes), f.batch, m - 1, f.hidden,
+                                         at_once > 1 ? fmt::format(", {} models at once", at_once) : "");
+    if (!memory.fits())
+        throw UsageError(fmt::format("{}, more than this machine's {} of memory; lower --batch, --max-len or --hidden",
+                                     need, gigabytes(memory.machine_bytes)));
+    if (!memory.fits_now())
+        fmt::print(stderr, "warning: {}, more than the {} free now: it may be killed for lack of memory\n", need,
+                   gigabytes(memory.available_bytes));
+}
+
+namespace {
+
+// An attention size only concat, qk and qk-scaled have: --attn for any other model would
+// be ignored without a word.
+void refuse_unused_attn(const Cli& cli, const LessonFlags& f, bool has_scores) {
+    if (!cli.given("--attn")) return;
+    if (!has_scores)
+        throw UsageError("--attn has no effect on a plain model (it has no attention); leave --attn out");
+    const ScoreKind score = parse_score_kind(f.score);
+    if (score != ScoreKind::concat && score != ScoreKind::qk && score != ScoreKind::qk_scaled)
+        throw UsageError(fmt::format("--attn has no effect with --score {} (only concat, qk and qk-scaled have an "
+                                     "attention size A); leave --attn out",
+                                     f.score));
+}
+
 // The source vocabulary of the task the flags ask for, once its lengths are checked.
 Vocab checked_task_vocab(const LessonFlags& f) {
     const TaskConfig config = task_config(f);
@@ -103,6 +146,7 @@ Vocab checked_task_vocab(const LessonFlags& f) {
     }
     try {
         const TaskGenerator task(config, f.held_out);
+        check_memory(f, task);
         return task.src_vocab();
     } catch (const TaskError& e) {
         throw UsageError(fmt::format("--task {} --min-len {} --max-len {} --held-out {}: {}", f.task, config.min_len,
@@ -136,11 +180,8 @@ void check_lesson_flags(const Cli& cli, LessonFlags& f, const LengthRange& typed
                         const std::vector<std::string>& decoders, const std::vector<std::string>& scores) {
     if (cli.given("--min-len")) f.min_len = typed.min_len;
     if (cli.given("--max-len")) f.max_len = typed.max_len;
-    if (same_file(f.json, f.save)) throw UsageError(fmt::format("--json and --save name the same file, {}", f.json));
-    if (same_file(f.json, f.load))
-        throw UsageError(fmt::format("--json {} would overwrite the checkpoint --load reads", f.json));
-    check_writable("--json", f.json);
-    check_writable("--save", f.save);
+    check_output_files(cli, {{"--json", f.json}, {"--save", f.save}}, {{"--load", f.load}});
+    refuse_unused_attn(cli, f, !scores.empty());
 
     const Vocab src_vocab = checked_src_vocab(cli, f, decoders, scores);
     if (cli.given("--sentence")) check_sentence(src_vocab, f.sentence);
@@ -160,15 +201,21 @@ TaskConfig task_config(const LessonFlags& f) {
     return config;
 }
 
-void check_writable(std::string_view flag, const std::string& path) {
-    if (path.empty()) return;
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) throw UsageError(fmt::format("{}: {} is a folder, not a file", flag, path));
-    const std::string probe = path + ".tmp-" + std::to_string(::getpid());
-    std::FILE* file = std::fopen(probe.c_str(), "wb");
-    if (!file) throw UsageError(fmt::format("{}: cannot write {}: {}", flag, path, std::strerror(errno)));
-    std::fclose(file);
-    std::remove(probe.c_str());
+void check_output_files(const Cli& cli, std::initializer_list<FileFlag> outputs, std::initializer_list<FileFlag> inputs) {
+    for (auto a = outputs.begin(); a != outputs.end(); ++a) {
+        if (!cli.given(a->flag)) continue;
+        for (auto b = a + 1; b != outputs.end(); ++b)
+            if (cli.given(b->flag) && same_file(a->path, b->path))
+                throw UsageError(fmt::format("{} and {} name the same file, {}", a->flag, b->flag, a->path));
+        for (const FileFlag& input : inputs)
+            if (cli.given(input.flag) && same_file(a->path, input.path))
+                throw UsageError(fmt::format("{} {} would overwrite the checkpoint {} reads", a->flag, a->path, input.flag));
+        try {
+            check_can_write(a->path);
+        } catch (const std::runtime_error& e) {
+            throw UsageError(fmt::format("{}: {}", a->flag, e.what()));
+        }
+    }
 }
 
 void add_size_and_training_flags(Cli& cli, LessonFlags& f) {

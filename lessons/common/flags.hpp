@@ -75,9 +75,22 @@ void add_lesson_flags(Cli& cli, LessonFlags& flags, const std::vector<std::strin
 // The task the flags ask for, lengths as LessonFlags describes them, seeded by --seed.
 TaskConfig task_config(const LessonFlags& flags);
 
-// For a Cli check: throws UsageError naming `flag` unless a file can be created at
-// `path` (tried, then removed), so a long run does not end in "cannot write". Does
-// nothing for "".
-void check_writable(std::string_view flag, const std::string& path);
+// For a Cli check: refuses sizes whose training step (`at_once` of them side by side)
+// cannot fit in this machine's memory (the kernel would kill the run without a word),
+// naming the estimate and the flags that lower it; warns on stderr when it may not fit
+// in what is free now. Resets the calling thread's tape.
+void check_memory(const LessonFlags& flags, const TaskGenerator& task, int at_once = 1);
+
+// A file a flag names: an output the program writes, or an input it reads.
+struct FileFlag {
+    std::string_view flag;
+    const std::string& path;
+};
+// For a Cli check, over the flags the command line gave: throws UsageError when two
+// outputs name one file (compared as files: `./a` is `a`), when an output would
+// overwrite an input, or when an output cannot be written (checked before a long run,
+// so it does not end in "cannot write").
+void check_output_files(const Cli& cli, std::initializer_list<FileFlag> outputs,
+                        std::initializer_list<FileFlag> inputs = {});
 
 }  // namespace stepgrad

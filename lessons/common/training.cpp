@@ -36,7 +36,8 @@ void train_from_scratch(const LessonFlags& f, Trained& trained, Printer& out) {
     trained.training = train(*trained.model, *trained.task, options);
     if (trained.training.interrupted)
         throw Interrupted(fmt::format("interrupted at step {}{}", trained.training.steps,
-                                      f.save.empty() ? "" : fmt::format("; checkpoint saved to {}", f.save)));
+                                      f.save.empty() ? "" : fmt::format("; checkpoint saved to {}", f.save)),
+                          interrupt_signal());
     if (!trained.training.losses.empty())
         out.line("Loss: {:.4f} after the first step, {:.4f} after the last.", trained.training.losses.front(),
                  trained.training.losses.back());

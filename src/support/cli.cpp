@@ -1,4 +1,6 @@
 #include "stepgrad/support/cli.hpp"
+
+#include <new>
 #include "stepgrad/support/text.hpp"
 
 #include <algorithm>
@@ -57,8 +59,11 @@ Cli& Cli::option(std::string name, double& value, std::string help, double lo, d
 
 Cli& Cli::option(std::string name, std::string& value, std::string help,
                  std::string value_name) {
-    return add({std::move(name), std::move(value_name), std::move(help), "", "a value",
-                value.empty() ? "none" : value, [&value](std::string_view text) {
+    // An empty path is a mistake (an unset shell variable), never "no file".
+    const bool path = value_name == "PATH";
+    return add({std::move(name), std::move(value_name), std::move(help), "", path ? "a file path" : "a value",
+                value.empty() ? "none" : value, [&value, path](std::string_view text) {
+                    if (path && text.empty()) return false;
                     value = text;
                     return true;
                 }});
@@ -187,17 +192,17 @@ Cli::Parsed Cli::parse_or_throw(const std::vector<std::string>& args) {
     return Parsed::run;
 }
 
-void Cli::parse(int argc, const char* const* argv) {
+std::optional<int> Cli::parse(int argc, const char* const* argv) {
     const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
     try {
-        if (parse_or_throw(args) == Parsed::help) {
-            fmt::print("{}", help());
-            std::exit(0);
-        }
-    } catch (const UsageError& error) {
-        fail(error.what());
-    } catch (const std::exception& error) {  // from a check: still one line and exit 2, never a trace
-        fail(error.what());
+        if (parse_or_throw(args) == Parsed::run) return std::nullopt;
+        fmt::print("{}", help());
+        return 0;
+    } catch (const std::bad_alloc&) {
+        return report("out of memory while checking the flags: the sizes they ask for do not fit in this machine's "
+                      "memory; try smaller ones");
+    } catch (const std::exception& error) {  // a UsageError, or from a check: one line and exit 2, never a trace
+        return report(error.what());
     }
 }
 
@@ -207,10 +212,10 @@ std::string Cli::error_text(std::string_view message) const {
     return fmt::format("{0}: error: {1}\nusage: {0} [flags]  (see --help)\n", program_, message);
 }
 
-void Cli::fail(std::string_view message) const {
+int Cli::report(std::string_view message) const {
     std::fflush(stdout);  // what was printed before stays before the error
     fmt::print(stderr, "{}", error_text(message));
-    std::exit(2);
+    return 2;
 }
 
 std::string Cli::help() const {

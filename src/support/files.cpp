@@ -115,6 +115,33 @@ void write_file_atomically(const std::string& path, std::string_view content) {
     }
 }
 
+void check_can_write(const std::string& path) {
+    if (path.empty()) throw std::runtime_error("cannot write a file with an empty name");
+    std::filesystem::path target = path;
+    std::error_code error;
+    if (std::filesystem::is_symlink(target, error)) {
+        const std::filesystem::path resolved = std::filesystem::weakly_canonical(target, error);
+        if (!error) target = resolved;
+    }
+    struct stat existing {};
+    if (::stat(target.c_str(), &existing) == 0) {
+        if (S_ISDIR(existing.st_mode)) throw std::runtime_error(fmt::format("{} is a folder, not a file", path));
+        if (S_ISFIFO(existing.st_mode)) return;  // opening it to try would wait for a reader
+        if (S_ISCHR(existing.st_mode)) {
+            if (::access(target.c_str(), W_OK) != 0) cannot_write(path, errno);
+            return;
+        }
+        if (!S_ISREG(existing.st_mode))
+            throw std::runtime_error(fmt::format("cannot write {}: it is not a regular file (a socket or a block device)", path));
+    }
+    // The write creates a temporary file beside the target: try exactly that.
+    const std::string probe = temporary_name(target, 0);
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) cannot_write(path, errno);
+    ::close(fd);
+    ::unlink(probe.c_str());
+}
+
 bool same_file(const std::string& a, const std::string& b) {
     if (a.empty() || b.empty()) return false;
     std::error_code error;
@@ -123,12 +150,11 @@ bool same_file(const std::string& a, const std::string& b) {
     return std::filesystem::weakly_canonical(a, error) == std::filesystem::weakly_canonical(b, error);
 }
 
-void check_stdout(std::string_view program) {
+void check_stdout() {
     if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return;
     const int error = errno;
     std::clearerr(stdout);
-    throw std::runtime_error(fmt::format("{}: cannot write to stdout: {}", program,
-                                         error ? std::strerror(error) : "write error"));
+    throw std::runtime_error(fmt::format("cannot write to stdout: {}", error ? std::strerror(error) : "write error"));
 }
 
 }  // namespace stepgrad

@@ -193,7 +193,7 @@ class Battery:
 
 # ---- the seq2seq lessons: written-out cases ----
 
-TINY = ["--embed", "2", "--hidden", "2", "--attn", "2", "--steps", "1", "--min-len", "3", "--max-len", "5",
+TINY = ["--embed", "2", "--hidden", "2", "--steps", "1", "--min-len", "3", "--max-len", "5",
         "--held-out", "5", "--trace", "none"]
 KIND = {"04": "plain", "05": "concat", "06": "qk"}
 

@@ -7,7 +7,7 @@
 //     int hidden = 16;           cli.option("--hidden", hidden, "hidden size H", 1, 4096);
 //     std::string cell = "gru";  cli.choice("--cell", cell, {"rnn", "gru", "lstm"}, "recurrent cell");
 //     bool quick = false;        cli.flag("--quick", quick, "tiny run for tests");
-//     cli.parse(argc, argv);
+//     if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
 //
 // Values are given as `--name value` or `--name=value`. A bad command line gets one
 // line on stderr naming the flag and what it allows, then a usage line, and exit
@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,7 +52,8 @@ public:
     Cli& option(std::string name, double& value, std::string help,
                 double lo = std::numeric_limits<double>::lowest(),
                 double hi = std::numeric_limits<double>::max());
-    // Any text; `value_name` is what --help calls it ("PATH", "SENTENCE").
+    // Any text; `value_name` is what --help calls it ("PATH", "SENTENCE"). A PATH may not
+    // be empty.
     Cli& option(std::string name, std::string& value, std::string help,
                 std::string value_name = "TEXT");
     // --color auto|always|never and --trace none|steps|gates|full.
@@ -65,9 +67,10 @@ public:
     // --color and --trace, bound to a Printer's options.
     Cli& add_print_flags(PrintOptions& options);
 
-    // Parses argv[1 …]. On a bad command line prints the error and exits with code 2;
-    // on --help prints help() to stdout and exits with code 0.
-    void parse(int argc, const char* const* argv);
+    // Parses argv[1 …]. Returns nothing when the program should run; an exit code when
+    // it should stop now: 2 after printing a bad command line's error to stderr, 0 after
+    // printing help() to stdout for --help. (The library never exits; the program does.)
+    [[nodiscard]] std::optional<int> parse(int argc, const char* const* argv);
 
     enum class Parsed { run, help };
     // The testable core of parse(): throws UsageError instead of exiting, and returns
@@ -83,9 +86,9 @@ public:
     // when it equals the default; a flag never declared was never given.
     bool given(std::string_view name) const;
 
-    // For checks after parsing (conflicting flags, unknown tokens): prints
-    // error_text(message) to stderr and exits with code 2.
-    [[noreturn]] void fail(std::string_view message) const;
+    // Prints error_text(message) to stderr and returns 2, the exit code of a bad command
+    // line.
+    int report(std::string_view message) const;
     // "PROGRAM: error: MESSAGE\nusage: PROGRAM [flags]  (see --help)\n"
     std::string error_text(std::string_view message) const;
     // Every flag with its value, help, allowed range and default.

@@ -13,12 +13,17 @@ namespace stepgrad {
 // ever replaced. Throws std::runtime_error naming the path and the reason.
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// Throws std::runtime_error ("cannot write P: reason", "P is a folder, not a file")
+// unless write_file_atomically(path, …) can succeed now: checked before a long run, so
+// it does not end in "cannot write". Creates nothing that stays.
+void check_can_write(const std::string& path);
+
 // Whether two paths name one file (`./a` and `a`, or two links to it), existing or not.
 bool same_file(const std::string& a, const std::string& b);
 
-// Flushes stdout and throws std::runtime_error ("PROGRAM: cannot write to stdout: …")
-// if anything written to it was lost (a full disk, a closed pipe): a program must not
-// report success for output nobody received.
-void check_stdout(std::string_view program);
+// Flushes stdout and throws std::runtime_error ("cannot write to stdout: …") if anything
+// written to it was lost (a full disk, a closed pipe): a program must not report
+// success for output nobody received.
+void check_stdout();
 
 }  // namespace stepgrad
