@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -28,8 +29,19 @@ std::vector<const KernelTable*> supported_tables() {
     return tables;
 }
 
+// The best set, unless the environment names another one this CPU runs
+// (STEPGRAD_KERNELS=reference|baseline|avx2|avx512: to compare outputs across sets; an
+// unknown or unsupported name is ignored, and variant() says what runs).
+const KernelTable* initial_table() {
+    const std::vector<const KernelTable*> tables = supported_tables();
+    if (const char* wanted = std::getenv("STEPGRAD_KERNELS"))
+        for (const KernelTable* table : tables)
+            if (std::string_view(wanted) == table->name) return table;
+    return tables.back();
+}
+
 const KernelTable*& active() {
-    static const KernelTable* table = supported_tables().back();
+    static const KernelTable* table = initial_table();
     return table;
 }
 

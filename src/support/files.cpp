@@ -72,18 +72,28 @@ std::string temporary_name(const std::filesystem::path& target, int attempt) {
     return (target.parent_path() / name).string();
 }
 
+// The file a write to `path` must replace: `path` itself, or the file its chain of
+// symbolic links ends at (created if the last link dangles), so a link stays a link.
+// A link that resolves to no path (/dev/stdout → pipe:[…]) is written through as is.
+std::filesystem::path resolve_target(const std::string& path) {
+    std::filesystem::path target = path;
+    std::error_code error;
+    for (int hop = 0; hop < 40 && std::filesystem::is_symlink(target, error); ++hop) {
+        const std::filesystem::path next = std::filesystem::read_symlink(target, error);
+        if (error) break;
+        const std::filesystem::path resolved = next.is_absolute() ? next : target.parent_path() / next;
+        struct stat info {};
+        if (::lstat(resolved.c_str(), &info) != 0 && ::stat(path.c_str(), &info) == 0) return path;
+        target = resolved;
+    }
+    return target;
+}
+
 }  // namespace
 
 void write_file_atomically(const std::string& path, std::string_view content) {
     if (path.empty()) throw std::runtime_error("cannot write a file with an empty name");
-    std::filesystem::path target = path;
-    // A symbolic link stays a link: the file it finally points to is replaced. (A link
-    // to a pipe, as /dev/stdout can be, resolves to no path: it is written through.)
-    std::error_code error;
-    if (std::filesystem::is_symlink(target, error)) {
-        const std::filesystem::path resolved = std::filesystem::weakly_canonical(target, error);
-        if (!error) target = resolved;
-    }
+    const std::filesystem::path target = resolve_target(path);
     struct stat existing {};
     const bool exists = ::stat(target.c_str(), &existing) == 0;
     if (exists && (S_ISCHR(existing.st_mode) || S_ISFIFO(existing.st_mode))) return write_through(target.string(), content);
@@ -117,12 +127,7 @@ void write_file_atomically(const std::string& path, std::string_view content) {
 
 void check_can_write(const std::string& path) {
     if (path.empty()) throw std::runtime_error("cannot write a file with an empty name");
-    std::filesystem::path target = path;
-    std::error_code error;
-    if (std::filesystem::is_symlink(target, error)) {
-        const std::filesystem::path resolved = std::filesystem::weakly_canonical(target, error);
-        if (!error) target = resolved;
-    }
+    const std::filesystem::path target = resolve_target(path);
     struct stat existing {};
     if (::stat(target.c_str(), &existing) == 0) {
         if (S_ISDIR(existing.st_mode)) throw std::runtime_error(fmt::format("{} is a folder, not a file", path));
