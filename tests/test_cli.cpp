@@ -87,7 +87,24 @@ TEST_CASE("unknown flag, with a suggestion when one is close") {
 TEST_CASE("missing value") {
     CHECK(error_of({"--hidden"}) ==
           "--hidden: missing value, expected a whole number from 1 to 4096");
-    CHECK(error_of({"--json", "--quick"}) == "--json: missing value, expected a value");
+    CHECK(error_of({"--json", "--quick"}) == "--json: missing value, expected a file path");
+}
+
+TEST_CASE("an empty path is an error, never 'no file' (an unset shell variable)") {
+    CHECK(error_of({"--json", ""}) == "--json: expected a file path, got ''");
+    CHECK(error_of({"--json="}) == "--json: expected a file path, got ''");
+}
+
+TEST_CASE("what the user typed is escaped in errors: one line, no terminal control") {
+    CHECK(error_of({"--cell", "gru\nfake: all good"}) ==
+          "--cell: expected one of rnn, gru, lstm, got 'gru\\x0afake: all good'");
+    CHECK(error_of({"--hidden", "\x1b[2J"}) == "--hidden: expected a whole number from 1 to 4096, got '\\x1b[2J'");
+    CHECK(error_of({"--bogus\u202e"}) == "unknown flag '--bogus\\u{202e}'");
+}
+
+TEST_CASE("a bare -- or a one-letter flag suggests nothing") {
+    CHECK(error_of({"--"}) == "unknown flag '--'");
+    CHECK(error_of({"--x"}) == "unknown flag '--x'");
 }
 
 TEST_CASE("not a number, trailing junk, out of range") {

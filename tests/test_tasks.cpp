@@ -1,5 +1,6 @@
 // The tasks of SPEC §5: deterministic from a seed, targets right, held-out and training
-// sources disjoint, lengths within bounds, batches padded as documented, clear errors.
+// sources disjoint, lengths within bounds, clear errors. (Vocab and make_batch
+// themselves: test_data.cpp.)
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -324,49 +325,6 @@ TEST_CASE("translate: UTF-8 tokens and word-level tokenising") {
     CHECK_THROWS_WITH_AS(english.encode("the wolf runs"), doctest::Contains("more)"), UnknownToken);
     CHECK_THROWS_AS(english.encode("the dog <eos>"), UnknownToken);
     CHECK_THROWS_AS(english.encode(" \n "), TaskError);
-}
-
-TEST_CASE("decode stops at <eos> and skips <pad> and <bos>") {
-    const Vocab v = make_src_vocab(default_task_config("copy"));
-    const std::vector<int> ids{Vocab::bos, 3, 4, Vocab::pad, 5, Vocab::eos, 6, 7};
-    CHECK(v.decode(ids) == "abc");
-    CHECK_THROWS_AS(v.decode(std::vector<int>{99}), TaskError);
-}
-
-TEST_CASE("make_batch pads and shifts for teacher forcing") {
-    const std::vector<Example> examples{
-        {{3, 4, 5, 2}, {5, 4, 3, 2}},
-        {{6, 2}, {6, 2}},
-    };
-    const Batch b = make_batch(examples);
-    CHECK(b.size == 2);
-    CHECK(b.src_len == 4);
-    CHECK(b.tgt_len == 4);
-    CHECK(b.src == std::vector<int>{3, 4, 5, 2, 6, 2, 0, 0});
-    CHECK(b.tgt_in == std::vector<int>{1, 5, 4, 3, 1, 6, 0, 0});
-    CHECK(b.tgt_out == std::vector<int>{5, 4, 3, 2, 6, 2, 0, 0});
-    CHECK(b.src_lengths == std::vector<int>{4, 2});
-    CHECK(b.tgt_lengths == std::vector<int>{4, 2});
-    CHECK_THROWS_AS(make_batch(std::vector<Example>{}), TaskError);
-}
-
-TEST_CASE("make_batch on generated examples: rows hold the examples, then padding") {
-    TaskGenerator gen(config_for("translate", 3, 15), 0);
-    const auto examples = gen.next(16);
-    const Batch b = make_batch(examples);
-    for (int r = 0; r < b.size; ++r) {
-        const Example& e = examples[r];
-        for (int i = 0; i < b.src_len; ++i) {
-            const int expected = i < static_cast<int>(e.src.size()) ? e.src[i] : Vocab::pad;
-            REQUIRE(b.src[r * b.src_len + i] == expected);
-        }
-        for (int j = 0; j < b.tgt_len; ++j) {
-            const int n = static_cast<int>(e.tgt.size());
-            REQUIRE(b.tgt_out[r * b.tgt_len + j] == (j < n ? e.tgt[j] : Vocab::pad));
-            const int in = j == 0 ? Vocab::bos : (j < n ? e.tgt[j - 1] : Vocab::pad);
-            REQUIRE(b.tgt_in[r * b.tgt_len + j] == in);
-        }
-    }
 }
 
 TEST_CASE("invalid configs give errors that say what is allowed") {

@@ -168,18 +168,22 @@ void load_parameters(const Json& params, std::span<Parameter* const> parameters)
         const auto it = std::find_if(parameters.begin(), parameters.end(), [&, &name = name](const Parameter* p) { return p->name() == name; });
         if (it == parameters.end()) throw std::invalid_argument(fmt::format("parameter '{}' does not belong to this model", name));
     }
-    for (Parameter* p : parameters) {
+    // Every parameter is read and checked before any is set: a bad file changes nothing.
+    std::vector<std::vector<double>> values;
+    for (const Parameter* p : parameters) {
         if (!params.contains(p->name()))
             throw std::invalid_argument(fmt::format("parameter '{}' is missing", p->name()));
-        const JsonTensor t = read_tensor(params.at(p->name()), p->name());
+        JsonTensor t = read_tensor(params.at(p->name()), p->name());
         const bool shape_ok = p->is_vector() ? t.shape.size() == 1 && t.shape[0] == static_cast<std::size_t>(p->cols())
                                              : t.shape.size() == 2 && t.shape[0] == static_cast<std::size_t>(p->rows()) &&
                                                    t.shape[1] == static_cast<std::size_t>(p->cols());
+        const std::string needed = p->is_vector() ? fmt::format("[{}]", p->cols()) : fmt::format("[{}, {}]", p->rows(), p->cols());
         if (!shape_ok)
-            throw std::invalid_argument(fmt::format("parameter '{}' has shape [{}], the model needs ({}, {})", p->name(),
-                                                    fmt::join(t.shape, ", "), p->rows(), p->cols()));
-        p->value = t.data;
+            throw std::invalid_argument(fmt::format("parameter '{}' has shape [{}], the model needs {}", p->name(),
+                                                    fmt::join(t.shape, ", "), needed));
+        values.push_back(std::move(t.data));
     }
+    for (std::size_t k = 0; k < parameters.size(); ++k) parameters[k]->value = std::move(values[k]);
 }
 
 }  // namespace stepgrad
