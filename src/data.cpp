@@ -11,6 +11,103 @@ namespace stepgrad {
 
 // ---- vocabularies ----
 
+namespace {
+
+// Chinese and Japanese are written without spaces between words: CJK punctuation, kana
+// and ideographs (U+2E80..U+9FFF), compatibility ideographs (U+F900..U+FAFF), full-width
+// forms such as "？" and "，" (U+FF00..U+FFEF) and the rarer ideographs (U+20000..).
+// UTF-8 keeps the order of code points, so comparing the bytes compares them.
+bool written_without_spaces(std::string_view ch) {
+    auto within = [&](std::string_view first, std::string_view last) { return first <= ch && ch <= last; };
+    return within("\u2E80", "\u9FFF") || within("\uF900", "\uFAFF") || within("\uFF00", "\uFFEF") ||
+           within("\U00020000", "\U0003FFFF");
+}
+
+constexpr std::string_view ideographic_space = "\u3000";  // separates words as a space does
+
+// Punctuation, ASCII or full-width. The word vocabularies have none: "？" and "?" are
+// unknown tokens rather than quietly dropped (a question is asked with 吗 or "does"), and
+// the message says to leave them out.
+bool has_punctuation(std::string_view text) {
+    constexpr std::string_view full_width = "，。？！、；：（）《》「」“”‘’";
+    for (const std::string_view ch : utf8_chars(text))
+        if ((ch.size() == 1 && std::ispunct(static_cast<unsigned char>(ch[0]))) ||
+            (ch.size() > 1 && full_width.find(ch) != std::string_view::npos))
+            return true;
+    return false;
+}
+
+// Show the tokens a user can type: all of a character vocabulary, the first few dozen
+// words of a word vocabulary.
+[[noreturn]] void throw_unknown(const Vocab& vocab, std::string_view token) {
+    const int shown = vocab.level == Vocab::Level::character ? 100 : 40;
+    std::string allowed;
+    bool punctuation = false;
+    for (int i = Vocab::first_regular; i < vocab.size(); ++i) {
+        punctuation = punctuation || has_punctuation(vocab.tokens[i]);
+        if (i >= Vocab::first_regular + shown) continue;
+        allowed += i > Vocab::first_regular ? " " : "";
+        allowed += quoted(vocab.tokens[i]);
+    }
+    if (vocab.size() > Vocab::first_regular + shown)
+        allowed += fmt::format(" … ({} more)", vocab.size() - Vocab::first_regular - shown);
+    const bool hint = vocab.level == Vocab::Level::word && !punctuation && has_punctuation(token);
+    throw UnknownToken(std::string(token),
+                       fmt::format("unknown token {} for the {} vocabulary; allowed: {}{}", quoted(token), vocab.name,
+                                   allowed, hint ? "; the vocabulary has no punctuation: leave it out" : ""));
+}
+
+// A word as typed or, when only that is known, in lower case ("The" → "the").
+std::string known_word(const Vocab& vocab, std::string_view word) {
+    if (vocab.contains(word)) return std::string(word);
+    if (vocab.contains(ascii_lower(word))) return ascii_lower(word);
+    throw_unknown(vocab, word);
+}
+
+// Forward maximum matching over characters written without spaces: at each position,
+// the longest token that starts there (it need not be the best split: 研究生命 → 研究生 |
+// 命, where a reader sees 研究 | 生命; a small vocabulary rarely meets such a case).
+void match_longest(const Vocab& vocab, std::span<const std::string_view> chars, std::vector<std::string>& out) {
+    std::size_t longest = 1;  // in characters
+    for (int i = Vocab::first_regular; i < vocab.size(); ++i)
+        longest = std::max(longest, utf8_chars(vocab.tokens[i]).size());
+    for (std::size_t start = 0; start < chars.size();) {
+        std::string candidate, best;
+        for (std::size_t end = start; end < chars.size() && end - start < longest; ++end) {
+            candidate += chars[end];
+            if (vocab.contains(candidate)) best = candidate;
+        }
+        if (best.empty()) throw_unknown(vocab, chars[start]);
+        start += utf8_chars(best).size();
+        out.push_back(std::move(best));
+    }
+}
+
+// One whitespace-separated chunk of a word-level text: a token when the vocabulary has it;
+// otherwise runs of characters written without spaces are matched longest first, and the
+// runs between them ("I", "China" in "I爱China") are words.
+void segment_chunk(const Vocab& vocab, std::string_view chunk, std::vector<std::string>& out) {
+    if (vocab.contains(chunk) || vocab.contains(ascii_lower(chunk))) {
+        out.push_back(known_word(vocab, chunk));
+        return;
+    }
+    const std::vector<std::string_view> chars = utf8_chars(chunk);
+    for (std::size_t start = 0; start < chars.size();) {
+        const bool unspaced = written_without_spaces(chars[start]);
+        std::size_t end = start;
+        std::string word;
+        for (; end < chars.size() && chars[end] != ideographic_space && written_without_spaces(chars[end]) == unspaced; ++end)
+            word += chars[end];
+        if (unspaced)
+            match_longest(vocab, std::span(chars).subspan(start, end - start), out);
+        else
+            out.push_back(known_word(vocab, word));
+        start = end + (end < chars.size() && chars[end] == ideographic_space);
+    }
+}
+
+}  // namespace
+
 Vocab::Vocab(std::string name_, Level level_, const std::vector<std::string>& regular)
     : name(std::move(name_)), level(level_), tokens{"<pad>", "<bos>", "<eos>"} {
     tokens.insert(tokens.end(), regular.begin(), regular.end());
@@ -24,19 +121,8 @@ bool Vocab::contains(std::string_view token) const { return ids.count(std::strin
 
 int Vocab::id(std::string_view token) const {
     const auto found = ids.find(std::string(token));
-    if (found != ids.end()) return found->second;
-    // Show the tokens a user can type: all of a character vocabulary, the first few
-    // dozen words of a word vocabulary.
-    const int shown = level == Level::character ? 100 : 40;
-    std::string allowed;
-    for (int i = first_regular; i < size() && i < first_regular + shown; ++i) {
-        allowed += i > first_regular ? " " : "";
-        allowed += quoted(tokens[i]);
-    }
-    if (size() > first_regular + shown) allowed += fmt::format(" … ({} more)", size() - first_regular - shown);
-    throw UnknownToken(std::string(token),
-                       fmt::format("unknown token {} for the {} vocabulary; allowed: {}",
-                                   quoted(token), name, allowed));
+    if (found == ids.end()) throw_unknown(*this, token);
+    return found->second;
 }
 
 const std::string& Vocab::token(int id) const {
@@ -46,24 +132,10 @@ const std::string& Vocab::token(int id) const {
     return tokens[static_cast<std::size_t>(id)];
 }
 
-std::vector<int> Vocab::encode(std::string_view text) const {
-    std::vector<int> out;
-    auto add = [&](std::string_view token) {
-        const int i = id(token);
-        if (i < first_regular)
-            throw UnknownToken(std::string(token),
-                               fmt::format("{} is a special token and cannot appear in the "
-                                           "input",
-                                           quoted(token)));
-        out.push_back(i);
-    };
+std::vector<std::string> Vocab::segment(std::string_view text) const {
+    std::vector<std::string> out;
     if (level == Level::word) {
-        for (const std::string_view word : split_words(text)) {
-            if (!contains(word) && contains(ascii_lower(word)))
-                add(ascii_lower(word));
-            else
-                add(word);
-        }
+        for (const std::string_view chunk : split_words(text)) segment_chunk(*this, chunk, out);
     } else {
         const bool keep_spaces = contains(" ");
         bool pending_space = false;
@@ -72,14 +144,22 @@ std::vector<int> Vocab::encode(std::string_view text) const {
                 pending_space = keep_spaces && !out.empty();
                 continue;
             }
-            if (pending_space) add(" ");
+            if (pending_space) out.emplace_back(" ");
             pending_space = false;
-            add(ch);
+            out.push_back(std::string(ch));
         }
     }
+    for (const std::string& token : out)
+        if (id(token) < first_regular)
+            throw UnknownToken(token, fmt::format("{} is a special token and cannot appear in the input", quoted(token)));
     if (out.empty())
-        throw TaskError(fmt::format("empty input: the {} vocabulary needs at least one token",
-                                    name));
+        throw TaskError(fmt::format("empty input: the {} vocabulary needs at least one token", name));
+    return out;
+}
+
+std::vector<int> Vocab::encode(std::string_view text) const {
+    std::vector<int> out;
+    for (const std::string& token : segment(text)) out.push_back(id(token));
     out.push_back(eos);
     return out;
 }

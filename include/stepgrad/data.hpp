@@ -4,7 +4,8 @@
 // Ids: 0 = <pad>, 1 = <bos>, 2 = <eos> in every vocabulary (as in the golden traces);
 // regular tokens start at Vocab::first_regular.
 // An Example's src is x_1..x_m with x_m = <eos> (what the encoder reads); its tgt is
-// y_1..y_n with y_n = <eos> (what the decoder must emit).
+// y_1..y_n with y_n = <eos> (what the decoder must emit); its gold alignment says which
+// source positions produced each y_j (SPEC §11).
 // Dimension letters: B examples in a batch, m source and n target positions.
 #include <span>
 #include <stdexcept>
@@ -58,10 +59,17 @@ struct Vocab {
     int id(std::string_view token) const;  // throws UnknownToken
     const std::string& token(int id) const;  // throws TaskError when out of range
 
-    // Tokenises a user's text and appends <eos>. Character level: a space is a token when
-    // the vocabulary has one (runs of whitespace become one, ends are trimmed), otherwise
-    // whitespace is ignored ("a b c" = "abc"). Word level: an unknown word is retried in
-    // lower case ("The" → "the"). Empty input and unknown tokens throw.
+    // The tokens of a user's text, as the vocabulary spells them. Character level: a space
+    // is a token when the vocabulary has one (runs of whitespace become one, ends are
+    // trimmed), otherwise whitespace is ignored ("a b c" = "abc"). Word level: whitespace
+    // separates words, and an unknown word is retried in lower case ("The" → "the"); a
+    // run of Chinese or Japanese characters, which are written without spaces, is split
+    // by forward maximum matching: the longest token at each position ("我爱中国" → 我 |
+    // 爱 | 中国). Throws UnknownToken naming a token it does not know (for a run of CJK
+    // characters, the first character no token starts with) or a special token, and
+    // TaskError for empty input.
+    std::vector<std::string> segment(std::string_view text) const;
+    // The ids of segment(text), then <eos>.
     std::vector<int> encode(std::string_view text) const;
     // The ids of exactly these tokens, then <eos> (for a task's own text, which is
     // already split).
@@ -70,9 +78,16 @@ struct Vocab {
     std::string decode(std::span<const int> ids) const;
 };
 
+// alignment[j-1] = the 0-based source positions that produced y_j, one entry per target
+// token: reverse y_j ↔ x_{m+1−j}, a date's digits ↔ the characters of their field, a word
+// ↔ the word it translates. Empty: y_j comes from no source token (a function word such
+// as 的 or 了). The target's <eos> aligns to the source's <eos>.
+using Alignment = std::vector<std::vector<int>>;
+
 struct Example {
     std::vector<int> src;  // x_1..x_m, ends with <eos>
     std::vector<int> tgt;  // y_1..y_n, ends with <eos>
+    Alignment alignment = {};  // n entries, when the task knows it; make_batch ignores it
 };
 
 // Padded, row-major id matrices for teacher forcing. Row b holds example b:

@@ -7,7 +7,11 @@
 //   dates      "saturday 21 nov 2026", "21/11/2026", … → "2026-11-21" (characters)
 //   translate  English → Zeli, a made-up verb-final language with nouns before their
 //              adjectives (words; see src/tasks/zeli_grammar.cpp): non-monotonic alignment
+//   en-zh      English → Chinese, the seeds' language ("Tom chases Jerry" → "汤姆 追逐 杰瑞";
+//              words; see src/tasks/chinese_grammar.cpp): time, place and modifiers move
+//   zh-en      the same pairs, Chinese → English
 //
+// Every example carries its gold alignment (Example::alignment, SPEC §11).
 // Each task is one file in src/tasks/ implementing the Task interface below, and one row
 // in src/tasks/registry.cpp. Lengths in a TaskConfig count source tokens without the <eos>.
 #include <cstdint>
@@ -57,11 +61,12 @@ public:
     // How many distinct sources the config allows, when the task can count them (so an
     // impossible held-out set is refused at once); infinity when it cannot.
     virtual double source_count(const TaskConfig& config) const;
-    // One example from the task's distribution, drawn with `rng`.
+    // One example from the task's distribution, drawn with `rng`, with its gold alignment.
     virtual Example sample(Rng& rng, const TaskConfig& config, const Vocab& src, const Vocab& tgt) const = 0;
-    // The target ids (ending with <eos>) of a source of regular ids without its <eos>.
-    // Throws TaskError when the task could not have made this source.
-    virtual std::vector<int> target(std::span<const int> src, const Vocab& src_vocab, const Vocab& tgt_vocab) const = 0;
+    // The example the task makes of a source of regular ids (without its <eos>): that
+    // source with <eos>, its target and the gold alignment. Throws TaskError when the
+    // task could not have made this source.
+    virtual Example answer(std::span<const int> src, const Vocab& src_vocab, const Vocab& tgt_vocab) const = 0;
 };
 
 // Every task, in the order --help lists them (src/tasks/registry.cpp).
@@ -120,11 +125,13 @@ private:
     std::unordered_set<std::vector<int>, IdsHash> held_out_sources_;
 };
 
-// The target the task gives a source (ids ending with <eos>, as in Example::src), for a
-// source the user typed: reverse, copy and sort rearrange its symbols; dates reads the
-// date in any of its formats; translate applies the grammar. Throws TaskError when the
-// task could not have made this source (a weekday that does not fit the date, English
-// the grammar does not generate).
+// The example the task makes of a source the user typed (ids ending with <eos>, as in
+// Example::src): its target and gold alignment. reverse, copy and sort rearrange its
+// symbols; dates reads the date in any of its formats; translate, en-zh and zh-en apply
+// their grammar. Throws TaskError when the task could not have made this source (a
+// weekday that does not fit the date, English the grammar does not generate).
+Example task_answer(const TaskGenerator& task, std::span<const int> src);
+// Its target alone: task_answer(task, src).tgt.
 std::vector<int> task_target(const TaskGenerator& task, std::span<const int> src);
 
 // The dates task's renderings, exposed for lessons and tests.

@@ -14,7 +14,12 @@ public:
     }
 
 private:
-    void rearrange(std::vector<int>&) const override {}
+    // y_j ↔ x_j
+    Alignment align(std::span<const int> symbols) const override {
+        Alignment out;
+        for (int j = 0; j < static_cast<int>(symbols.size()); ++j) out.push_back({j});
+        return out;
+    }
 };
 
 }  // namespace

@@ -23,37 +23,72 @@ std::string capitalized(std::string_view s) {
     return out;
 }
 
-std::string ordinal(int day) {
-    const char* suffix = "th";
-    if (day % 10 == 1 && day != 11) suffix = "st";
-    if (day % 10 == 2 && day != 12) suffix = "nd";
-    if (day % 10 == 3 && day != 13) suffix = "rd";
-    return fmt::format("{}{}", day, suffix);
+std::string_view ordinal_suffix(int day) {
+    if (day % 10 == 1 && day != 11) return "st";
+    if (day % 10 == 2 && day != 12) return "nd";
+    if (day % 10 == 3 && day != 13) return "rd";
+    return "th";
 }
+
+// The 12 formats. A placeholder is a field of the date: the year as "yyyy" or its last
+// two digits "yy"; the month as "mm", "month", "Month" (capitalized), "mon" or "Mon" (3
+// letters); the day as "d", "dd" (2 digits) or "dth" (ordinal: "21st"); the weekday as
+// "weekday", "Weekday", "wkd" or "Wkd". Anything else is written as it is.
+constexpr std::array<std::string_view, n_date_formats> patterns{
+    "{weekday} {d} {mon} {yyyy}",     // saturday 21 nov 2026
+    "{dd}/{mm}/{yyyy}",               // 21/11/2026
+    "{Month} {d}, {yyyy}",            // November 21, 2026
+    "{yyyy}.{mm}.{dd}",               // 2026.11.21
+    "{d} {Month} {yyyy}",             // 21 November 2026
+    "{Mon} {d} {yyyy}",               // Nov 21 2026
+    "{wkd}, {d} {mon} {yy}",          // sat, 21 nov 26
+    "{Weekday}, {Month} {d}, {yyyy}", // Saturday, November 21, 2026
+    "{dd}-{mon}-{yyyy}",              // 21-nov-2026
+    "{yyyy}-{mm}-{dd}",               // 2026-11-21
+    "the {dth} of {month} {yyyy}",    // the 21st of november 2026
+    "{Wkd} {dd}.{mm}.{yyyy}",         // Sat 21.11.2026
+};
 
 // The rendering of a date, given the names already chosen; shared by format_date and
 // the length bounds, which try every name length without needing a real date.
-std::string render_date(int format, int year, int month, int day, std::string_view month_name,
-                        std::string_view weekday_name) {
+DateText render_date(int format, int year, int month, int day, std::string_view month_name,
+                     std::string_view weekday_name) {
+    DateText out;
+    auto write = [&](std::string_view text, DateField field) {
+        out.text += text;
+        out.fields.insert(out.fields.end(), text.size(), field);
+    };
     const std::string_view mon = month_name.substr(0, 3);
     const std::string_view wkd = weekday_name.substr(0, 3);
-    switch (format) {
-        case 0: return fmt::format("{} {} {} {}", weekday_name, day, mon, year);
-        case 1: return fmt::format("{:02}/{:02}/{}", day, month, year);
-        case 2: return fmt::format("{} {}, {}", capitalized(month_name), day, year);
-        case 3: return fmt::format("{}.{:02}.{:02}", year, month, day);
-        case 4: return fmt::format("{} {} {}", day, capitalized(month_name), year);
-        case 5: return fmt::format("{} {} {}", capitalized(mon), day, year);
-        case 6: return fmt::format("{}, {} {} {:02}", wkd, day, mon, year % 100);
-        case 7:
-            return fmt::format("{}, {} {}, {}", capitalized(weekday_name),
-                               capitalized(month_name), day, year);
-        case 8: return fmt::format("{:02}-{}-{}", day, mon, year);
-        case 9: return fmt::format("{}-{:02}-{:02}", year, month, day);
-        case 10: return fmt::format("the {} of {} {}", ordinal(day), month_name, year);
-        case 11: return fmt::format("{} {:02}.{:02}.{}", capitalized(wkd), day, month, year);
+    std::string_view pattern = patterns[static_cast<std::size_t>(format)];
+    while (!pattern.empty()) {
+        if (pattern[0] != '{') {
+            write(pattern.substr(0, 1), DateField::none);
+            pattern.remove_prefix(1);
+            continue;
+        }
+        const std::size_t close = pattern.find('}');
+        const std::string_view name = pattern.substr(1, close - 1);
+        pattern.remove_prefix(close + 1);
+        if (name == "yyyy") write(fmt::format("{}", year), DateField::year);
+        if (name == "yy") write(fmt::format("{:02}", year % 100), DateField::year);
+        if (name == "mm") write(fmt::format("{:02}", month), DateField::month);
+        if (name == "month") write(month_name, DateField::month);
+        if (name == "Month") write(capitalized(month_name), DateField::month);
+        if (name == "mon") write(mon, DateField::month);
+        if (name == "Mon") write(capitalized(mon), DateField::month);
+        if (name == "d") write(fmt::format("{}", day), DateField::day);
+        if (name == "dd") write(fmt::format("{:02}", day), DateField::day);
+        if (name == "dth") {  // the suffix is no field: the digits carry the day
+            write(fmt::format("{}", day), DateField::day);
+            write(ordinal_suffix(day), DateField::none);
+        }
+        if (name == "weekday") write(weekday_name, DateField::none);
+        if (name == "Weekday") write(capitalized(weekday_name), DateField::none);
+        if (name == "wkd") write(wkd, DateField::none);
+        if (name == "Wkd") write(capitalized(wkd), DateField::none);
     }
-    throw TaskError(fmt::format("no date format {}", format));
+    return out;
 }
 
 }  // namespace
@@ -112,7 +147,7 @@ std::array<LengthRange, n_date_formats> date_format_lengths() {
             for (const auto weekday_name : weekday_names)
                 for (const int day : {1, 10}) {
                     const int length = static_cast<int>(
-                        render_date(f, 2026, m, day, month_names[m - 1], weekday_name).size());
+                        render_date(f, 2026, m, day, month_names[m - 1], weekday_name).text.size());
                     ranges[f].min_len = std::min(ranges[f].min_len, length);
                     ranges[f].max_len = std::max(ranges[f].max_len, length);
                 }
@@ -125,16 +160,35 @@ const std::array<LengthRange, n_date_formats>& format_lengths() {
     return ranges;
 }
 
+DateText render(const Date& d, int format) {
+    const Date back = civil_from_days(days_from_civil(d.year, d.month, d.day));
+    if (d.month < 1 || d.month > 12 || d.day < 1 || back.year != d.year || back.month != d.month || back.day != d.day)
+        throw TaskError(fmt::format("{} is not a date", iso_date(d.year, d.month, d.day)));
+    if (d.year < first_year || d.year > last_year)
+        throw TaskError(fmt::format("year {} is outside {}..{}", d.year, first_year, last_year));
+    if (format < 0 || format >= n_date_formats)
+        throw TaskError(fmt::format("date format {} is outside 0..{}", format, n_date_formats - 1));
+    return render_date(format, d.year, d.month, d.day, month_names[d.month - 1],
+                       weekday_names[weekday(d.year, d.month, d.day)]);
+}
+
+DateText render_iso(const Date& d) {
+    DateText out{iso_date(d.year, d.month, d.day), {}};
+    using enum DateField;
+    out.fields = {year, year, year, year, none, month, month, none, day, day};
+    return out;
+}
+
 // Tries each year the text could hold
 // (every format writes the year in full, or its last two digits at the end).
-std::optional<std::string> read_date(std::string_view text) {
+std::optional<std::pair<Date, int>> read_date(std::string_view text) {
     for (int year = first_year; year <= last_year; ++year) {
         const std::string two = fmt::format(" {:02}", year % 100);
         if (text.find(std::to_string(year)) == std::string_view::npos && !text.ends_with(two)) continue;
         for (long day = days_from_civil(year, 1, 1); day < days_from_civil(year + 1, 1, 1); ++day) {
             const Date d = civil_from_days(day);
             for (int format = 0; format < n_date_formats; ++format)
-                if (stepgrad::format_date(d.year, d.month, d.day, format) == text) return stepgrad::iso_date(d.year, d.month, d.day);
+                if (render(d, format).text == text) return std::pair{d, format};
         }
     }
     return std::nullopt;
@@ -156,19 +210,6 @@ std::string iso_date(int year, int month, int day) {
     return fmt::format("{:04}-{:02}-{:02}", year, month, day);
 }
 
-std::string format_date(int year, int month, int day, int format) {
-    const Date back = civil_from_days(days_from_civil(year, month, day));
-    if (month < 1 || month > 12 || day < 1 || back.year != year || back.month != month ||
-        back.day != day)
-        throw TaskError(fmt::format("{} is not a date", iso_date(year, month, day)));
-    if (year < first_year || year > last_year)
-        throw TaskError(fmt::format("year {} is outside {}..{}", year, first_year, last_year));
-    if (format < 0 || format >= n_date_formats)
-        throw TaskError(fmt::format("date format {} is outside 0..{}", format,
-                                    n_date_formats - 1));
-    return render_date(format, year, month, day, month_names[month - 1],
-                       weekday_names[weekday(year, month, day)]);
-}
-
+std::string format_date(int year, int month, int day, int format) { return render({year, month, day}, format).text; }
 
 }  // namespace stepgrad

@@ -17,6 +17,22 @@ using namespace date_formats;
 // enough that an impossible one fails in well under a second.
 constexpr int max_draws_per_example = 100'000;
 
+// A date written in a format, and in ISO. Each target digit aligns to the source
+// characters of its field (all 4 or 2 year digits, the month's name or number, the day's
+// digits); the '-' separators to nothing; <eos> to <eos>.
+Example date_example(const Date& d, const DateText& source, const Vocab& src, const Vocab& tgt) {
+    const DateText target = render_iso(d);
+    Example e{src.encode_tokens(utf8_chars(source.text)), tgt.encode_tokens(utf8_chars(target.text))};
+    for (const DateField field : target.fields) {
+        std::vector<int> positions;
+        for (int i = 0; i < static_cast<int>(source.fields.size()); ++i)
+            if (field != DateField::none && source.fields[static_cast<std::size_t>(i)] == field) positions.push_back(i);
+        e.alignment.push_back(std::move(positions));
+    }
+    e.alignment.push_back({static_cast<int>(source.text.size())});
+    return e;
+}
+
 class DatesTask final : public Task {
 public:
     std::string_view name() const override { return "dates"; }
@@ -56,23 +72,24 @@ public:
         for (int attempt = 0; attempt < max_draws_per_example; ++attempt) {
             const int format = formats[rng.below(formats.size())];
             const Date d = civil_from_days(first_day + static_cast<long>(rng.below(n_days)));
-            const std::string text = format_date(d.year, d.month, d.day, format);
-            const int length = static_cast<int>(text.size());
+            const DateText text = render(d, format);
+            const int length = static_cast<int>(text.text.size());
             if (length < config.min_len || length > config.max_len) continue;
-            return {src.encode_tokens(utf8_chars(text)), tgt.encode_tokens(utf8_chars(iso_date(d.year, d.month, d.day)))};
+            return date_example(d, text, src, tgt);
         }
         throw TaskError(fmt::format("dates: no date of length {}..{} found in {} draws", config.min_len, config.max_len,
                                     max_draws_per_example));
     }
 
-    std::vector<int> target(std::span<const int> source, const Vocab& src, const Vocab& tgt) const override {
+    Example answer(std::span<const int> source, const Vocab& src, const Vocab& tgt) const override {
         const std::string text = src.decode(source);
-        const std::optional<std::string> iso = read_date(text);
-        if (!iso)
+        const auto date = read_date(text);
+        if (!date)
             throw TaskError(fmt::format("{} is not a date the dates task writes (one of its {} formats, years "
                                         "{}..{}, with the right weekday)",
                                         quoted(text), n_date_formats, first_year, last_year));
-        return tgt.encode(*iso);
+        const auto& [d, format] = *date;
+        return date_example(d, render(d, format), src, tgt);
     }
 };
 

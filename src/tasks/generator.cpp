@@ -38,6 +38,19 @@ TaskGenerator::TaskGenerator(const TaskConfig& config, int held_out_count)
             "task {} with {} symbols and lengths {}..{} has only {} distinct sources: too "
             "few to hold out {} and still train; allow longer sources or more symbols",
             config.name, config.symbols, config.min_len, config.max_len, space, held_out_count));
+    // Training draws until it finds a source not held out: with less than 1 % of the
+    // sources left it would fail after training began, so refuse now.
+    if (space - held_out_count < 0.01 * space)
+        throw TaskError(fmt::format("task {} with lengths {}..{} has {} distinct sources: holding out {} leaves only {} "
+                                    "to train on (at least 1% must be left); hold out fewer or allow longer sources",
+                                    config.name, config.min_len, config.max_len, space, held_out_count,
+                                    space - held_out_count));
+    // A longer source is the usual way to more of them, unless the task makes none longer.
+    const std::string more_sources = config.max_len < task_->length_range().max_len
+                                         ? "allow longer sources or hold out fewer"
+                                         : fmt::format("{} makes no source longer than {}: hold out fewer, or allow "
+                                                       "shorter sources too",
+                                                       config.name, config.max_len);
     held_out_.reserve(static_cast<std::size_t>(held_out_count));
     int duplicates = 0;
     while (static_cast<int>(held_out_.size()) < held_out_count) {
@@ -46,9 +59,8 @@ TaskGenerator::TaskGenerator(const TaskConfig& config, int held_out_count)
             if (++duplicates > max_duplicate_draws)
                 throw TaskError(fmt::format(
                     "task {} with lengths {}..{}: found only {} distinct sources for a held-out "
-                    "set of {}; allow longer sources or hold out fewer",
-                    config.name, config.min_len, config.max_len, held_out_.size(),
-                    held_out_count));
+                    "set of {}; {}",
+                    config.name, config.min_len, config.max_len, held_out_.size(), held_out_count, more_sources));
             continue;
         }
         duplicates = 0;

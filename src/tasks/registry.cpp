@@ -17,14 +17,18 @@ const Task& copy_task();
 const Task& sort_task();
 const Task& dates_task();
 const Task& translate_task();
+const Task& en_zh_task();
+const Task& zh_en_task();
 
 std::span<const Task* const> all_tasks() {
-    static const std::array<const Task*, 5> tasks{
+    static const std::array<const Task*, 7> tasks{
         &reverse_task(),
         &copy_task(),
         &sort_task(),
         &dates_task(),
         &translate_task(),
+        &en_zh_task(),
+        &zh_en_task(),
     };
     return tasks;
 }
@@ -88,14 +92,16 @@ Vocab make_tgt_vocab(const TaskConfig& config) {
     return find_task(config.name).tgt_vocab(config);
 }
 
-std::vector<int> task_target(const TaskGenerator& task, std::span<const int> src) {
+Example task_answer(const TaskGenerator& task, std::span<const int> src) {
     const Vocab& from = task.src_vocab();
-    if (src.empty() || src.back() != Vocab::eos) throw TaskError("task_target: a source ends with <eos>");
+    if (src.empty() || src.back() != Vocab::eos) throw TaskError("task_answer: a source ends with <eos>");
     const std::span<const int> tokens = src.first(src.size() - 1);
     for (const int id : tokens)
         if (id < Vocab::first_regular || id >= from.size())
-            throw TaskError(fmt::format("task_target: id {} is not a token of the {} vocabulary", id, from.name));
-    return task.task().target(tokens, from, task.tgt_vocab());
+            throw TaskError(fmt::format("task_answer: id {} is not a token of the {} vocabulary", id, from.name));
+    return task.task().answer(tokens, from, task.tgt_vocab());
 }
+
+std::vector<int> task_target(const TaskGenerator& task, std::span<const int> src) { return task_answer(task, src).tgt; }
 
 }  // namespace stepgrad

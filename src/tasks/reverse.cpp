@@ -1,6 +1,4 @@
 // reverse: "abcd" → "dcba". The ideal α is the anti-diagonal: y_j looks at x_{m+1−j}.
-#include <algorithm>
-
 #include "symbols.hpp"
 
 namespace stepgrad {
@@ -16,7 +14,13 @@ public:
     }
 
 private:
-    void rearrange(std::vector<int>& symbols) const override { std::reverse(symbols.begin(), symbols.end()); }
+    // y_j ↔ x_{m+1−j}
+    Alignment align(std::span<const int> symbols) const override {
+        const int m = static_cast<int>(symbols.size());
+        Alignment out;
+        for (int j = 0; j < m; ++j) out.push_back({m - 1 - j});
+        return out;
+    }
 };
 
 }  // namespace

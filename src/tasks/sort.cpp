@@ -16,8 +16,20 @@ public:
     }
 
 private:
-    // ids follow the alphabet, so sorting ids sorts the symbols
-    void rearrange(std::vector<int>& symbols) const override { std::sort(symbols.begin(), symbols.end()); }
+    // ids follow the alphabet, so sorting ids sorts the symbols. Equal symbols are
+    // interchangeable: y_j aligns to every position holding its symbol.
+    Alignment align(std::span<const int> symbols) const override {
+        std::vector<int> sorted(symbols.begin(), symbols.end());
+        std::sort(sorted.begin(), sorted.end());
+        Alignment out;
+        for (const int symbol : sorted) {
+            std::vector<int> positions;
+            for (int i = 0; i < static_cast<int>(symbols.size()); ++i)
+                if (symbols[static_cast<std::size_t>(i)] == symbol) positions.push_back(i);
+            out.push_back(std::move(positions));
+        }
+        return out;
+    }
 };
 
 }  // namespace

@@ -31,21 +31,25 @@ double SymbolTask::source_count(const TaskConfig& config) const {
 
 Example SymbolTask::sample(Rng& rng, const TaskConfig& config, const Vocab&, const Vocab&) const {
     const int length = rng.between(config.min_len, config.max_len);
-    Example example;
-    for (int i = 0; i < length; ++i)
-        example.src.push_back(Vocab::first_regular + static_cast<int>(rng.below(config.symbols)));
-    example.tgt = example.src;
-    rearrange(example.tgt);
-    example.src.push_back(Vocab::eos);
-    example.tgt.push_back(Vocab::eos);
-    return example;
+    std::vector<int> symbols;
+    for (int i = 0; i < length; ++i) symbols.push_back(Vocab::first_regular + static_cast<int>(rng.below(config.symbols)));
+    return example(std::move(symbols));
 }
 
-std::vector<int> SymbolTask::target(std::span<const int> src, const Vocab&, const Vocab&) const {
-    std::vector<int> target(src.begin(), src.end());
-    rearrange(target);
-    target.push_back(Vocab::eos);
-    return target;
+Example SymbolTask::answer(std::span<const int> src, const Vocab&, const Vocab&) const {
+    return example(std::vector<int>(src.begin(), src.end()));
+}
+
+Example SymbolTask::example(std::vector<int> symbols) const {
+    Example e;
+    e.alignment = align(symbols);
+    for (const std::vector<int>& positions : e.alignment)
+        e.tgt.push_back(symbols[static_cast<std::size_t>(positions.front())]);
+    e.alignment.push_back({static_cast<int>(symbols.size())});  // <eos> ↔ <eos>
+    e.src = std::move(symbols);
+    e.src.push_back(Vocab::eos);
+    e.tgt.push_back(Vocab::eos);
+    return e;
 }
 
 }  // namespace stepgrad

@@ -1,6 +1,8 @@
 #pragma once
 // reverse, copy and sort: random symbols a, b, c, … and a rearrangement of them. Each of
-// the three tasks is this class with its own rearrange().
+// the three tasks is this class with its own align(), which says where each target
+// symbol comes from.
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,11 +17,16 @@ public:
     // Σ_{L=min}^{max} symbols^L
     double source_count(const TaskConfig& config) const override;
     Example sample(Rng& rng, const TaskConfig& config, const Vocab& src, const Vocab& tgt) const override;
-    std::vector<int> target(std::span<const int> src, const Vocab& src_vocab, const Vocab& tgt_vocab) const override;
+    Example answer(std::span<const int> src, const Vocab& src_vocab, const Vocab& tgt_vocab) const override;
 
 protected:
-    // The target's symbols from the source's (the same ids in both vocabularies).
-    virtual void rearrange(std::vector<int>& symbols) const = 0;
+    // The gold alignment of the target (without <eos>): for each y_j, the 0-based source
+    // positions holding its symbol that produced it. y_j is the symbol found there (the
+    // same ids in both vocabularies).
+    virtual Alignment align(std::span<const int> symbols) const = 0;
+
+private:
+    Example example(std::vector<int> symbols) const;
 };
 
 }  // namespace stepgrad

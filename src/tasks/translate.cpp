@@ -1,4 +1,5 @@
 // translate: English → Zeli, word by word, from the grammar in zeli_grammar.cpp.
+#include "stepgrad/support/text.hpp"
 #include "stepgrad/tasks.hpp"
 #include "zeli_grammar.hpp"
 
@@ -25,14 +26,16 @@ public:
         return Vocab("translate target (Zeli)", Vocab::Level::word, zeli::zeli_tokens());
     }
 
+    // Every Zeli word aligns to the English word it translates ("ka" ↔ "the", "ke" ↔ "that").
     Example sample(Rng& rng, const TaskConfig& config, const Vocab& src, const Vocab& tgt) const override {
-        zeli::Words english, zeli;
-        zeli::random_sentence(rng, rng.between(config.min_len, config.max_len), english, zeli);
-        return {src.encode_tokens(english), tgt.encode_tokens(zeli)};
+        const zeli::Sentence sentence = zeli::random_sentence(rng, rng.between(config.min_len, config.max_len));
+        return linked_example(zeli::english(sentence), zeli::zeli(sentence), src, tgt);
     }
 
-    std::vector<int> target(std::span<const int> source, const Vocab& src, const Vocab& tgt) const override {
-        return tgt.encode(translate_sentence(src.decode(source)));
+    Example answer(std::span<const int> source, const Vocab& src, const Vocab& tgt) const override {
+        const std::string english = src.decode(source);
+        const zeli::Sentence sentence = zeli::read_english(split_words(english));
+        return linked_example(zeli::english(sentence), zeli::zeli(sentence), src, tgt);
     }
 };
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <optional>
 
 #include "stepgrad/support/text.hpp"
 #include "stepgrad/tasks.hpp"
@@ -70,6 +69,8 @@ constexpr std::array<LexEntry, 52> lexicon{{
 
 constexpr int max_adjectives = 3;
 
+namespace {
+
 std::vector<const LexEntry*> words_of(WordClass c) {
     std::vector<const LexEntry*> out;
     for (const LexEntry& entry : lexicon)
@@ -82,58 +83,48 @@ const LexEntry* pick(Rng& rng, WordClass c) {
     return words[rng.below(words.size())];
 }
 
-using Words = std::vector<std::string_view>;
-
-struct NounPhrase {
-    const LexEntry* det;
-    std::vector<const LexEntry*> adjectives;  // in English order
-    const LexEntry* noun;
-};
-
-void english_np(const NounPhrase& np, Words& out) {
-    out.push_back(np.det->english);
-    for (const LexEntry* adj : np.adjectives) out.push_back(adj->english);
-    out.push_back(np.noun->english);
+const LexEntry* lookup(std::string_view english) {
+    for (const LexEntry& entry : lexicon)
+        if (entry.english == english) return &entry;
+    return nullptr;
 }
 
-void zeli_np(const NounPhrase& np, Words& out) {
-    out.push_back(np.noun->zeli);
-    for (auto adj = np.adjectives.rbegin(); adj != np.adjectives.rend(); ++adj)
-        out.push_back((*adj)->zeli);
-    out.push_back(np.det->zeli);
+// One word of the tree in each language; the slot that holds it links the two.
+LinkedWord english_word(const LexEntry* const& slot) { return {slot->english, &slot}; }
+LinkedWord zeli_word(const LexEntry* const& slot) { return {slot->zeli, &slot}; }
+
+void english_np(const NounPhrase& np, LinkedWords& out) {
+    out.push_back(english_word(np.det));
+    for (const LexEntry* const& adj : np.adjectives) out.push_back(english_word(adj));
+    out.push_back(english_word(np.noun));
 }
 
-struct PrepPhrase {
-    const LexEntry* prep;
-    NounPhrase place;
-};
+void zeli_np(const NounPhrase& np, LinkedWords& out) {
+    out.push_back(zeli_word(np.noun));
+    for (auto adj = np.adjectives.rbegin(); adj != np.adjectives.rend(); ++adj) out.push_back(zeli_word(*adj));
+    // SPEC §11 counts the article `ka` (and `na`) among the function words that align to
+    // nothing: alignment accuracy scores the content words.
+    out.push_back({np.det->zeli, nullptr});
+}
 
-// A simple clause (Vi or Vt; the Vs clause is handled by the caller).
-struct Clause {
-    NounPhrase subject;
-    const LexEntry* verb;
-    std::optional<NounPhrase> object;
-    std::vector<PrepPhrase> places;
-};
-
-void english_clause(const Clause& c, Words& out) {
+void english_clause(const Clause& c, LinkedWords& out) {
     english_np(c.subject, out);
-    out.push_back(c.verb->english);
+    out.push_back(english_word(c.verb));
     if (c.object) english_np(*c.object, out);
     for (const PrepPhrase& pp : c.places) {
-        out.push_back(pp.prep->english);
+        out.push_back(english_word(pp.prep));
         english_np(pp.place, out);
     }
 }
 
-void zeli_clause(const Clause& c, Words& out) {
+void zeli_clause(const Clause& c, LinkedWords& out) {
     zeli_np(c.subject, out);
     for (const PrepPhrase& pp : c.places) {
         zeli_np(pp.place, out);
-        out.push_back(pp.prep->zeli);
+        out.push_back(zeli_word(pp.prep));
     }
     if (c.object) zeli_np(*c.object, out);
-    out.push_back(c.verb->zeli);
+    out.push_back(zeli_word(c.verb));
 }
 
 NounPhrase random_np(Rng& rng, WordClass noun_class, int n_adjectives) {
@@ -185,76 +176,36 @@ Clause random_clause(Rng& rng, int budget) {
     return clause;
 }
 
-// A sentence of exactly `length` words: a chain of "NP Vs that" heads, then a clause.
-// English reads the heads first; Zeli nests: head NPs, the clause, then "ke Vs" for
-// each head from the innermost out.
-void random_sentence(Rng& rng, int length, Words& english, Words& zeli) {
-    std::vector<std::pair<NounPhrase, const LexEntry*>> heads;
-    int budget = length;
-    while (budget >= 7 && rng.uniform() < 0.35) {
-        const int n_adjectives = rng.between(0, std::min(max_adjectives, budget - 7));
-        heads.emplace_back(random_np(rng, WordClass::noun, n_adjectives), pick(rng, WordClass::vs));
-        budget -= 4 + n_adjectives;
-    }
-    const Clause clause = random_clause(rng, budget);
-    for (const auto& [np, verb] : heads) {
-        english_np(np, english);
-        english.push_back(verb->english);
-        english.push_back("that");
-    }
-    english_clause(clause, english);
-    for (const auto& head : heads) zeli_np(head.first, zeli);
-    zeli_clause(clause, zeli);
-    for (auto head = heads.rbegin(); head != heads.rend(); ++head) {
-        zeli.push_back("ke");
-        zeli.push_back(head->second->zeli);
-    }
-}
-
 // A recursive-descent reader of the grammar above, iterative over the "that" chain so
 // a 1000-word sentence needs no deep recursion.
 class EnglishReader {
 public:
     explicit EnglishReader(std::vector<std::string_view> words) : words_(std::move(words)) {}
 
-    Words translate() {
-        std::vector<std::pair<NounPhrase, const LexEntry*>> heads;
+    Sentence read() {
+        Sentence sentence;
         while (true) {
             NounPhrase subject = noun_phrase(WordClass::noun, "a subject (the, a)");
             const LexEntry* verb = word(WordClass::vt, WordClass::vi, WordClass::vs, "a verb");
-            if (verb->word_class == WordClass::vs) {
-                word(WordClass::that, WordClass::that, WordClass::that, "\"that\"");
-                heads.emplace_back(std::move(subject), verb);
-                continue;
+            if (verb->word_class != WordClass::vs) {
+                sentence.clause = Clause{std::move(subject), verb, std::nullopt, {}};
+                break;
             }
-            Clause clause{std::move(subject), verb, std::nullopt, {}};
-            if (verb->word_class == WordClass::vt)
-                clause.object = noun_phrase(WordClass::noun, "an object (the, a)");
-            while (pos_ < words_.size()) {
-                const LexEntry* prep =
-                    word(WordClass::prep, WordClass::prep, WordClass::prep, "a preposition");
-                clause.places.push_back({prep, noun_phrase(WordClass::place, "a place (the, a)")});
-            }
-            Words zeli;
-            for (const auto& head : heads) zeli_np(head.first, zeli);
-            zeli_clause(clause, zeli);
-            for (auto head = heads.rbegin(); head != heads.rend(); ++head) {
-                zeli.push_back("ke");
-                zeli.push_back(head->second->zeli);
-            }
-            return zeli;
+            const LexEntry* that = word(WordClass::that, WordClass::that, WordClass::that, "\"that\"");
+            sentence.heads.push_back({std::move(subject), verb, that});
         }
+        Clause& clause = sentence.clause;
+        if (clause.verb->word_class == WordClass::vt) clause.object = noun_phrase(WordClass::noun, "an object (the, a)");
+        while (pos_ < words_.size()) {
+            const LexEntry* prep = word(WordClass::prep, WordClass::prep, WordClass::prep, "a preposition");
+            clause.places.push_back({prep, noun_phrase(WordClass::place, "a place (the, a)")});
+        }
+        return sentence;
     }
 
 private:
     std::vector<std::string_view> words_;
     std::size_t pos_ = 0;
-
-    const LexEntry* lookup(std::string_view english) const {
-        for (const LexEntry& entry : lexicon)
-            if (entry.english == english) return &entry;
-        return nullptr;
-    }
 
     const LexEntry* word(WordClass a, WordClass b, WordClass c, std::string_view expected) {
         if (pos_ >= words_.size())
@@ -283,6 +234,53 @@ private:
     }
 };
 
+}  // namespace
+
+// A sentence of exactly `length` words: a chain of "NP Vs that" heads, then a clause.
+Sentence random_sentence(Rng& rng, int length) {
+    Sentence sentence;
+    int budget = length;
+    while (budget >= 7 && rng.uniform() < 0.35) {
+        const int n_adjectives = rng.between(0, std::min(max_adjectives, budget - 7));
+        // The verb is drawn before its subject, the order the recorded lessons were made
+        // in (GCC evaluated the two arguments of an earlier emplace_back right to left).
+        const LexEntry* verb = pick(rng, WordClass::vs);
+        sentence.heads.push_back({random_np(rng, WordClass::noun, n_adjectives), verb, lookup("that")});
+        budget -= 4 + n_adjectives;
+    }
+    sentence.clause = random_clause(rng, budget);
+    return sentence;
+}
+
+Sentence read_english(std::vector<std::string_view> words) {
+    if (words.empty()) throw TaskError("not a translate sentence: it is empty");
+    return EnglishReader(std::move(words)).read();
+}
+
+// English reads the heads first; Zeli nests: head NPs, the clause, then "ke Vs" for each
+// head from the innermost out.
+LinkedWords english(const Sentence& sentence) {
+    LinkedWords out;
+    for (const Head& head : sentence.heads) {
+        english_np(head.subject, out);
+        out.push_back(english_word(head.verb));
+        out.push_back(english_word(head.that));
+    }
+    english_clause(sentence.clause, out);
+    return out;
+}
+
+LinkedWords zeli(const Sentence& sentence) {
+    LinkedWords out;
+    for (const Head& head : sentence.heads) zeli_np(head.subject, out);
+    zeli_clause(sentence.clause, out);
+    for (auto head = sentence.heads.rbegin(); head != sentence.heads.rend(); ++head) {
+        out.push_back(zeli_word(head->that));
+        out.push_back(zeli_word(head->verb));
+    }
+    return out;
+}
+
 std::vector<std::string> english_tokens() {
     std::vector<std::string> out;
     for (const LexEntry& entry : lexicon) out.emplace_back(entry.english);
@@ -299,13 +297,11 @@ std::vector<std::string> zeli_tokens() {
 
 std::string translate_sentence(std::string_view english) {
     const std::string lower = ascii_lower(english);
-    std::vector<std::string_view> words = split_words(lower);
-    if (words.empty()) throw TaskError("not a translate sentence: it is empty");
-    const zeli::Words zeli = zeli::EnglishReader(std::move(words)).translate();
+    const zeli::Sentence sentence = zeli::read_english(split_words(lower));
     std::string out;
-    for (const std::string_view w : zeli) {
+    for (const std::string_view word : texts(zeli::zeli(sentence))) {
         out += out.empty() ? "" : " ";
-        out += w;
+        out += word;
     }
     return out;
 }
