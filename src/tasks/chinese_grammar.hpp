@@ -87,7 +87,9 @@ public:
     // "Tom sleeps" and "汤姆 睡觉" are the shortest sentences; "Tom says that …" makes any
     // sentence longer.
     LengthRange length_range() const override { return {2, task_max_len}; }
-    LengthRange default_lengths() const override { return {3, 8}; }
+    // Measured with lesson 05's budget (1,000 steps, H = 16), seeds 1–3: 3–6 words give
+    // 95.8–99.4 % held-out exact sentences; 3–8 gave 86.8 % on one seed.
+    LengthRange default_lengths() const override { return {3, 6}; }
     Vocab src_vocab(const TaskConfig& config) const override;
     Vocab tgt_vocab(const TaskConfig& config) const override;
     Example sample(Rng& rng, const TaskConfig& config, const Vocab& src, const Vocab& tgt) const override;

@@ -311,6 +311,21 @@ def fnv1a64(data):
     return h
 
 
+def wait_for_handler(process, sig):
+    """Waits until the program catches `sig` (SigCgt in /proc): its training has started,
+    so a slow start cannot turn a signal test into a kill."""
+    deadline = time.time() + 60
+    while time.time() < deadline and process.poll() is None:
+        try:
+            with open(f"/proc/{process.pid}/status") as status:
+                caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status.read(), re.M).group(1), 16)
+            if caught & (1 << (sig - 1)):
+                return
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.05)
+
+
 def interrupt_case(b):
     """Ctrl-C during a long training run: exit 130 at a step boundary, a checkpoint that
     loads, no temporary file. SIGINT is sent once the program has installed its handler
@@ -319,16 +334,7 @@ def interrupt_case(b):
     ckpt = os.path.join(folder, "model.ckpt")
     args = ["--steps", "1000000", "--held-out", "20", "--trace", "none", "--save", ckpt]
     process = subprocess.Popen([b.program] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 60
-    while time.time() < deadline and process.poll() is None:
-        try:
-            with open(f"/proc/{process.pid}/status") as status:
-                caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status.read(), re.M).group(1), 16)
-            if caught & (1 << (signal.SIGINT - 1)):
-                break
-        except (OSError, AttributeError):
-            pass
-        time.sleep(0.05)
+    wait_for_handler(process, signal.SIGINT)
     time.sleep(0.3)  # a few steps
     process.send_signal(signal.SIGINT)
     try:

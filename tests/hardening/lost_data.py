@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bad_inputs import HELP_ROW, TIMEOUT, fnv1a64  # noqa: E402  (the battery's help parser)
+from bad_inputs import HELP_ROW, TIMEOUT, fnv1a64, wait_for_handler  # noqa: E402  (shared with the battery)
 
 # A progress line ("step 3/40 …", lesson 07's "concat L=6  step 3/40 …"), or a warning.
 PROGRESS = re.compile(r"^(\r|(\S+ L=\d+\s+)?step\s+\d+/|warning: )")
@@ -310,20 +310,6 @@ def stop_signal_cases(c):
             code, out2, err2 = c.run(["--load", ckpt, "--held-out", "20", "--trace", "none"])
             if code != 0:
                 c.fail("2", ["--load", ckpt], f"the checkpoint saved on {sig.name} must load", code, out2, err2)
-
-
-def wait_for_handler(process, sig):
-    """Waits until the program catches `sig` (SigCgt in /proc): training has started."""
-    deadline = time.time() + 60
-    while time.time() < deadline and process.poll() is None:
-        try:
-            with open(f"/proc/{process.pid}/status") as status:
-                caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status.read(), re.M).group(1), 16)
-            if caught & (1 << (sig - 1)):
-                return
-        except (OSError, AttributeError):
-            pass
-        time.sleep(0.05)
 
 
 def main():
