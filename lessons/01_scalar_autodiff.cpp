@@ -19,9 +19,14 @@
 //
 // Run:  ./01_scalar_autodiff               (--help lists the flags)
 //       ./01_scalar_autodiff --eps 1e-2    (a coarser ε: watch the check's error grow)
+//       ./01_scalar_autodiff --dot graph.dot && dot -Tsvg graph.dot -o graph.svg
+//                                          (both graphs as pictures, micrograd's draw_dot)
 #include "stepgrad/support/cli.hpp"
+#include "stepgrad/support/dot.hpp"    // defines: DotGraph
+#include "stepgrad/support/files.hpp"  // defines: write_file_atomically
 #include "stepgrad/support/print.hpp"
 #include "stepgrad/value.hpp"
+#include "common/outputs.hpp"  // defines: check_output_files
 #include "common/run.hpp"
 
 #include <algorithm>
@@ -152,10 +157,34 @@ void check_gradients(Printer& out, Expression f, const std::vector<std::string>&
     out.line("  ε = {}; ok means a relative error ≤ {}.", eps, tolerance);
 }
 
+// A graph drawn as micrograd's draw_dot draws it: a record per value (its label, data
+// and grad), an ellipse per op between the value and its inputs, and on each arrow from
+// an input the local derivative ∂node/∂input, so every gradient can be recomputed from
+// the picture: input.grad = Σ node.grad · (the number on the arrow).
+void add_graph(DotGraph& dot, std::string_view title, std::string_view prefix, const Value& root) {
+    const std::vector<Value> order = topological_order(root);
+    // Value has no id: a node is named after its place in `order`
+    const auto id = [&](const Value& v) {
+        const auto at = std::find_if(order.begin(), order.end(), [&](const Value& n) { return n.same_node(v); });
+        return fmt::format("{}{}", prefix, at - order.begin());
+    };
+    dot.begin_cluster(title);
+    for (const Value& node : order) {
+        dot.record(id(node), {node.label(), fmt::format("data {:.4f}", node.data()), fmt::format("grad {:.4f}", node.grad())});
+        if (node.is_leaf()) continue;
+        dot.node(id(node) + "op", node.op()).edge(id(node) + "op", id(node));
+        for (const Input& in : node.inputs()) dot.edge(id(in.value), id(node) + "op", fixed(in.local_derivative, 4));
+    }
+    dot.end_cluster();
+}
+
 int main(int argc, char** argv) {
     Cli cli("01_scalar_autodiff", "a neuron's forward pass, backward pass and gradient check.");
     PrintOptions print;  cli.option("--color", print.color, "colour the output; auto: on a terminal");
     double eps = 1e-6;   cli.option("--eps", eps, "finite-difference step ε", 1e-12, 1.0);
+    std::string dot;     cli.option("--dot", dot, "write both graphs here as Graphviz DOT (dot -Tsvg): each value's "
+                                    "data and grad, each arrow's ∂node/∂input", "PATH");
+    cli.check([&] { check_output_files(cli, {{"--dot", dot}}); });
     if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
     return run_lesson("01_scalar_autodiff", [&] {
         Printer out(print);
@@ -247,6 +276,13 @@ int main(int argc, char** argv) {
         // backward() zeroes the graph's gradients before it starts (value.hpp).
         g.backward();
         out.line("  g.backward() once more: ∂g/∂a = {}, unchanged, not doubled.", fixed(a.grad(), 4));
+
+        if (!dot.empty()) {  // --dot: the two graphs, values and gradients as they stand now
+            DotGraph graphs;
+            add_graph(graphs, "o = tanh(x1·w1 + x2·w2 + b)", "o", o);
+            add_graph(graphs, "micrograd's README example, g", "g", g);
+            write_file_atomically(dot, graphs.str());
+        }
         return 0;
     });
 }

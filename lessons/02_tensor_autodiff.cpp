@@ -21,17 +21,20 @@
 // Run:  ./02_tensor_autodiff                 (--help lists the flags)
 //       ./02_tensor_autodiff --lr 5          (too big a step: watch the loss jump about)
 //       ./02_tensor_autodiff --trace full    (every row of every tensor)
+//       ./02_tensor_autodiff --dot tape.dot && dot -Tsvg tape.dot -o tape.svg   (the tape drawn)
 #include "stepgrad/support/cli.hpp"
+#include "stepgrad/support/dot.hpp"    // defines: DotGraph
+#include "stepgrad/support/files.hpp"  // defines: write_file_atomically
 #include "stepgrad/gradcheck.hpp"
 #include "stepgrad/ops.hpp"
 #include "stepgrad/support/print.hpp"
 #include "stepgrad/random.hpp"
 #include "stepgrad/tensor.hpp"
+#include "common/outputs.hpp"  // defines: check_output_files
 #include "common/run.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -72,9 +75,9 @@ struct Mlp {
     std::vector<Parameter*> parameters() { return {&W1, &b1, &W2, &b2}; }
 };
 
-// The forward pass, op by op; every tensor is kept so the lesson can print it.
+// The forward pass, op by op; every tensor is kept so the lesson can print (and draw) it.
 struct Forward {
-    Tensor X, Z1, H1, logits, loss;
+    Tensor X, W1, b1, Z1, H1, W2, b2, logits, loss;
 };
 
 Forward forward(Mlp& mlp, const Dataset& data) {
@@ -82,14 +85,16 @@ Forward forward(Mlp& mlp, const Dataset& data) {
     f.X = constant(data.size(), 2, data.x);
     // Parameters go on the tape one statement each: the order of a call's arguments is
     // up to the compiler, and the tape listing should not be.
-    const Tensor W1 = mlp.W1.use(), b1 = mlp.b1.use();
+    f.W1 = mlp.W1.use();
+    f.b1 = mlp.b1.use();
     // Z1 = X W1ᵀ + b1
-    f.Z1 = linear(f.X, W1, b1);
+    f.Z1 = linear(f.X, f.W1, f.b1);
     // H1 = tanh(Z1)
     f.H1 = stepgrad::tanh(f.Z1);
-    const Tensor W2 = mlp.W2.use(), b2 = mlp.b2.use();
+    f.W2 = mlp.W2.use();
+    f.b2 = mlp.b2.use();
     // logits = H1 W2ᵀ + b2
-    f.logits = linear(f.H1, W2, b2);
+    f.logits = linear(f.H1, f.W2, f.b2);
     // L = −(1/B) Σ_r log softmax(logits_r)[y_r];  -1 ignores nothing: every label is ≥ 0
     f.loss = cross_entropy(f.logits, data.y, -1);
     return f;
@@ -120,6 +125,48 @@ void print_rows(Printer& out, const std::string& name, Tensor t, int rows,
                {labels.begin(), labels.begin() + shown});
 }
 
+// The lesson's name for tape entry `id`, when it has one.
+std::string name_of(const Forward& f, std::uint32_t id) {
+    for (const auto& [t, name] : {std::pair{f.X, "X"}, {f.Z1, "Z1"}, {f.H1, "H1"}, {f.logits, "logits"}, {f.loss, "L"}})
+        if (t.id() == id) return name;
+    return "";
+}
+
+// The first `recorded` entries of the tape, a row each.
+Table tape_table(const Forward& f, std::size_t recorded) {
+    Table table({"#", "op", "shape", "needs grad", "is"});
+    table.align(1, Align::left).align(4, Align::left);
+    for (std::uint32_t i = 0; i < recorded; ++i) {
+        const TapeEntry& e = tape().entry_at(i);
+        table.add_row(i, e.op, fmt::format("{}×{}", e.rows, e.cols), e.requires_grad ? "yes" : "no", name_of(f, i));
+    }
+    return table;
+}
+
+// The same entries as a Graphviz DOT graph: a record per entry (#, op, shape, needs
+// grad, name) and an arrow from each input. The tape keeps no inputs — each backward
+// closure knows its own and cannot be asked — so the arrows are the forward pass above,
+// as written; cross_entropy is the entries after logits, each the input of the next:
+// log_softmax, nll_loss, sum and scale (ops.cpp).
+std::string tape_dot(const Forward& f, std::size_t recorded) {
+    const auto id = [](std::uint32_t entry) { return fmt::format("e{}", entry); };
+    DotGraph dot;
+    for (std::uint32_t i = 0; i < recorded; ++i) {
+        if (i == f.logits.id() + 1) dot.begin_cluster("cross_entropy(logits, y), composed of four ops");
+        const TapeEntry& e = tape().entry_at(i);
+        std::vector<std::string> fields{fmt::format("#{} {}", i, e.op), fmt::format("{}×{}", e.rows, e.cols),
+                                        e.requires_grad ? "needs grad" : "no grad"};
+        if (!name_of(f, i).empty()) fields.push_back(name_of(f, i));
+        dot.record(id(i), fields);
+    }
+    dot.end_cluster();
+    for (const auto& [input, output] : {std::pair{f.X, f.Z1}, {f.W1, f.Z1}, {f.b1, f.Z1}, {f.Z1, f.H1},
+                                        {f.H1, f.logits}, {f.W2, f.logits}, {f.b2, f.logits}})
+        dot.edge(id(input.id()), id(output.id()));
+    for (std::uint32_t i = f.logits.id(); i < f.loss.id(); ++i) dot.edge(id(i), id(i + 1));
+    return dot.str();
+}
+
 void print_parameter_grads(Printer& out, Mlp& mlp) {
     for (Parameter* p : mlp.parameters())
         out.matrix(fmt::format("∂L/∂{}", p->name()), p->grad, static_cast<std::size_t>(p->rows()),
@@ -133,7 +180,9 @@ int main(int argc, char** argv) {
     int per_class = 10;     cli.option("--points", per_class, "points per class", 1, 1000);
     int steps = 15;         cli.option("--steps", steps, "SGD steps", 0, 10000);
     double lr = 1.0;        cli.option("--lr", lr, "SGD learning rate", 1e-6, 100.0);
+    std::string dot;        cli.option("--dot", dot, "write the tape of the forward pass here as Graphviz DOT (dot -Tsvg)", "PATH");
     PrintOptions print;     cli.add_print_flags(print);
+    cli.check([&] { check_output_files(cli, {{"--dot", dot}}); });
     if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
     return run_lesson("02_tensor_autodiff", [&] {
         Printer out(print);
@@ -199,18 +248,9 @@ int main(int argc, char** argv) {
                  "(x Wᵀ + b, the product starting from the bias); cross_entropy is composed of "
                  "log_softmax, nll_loss, sum and scale, so it needs no backward of its own. "
                  "Parameters enter as leaves named after themselves.");
-        const std::map<std::uint32_t, std::string> names{
-            {f.X.id(), "X"}, {f.Z1.id(), "Z1"}, {f.H1.id(), "H1"}, {f.logits.id(), "logits"}, {f.loss.id(), "L"}};
-        Table tape_table({"#", "op", "shape", "needs grad", "is"});
-        tape_table.align(1, Align::left).align(4, Align::left);
-        for (std::size_t i = 0; i < recorded; ++i) {
-            const TapeEntry& e = tape().entry_at(i);
-            const auto name = names.find(static_cast<std::uint32_t>(i));
-            tape_table.add_row(i, e.op, fmt::format("{}×{}", e.rows, e.cols), e.requires_grad ? "yes" : "no",
-                               name == names.end() ? "" : name->second);
-        }
-        if (detail) out.table(tape_table);
+        if (detail) out.table(tape_table(f, recorded));
         out.line("  {} entries; backward() visits them from #{} down to #0.", recorded, recorded - 1);
+        if (!dot.empty()) write_file_atomically(dot, tape_dot(f, recorded));
 
         // --- 4. backward ---
         out.section("4. backward pass");

@@ -18,6 +18,7 @@
 //   05_concat_attention                       # trains a GRU on `reverse` in seconds, then traces one example
 //   05_concat_attention --decoder luong       # Luong's order: s_j first, then attention on s_j, then h̃_j
 //   05_concat_attention --task dates --steps 2000 --json trace.json
+//   05_concat_attention --svg alpha.svg       # α as a picture: open it in a browser
 //   05_concat_attention --task dates --steps 2000 --sentence "March 3, 1999"   # trace a date of your own
 #include "common/lesson.hpp"
 
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
         print_alignment(out, run, src_vocab, tgt_vocab);
 
         write_lesson_trace(flags, "05", trained, run);
+        write_lesson_svg(flags, "Lesson 05 · concat attention", trained, run);
         return 0;
     });
 }

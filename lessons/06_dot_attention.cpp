@@ -17,7 +17,7 @@
 // How to run
 //   06_dot_attention                          # qk scores, GRU, `reverse`, trains in seconds
 //   06_dot_attention --score qk-scaled --steps 2000
-//   06_dot_attention --score general --decoder luong
+//   06_dot_attention --score general --decoder luong --svg alpha.svg   # α as a picture
 //   06_dot_attention --task translate --steps 3000 --sentence "the old cat sees a bird"
 #include <cmath>
 
@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
         print_alignment(out, run, src_vocab, tgt_vocab);
 
         write_lesson_trace(flags, "06", trained, run);
+        write_lesson_svg(flags, "Lesson 06 · dot-product attention", trained, run);
         return 0;
     });
 }

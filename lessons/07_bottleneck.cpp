@@ -24,10 +24,14 @@
 //   07_bottleneck --task translate              # English → Zeli sentences of 4, 6, 8, 10, 12 words
 //   07_bottleneck --lengths 5,10,20,40 --steps 3000 --csv bottleneck.csv --json bottleneck.json
 //   07_bottleneck --models plain,concat,dot,general,qk,qk-scaled
+//   07_bottleneck --quick --svg alpha.svg       # α at the longest length, as a picture
+// Ctrl-C stops the training: the models that finished are reported, then it exits 130.
 // The models train two at a time (--jobs), each on its own thread; the output is the
 // same whatever --jobs is.
 #include "common/bottleneck.hpp"  // defines: the flags, train_comparison, the tables, verdict, CSV and JSON
 #include "common/lesson.hpp"
+#include "stepgrad/support/files.hpp"  // defines: write_file_atomically
+#include "stepgrad/support/svg.hpp"    // defines: heatmap_svg
 
 using namespace stepgrad;
 
@@ -82,6 +86,7 @@ int main(int argc, char** argv) {
         // numbers do not depend on which thread trained it or when.
         out.section("2. training");
         const Comparison comparison = train_comparison(flags, lengths, models, options.jobs);
+        if (comparison.interrupted) report_interrupted(out, comparison);  // Ctrl-C: what finished, then exit 130
         out.text(fmt::format("Trained {} models ({} lengths × {}); progress went to stderr. Training loss, the "
                              "mean over the last 10% of the steps:",
                              comparison.runs.size(), lengths.size(), models.size()));
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
         // --- 4. where the attention models look, at the longest length ---
         const std::size_t last = lengths.size() - 1;
         Json alignments = Json::Array{};  // for --json
+        std::vector<Heatmap> pictures;    // for --svg
         out.section(fmt::format("4. α at L = {}", lengths[last]));
         out.text(fmt::format("One held-out source of the longest length, teacher forced through each attention "
                              "model.{}",
@@ -119,9 +125,11 @@ int main(int argc, char** argv) {
             const Vocab& tgt_vocab = trained.task->tgt_vocab();
             const Example& example = trained.task->held_out().front();
             const TraceRun run = run_traced_example(*trained.model, example);
+            Heatmap alpha = alignment_heatmap(run, src_vocab, tgt_vocab);
+            alpha.title = fmt::format("{} (held-out whole-sequence accuracy {:.3f})", models[k].name,
+                                      trained.accuracy.sequence_accuracy);
             out.blank();
-            out.line("{}", out.bold(fmt::format("{} (held-out whole-sequence accuracy {:.3f})", models[k].name,
-                                                trained.accuracy.sequence_accuracy)));
+            out.line("{}", out.bold(alpha.title));
             if (out.shows(TraceLevel::steps)) {
                 if (run.batch.src_len <= 16)
                     print_alignment(out, run, src_vocab, tgt_vocab);
@@ -129,15 +137,20 @@ int main(int argc, char** argv) {
                     print_alignment_compact(out, run, src_vocab, tgt_vocab);
             }
             alignments.push_back(alignment_json(models[k].name, lengths[last], example, run, src_vocab, tgt_vocab));
+            pictures.push_back(std::move(alpha));
         }
 
         // --- 5. the results, for notebooks and plots ---
         if (!options.csv.empty()) write_bottleneck_csv(options.csv, flags, comparison);
         if (!flags.json.empty()) write_bottleneck_json(flags.json, flags, comparison, alignments);
-        if (!options.csv.empty() || !flags.json.empty()) {
+        if (!options.svg.empty())
+            write_file_atomically(options.svg, heatmap_svg(fmt::format("Lesson 07 · α at L = {}: target tokens down, source "
+                                                                       "tokens across", lengths[last]), "α", pictures));
+        if (!options.csv.empty() || !flags.json.empty() || !options.svg.empty()) {
             out.section("5. results written");
             if (!options.csv.empty()) out.line("  {}: one row per length and model", options.csv);
             if (!flags.json.empty()) out.line("  {}: settings, results, loss curves and the α maps", flags.json);
+            if (!options.svg.empty()) out.line("  {}: α at L = {}, one heatmap per attention model", options.svg, lengths[last]);
         }
         return 0;
     });

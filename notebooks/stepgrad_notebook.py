@@ -1,7 +1,9 @@
-"""What the notebooks share: finding the lesson programs, running them, plotting α.
+"""What the notebooks share: finding the lesson programs, running them, plotting α,
+rendering a lesson's Graphviz DOT.
 
 Every number a notebook plots comes from a lesson program's own output files (--json,
---csv), written by stepgrad's C++ code; this module only runs the programs and draws.
+--csv, --dot, --svg), written by stepgrad's C++ code; this module only runs the programs
+and draws.
 
     STEPGRAD_BUILD_DIR    the folder with the lesson programs (default ../build/release,
                           relative to the notebooks folder)
@@ -103,6 +105,20 @@ def plot_alpha(ax, alpha, src, tgt, title, fontsize=8):
     ax.set_title(title, fontsize=fontsize + 2)
     ax.tick_params(length=0)
     return image
+
+
+def render_dot(path, image_format="png"):
+    """Renders a Graphviz DOT file (a lesson's --dot) with graphviz's `dot`; returns the
+    image's bytes. Debian's graphviz package has it (bash .ci/deps installs it)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise FileNotFoundError("graphviz's `dot` is not installed: apt-get install graphviz "
+                                "(bash .ci/deps does it)")
+    done = subprocess.run([dot, f"-T{image_format}", path], capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"dot -T{image_format} {path} exited with {done.returncode}:\n"
+                           f"{done.stderr.decode('utf-8', 'replace')[-2000:]}")
+    return done.stdout
 
 
 def save_figure(figure, filename, dpi=80):

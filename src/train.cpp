@@ -148,36 +148,62 @@ private:
                                     step, what, gradients ? "gradient" : "value", culprit ? culprit->op : "?"));
 }
 
+// "45s", "2m05s": rounded to the second first, so 119.7 s is 2m00s, not 1m60s.
 std::string duration(double seconds) {
-    if (seconds < 60) return fmt::format("{:.0f}s", seconds);
-    return fmt::format("{:.0f}m{:02.0f}s", std::floor(seconds / 60), std::fmod(seconds, 60));
+    const long whole = std::lround(seconds);
+    if (whole < 60) return fmt::format("{}s", whole);
+    return fmt::format("{}m{:02}s", whole / 60, whole % 60);
 }
 
-// The progress line: redrawn in place on a terminal, a plain line every tenth of the
-// run in a log. Wall-clock figures go to stderr only, so stdout depends on flags and seed.
+// "about 3 min": a forecast, so rounded.
+std::string roughly(double seconds) {
+    if (seconds < 90) return fmt::format("about {:.0f} s", seconds);
+    if (seconds < 90 * 60) return fmt::format("about {:.0f} min", seconds / 60);
+    return fmt::format("about {:.1f} h", seconds / 3600);
+}
+
+// The progress line, on stderr only, so stdout depends on flags and seed alone. It comes
+// by the clock, not by the step count: redrawn in place on a terminal (ten times a
+// second at most); in a log, a line once a second has passed, then every few seconds;
+// and the last step's always. Half a second in, the time per step so far times the
+// steps gives the run's length: over a minute, one line says so first.
 class Progress {
 public:
-    Progress(const TrainOptions& options) : options_(options), terminal_(::isatty(::fileno(stderr)) != 0) {}
+    explicit Progress(const TrainOptions& options)
+        : options_(options), terminal_(::isatty(::fileno(stderr)) != 0), next_(terminal_ ? 0 : first_line) {}
 
     void report(int step, double loss, long tokens, double seconds) {
         if (!options_.progress) return;
-        const int every = std::max(1, options_.steps / 10);
         const bool last = step == options_.steps;
-        if (!terminal_ && step % every != 0 && !last) return;
-        if (terminal_ && !last && seconds - last_draw_ < 0.1) return;
-        last_draw_ = seconds;
+        if (!estimated_ && seconds >= measure_for && !last) estimate(step, seconds);
+        if (!last && seconds < next_) return;
+        next_ = seconds + (terminal_ ? redraw_every : line_every);
         const double rate = seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0;
         const double left = step > 0 ? seconds / step * (options_.steps - step) : 0.0;
         fmt::print(stderr, "{}{}step {:>5}/{}  loss {:.4f}  {:.0f} tokens/s  {} left{}", terminal_ ? "\r\033[K" : "",
-                   options_.label.empty() ? "" : options_.label + "  ", step, options_.steps, loss, rate,
-                   duration(left), terminal_ && !last ? "" : "\n");
+                   label(), step, options_.steps, loss, rate, duration(left), terminal_ && !last ? "" : "\n");
         std::fflush(stderr);
     }
 
 private:
+    static constexpr double first_line = 1, line_every = 5, redraw_every = 0.1;  // seconds
+    static constexpr double measure_for = 0.5, say_above = 60;                    // seconds
+
+    // "about 3 min for 20000 steps (9.1 ms a step over the first 55)", when over a minute
+    void estimate(int step, double seconds) {
+        estimated_ = true;
+        const double per_step = seconds / step;
+        if (per_step * options_.steps <= say_above) return;
+        fmt::print(stderr, "{}{}{} for {} steps ({:.1f} ms a step over the first {})\n", terminal_ ? "\r\033[K" : "",
+                   label(), roughly(per_step * options_.steps), options_.steps, 1000 * per_step, step);
+        std::fflush(stderr);
+    }
+    std::string label() const { return options_.label.empty() ? "" : options_.label + "  "; }
+
     const TrainOptions& options_;
     bool terminal_;
-    double last_draw_ = -1;
+    double next_;  // seconds into the run when the next line is due
+    bool estimated_ = false;
 };
 
 }  // namespace

@@ -6,8 +6,11 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <csignal>
 #include <exception>
 #include <thread>
+
+#include <fmt/ranges.h>
 
 #include "common/run.hpp"
 #include "stepgrad/support/files.hpp"
@@ -87,8 +90,14 @@ void check_bottleneck_flags(const Cli& cli, BottleneckFlags& b) {
                                          flags.held_out, e.what()));
         }
     }
-    check_output_files(cli, {{"--csv", b.csv}, {"--json", flags.json}});
+    if (cli.given("--svg") && std::all_of(b.models.begin(), b.models.end(), [](const Contender& m) { return m.plain(); }))
+        throw UsageError("--svg has no effect when every model is plain (it draws α, which only attention models have); "
+                         "add one to --models or leave --svg out");
+    check_output_files(cli, {{"--csv", b.csv}, {"--json", flags.json}, {"--svg", b.svg}});
 }
+
+// A table cell of a run that did not finish (Ctrl-C).
+constexpr const char* not_finished = "—";
 
 std::string percent(double fraction) { return fmt::format("{:.1f}%", 100 * fraction); }
 
@@ -136,6 +145,8 @@ void add_bottleneck_flags(Cli& cli, BottleneckFlags& b) {
     cli.option("--jobs", b.jobs, "models trained at once, one thread each", 1, 64);
     cli.option("--csv", b.csv, "write the accuracy table here (one row per length and model)", "PATH");
     cli.option("--json", flags.json, "write the results, the settings and the α maps here", "PATH");
+    cli.option("--svg", b.svg, "write α at the longest length here: an SVG of one heatmap per attention model, "
+               "one below the other, tokens on both axes", "PATH");
     cli.add_print_flags(flags.print);
     cli.check([&cli, &b] { check_bottleneck_flags(cli, b); });
 }
@@ -175,6 +186,7 @@ Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& l
             const std::string label = fmt::format("{} L={}", models[run.model].name, run.length);
             try {
                 run.trained = train_at_length(flags_for(shared, models[run.model]), run.length, label);
+                run.finished = run.trained.training.steps == shared.steps;  // and so evaluated
             } catch (const TrainingError& e) {  // say which model diverged
                 errors[r] = std::make_exception_ptr(TrainingError(label + ": " + e.what()));
                 failed = true;
@@ -190,7 +202,7 @@ Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& l
     }
     for (const std::exception_ptr& error : errors)
         if (error) std::rethrow_exception(error);
-    if (interrupt_requested()) throw Interrupted("interrupted: not every model finished training", interrupt_signal());
+    comparison.interrupted = interrupt_requested();
     return comparison;
 }
 
@@ -208,7 +220,8 @@ Table loss_table(const Comparison& c) {
     table.precision(3);
     for (std::size_t l = 0; l < c.lengths.size(); ++l) {
         std::vector<std::string> row{std::to_string(c.lengths[l])};
-        for (std::size_t k = 0; k < c.models.size(); ++k) row.push_back(fixed(late_loss(c.at(l, k).trained.training), 3));
+        for (std::size_t k = 0; k < c.models.size(); ++k)
+            row.push_back(c.at(l, k).finished ? fixed(late_loss(c.at(l, k).trained.training), 3) : not_finished);
         table.add_row(row);
     }
     return table;
@@ -220,11 +233,35 @@ Table accuracy_table(const Comparison& c, bool whole) {
         std::vector<std::string> row{std::to_string(c.lengths[l])};
         for (std::size_t k = 0; k < c.models.size(); ++k) {
             const Accuracy& a = c.at(l, k).trained.accuracy;
-            row.push_back(fixed(whole ? a.sequence_accuracy : a.token_accuracy, 3));
+            row.push_back(c.at(l, k).finished ? fixed(whole ? a.sequence_accuracy : a.token_accuracy, 3) : not_finished);
         }
         table.add_row(row);
     }
     return table;
+}
+
+void report_interrupted(Printer& out, const Comparison& c) {
+    const int signal_number = interrupt_signal();
+    std::vector<std::string> unfinished;
+    for (const LengthRun& run : c.runs) {
+        if (run.finished) continue;
+        const int steps = run.trained.training.steps;
+        unfinished.push_back(fmt::format("{} L = {} ({})", c.models[run.model].name, run.length,
+                                         steps == 0 ? "not started" : fmt::format("stopped after step {}", steps)));
+    }
+    const std::size_t finished = c.runs.size() - unfinished.size();
+    out.text(fmt::format("{} stopped the training: {} of {} models finished. Their held-out accuracy ({} where a model "
+                         "did not finish):",
+                         signal_number == SIGINT ? "Ctrl-C" : signal_number == SIGTERM ? "SIGTERM" : "SIGHUP",
+                         finished, c.runs.size(), not_finished));
+    out.line("  whole sequences exactly right:");
+    out.table(accuracy_table(c, true));
+    out.blank();
+    out.line("  target tokens right (position by position):");
+    out.table(accuracy_table(c, false));
+    if (!unfinished.empty()) out.text(fmt::format("Not finished: {}.", fmt::join(unfinished, ", ")));
+    throw Interrupted(fmt::format("interrupted: {} of {} models did not finish training", unfinished.size(), c.runs.size()),
+                      signal_number);
 }
 
 std::string bottleneck_verdict(const Comparison& c) {

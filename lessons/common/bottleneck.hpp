@@ -30,6 +30,7 @@ struct BottleneckFlags {
     std::string lengths_text;  // --lengths; the task's default_lengths unless given
     std::string models_text = "plain,concat,qk-scaled";
     std::string csv;
+    std::string svg;
     bool quick = false;
     int jobs = 2;
     std::vector<int> lengths;  // sorted, each once
@@ -37,9 +38,10 @@ struct BottleneckFlags {
 };
 
 // Registers --task, --lengths, --models, --cell, --decoder, --seed, the sizes and
-// training flags, --held-out, --quick, --jobs, --csv, --json, --color and --trace, with
-// a check that applies --quick and the task's default lengths, and refuses lengths the
-// task cannot make and --csv/--json that cannot be written.
+// training flags, --held-out, --quick, --jobs, --csv, --json, --svg, --color and --trace,
+// with a check that applies --quick and the task's default lengths, and refuses lengths
+// the task cannot make, --csv/--json/--svg that cannot be written or name one file, and
+// --svg when no model has attention.
 void add_bottleneck_flags(Cli& cli, BottleneckFlags& flags);
 
 // The flags of one contender: the shared ones, with its decoder and score.
@@ -52,6 +54,7 @@ struct LengthRun {
     int length;
     std::size_t model;  // index into the contenders
     Trained trained;
+    bool finished = false;  // trained to the last step and evaluated (not stopped, not skipped)
 };
 
 // Every contender trained at every length.
@@ -59,21 +62,27 @@ struct Comparison {
     std::vector<int> lengths;
     std::vector<Contender> models;
     std::vector<LengthRun> runs;  // length by length, the models in order within each
+    bool interrupted = false;     // a stop signal ended the training: some runs may not have finished
     const LengthRun& at(std::size_t l, std::size_t k) const { return runs[l * models.size() + k]; }
 };
 
 // Trains every model at every length, `jobs` at a time, each on its own thread (progress
-// on stderr). Throws the first failure, naming the model that diverged, or Interrupted
-// when Ctrl-C stopped the training.
+// on stderr). Throws the first failure, naming the model that diverged. A stop signal
+// (Ctrl-C) stops the runs in progress at a step boundary and starts no other: the
+// comparison is then `interrupted`, and the runs that finished before keep their results.
 Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& lengths,
                             const std::vector<Contender>& models, int jobs);
 
 // The mean training loss over the last 10% of the steps.
 double late_loss(const TrainResult& result);
 // One row per length, one column per model: the late loss, or the held-out accuracy of
-// whole sequences (`whole`) or of target tokens.
+// whole sequences (`whole`) or of target tokens; "—" for a run that did not finish.
 Table loss_table(const Comparison& comparison);
 Table accuracy_table(const Comparison& comparison, bool whole);
+// After a stop signal: prints the accuracy of the models that finished and names those
+// that did not, then throws Interrupted (run_lesson exits with 128 + the signal, 130 for
+// Ctrl-C).
+[[noreturn]] void report_interrupted(Printer& out, const Comparison& comparison);
 // The conclusion, worded from the measured numbers: every model at the longest length,
 // and how far the plain model fell and the others are from it there.
 std::string bottleneck_verdict(const Comparison& comparison);

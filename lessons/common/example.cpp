@@ -1,9 +1,11 @@
-// The traced example and its --json trace (see example.hpp).
+// The traced example, its --json trace and its --svg picture (see example.hpp).
 #include "common/example.hpp"
 
 #include <span>
 
+#include "common/printing.hpp"  // defines: alignment_heatmap
 #include "stepgrad/support/files.hpp"
+#include "stepgrad/support/svg.hpp"
 #include "stepgrad/tensor.hpp"
 
 namespace stepgrad {
@@ -36,6 +38,17 @@ void write_lesson_trace(const LessonFlags& flags, std::string_view lesson, Train
                            trained.accuracy.sequence_accuracy};
     write_file_atomically(flags.json, seq2seq_trace(lesson, *trained.model, trained.task->src_vocab(),
                                                     trained.task->tgt_vocab(), run, &eval));
+}
+
+void write_lesson_svg(const LessonFlags& flags, std::string_view lesson, const Trained& trained, const TraceRun& run) {
+    if (flags.svg.empty()) return;
+    Heatmap alpha = alignment_heatmap(run, trained.task->src_vocab(), trained.task->tgt_vocab());
+    const ModelConfig& c = trained.model->config();
+    alpha.title = fmt::format("{} {}/{} on '{}', {:.1f}% of held-out sequences right", cell_kind_name(c.cell),
+                              decoder_kind_name(c.decoder), score_kind_name(c.score), trained.task->config().name,
+                              100 * trained.accuracy.sequence_accuracy);
+    write_file_atomically(flags.svg, heatmap_svg(fmt::format("{} · α: target tokens down, source tokens across", lesson),
+                                                 "α", {alpha}));
 }
 
 }  // namespace stepgrad

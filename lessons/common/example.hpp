@@ -1,7 +1,7 @@
 #pragma once
 // The one example a lesson traces through its trained model — a held-out one or the
 // user's --sentence — and the --json trace (SPEC §7) of that run, with the held-out
-// evaluation.
+// evaluation, and its --svg picture of α.
 #include <string_view>
 
 #include "common/flags.hpp"
@@ -20,5 +20,8 @@ Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out)
 
 // Writes --json (when given) for this run, with the evaluation.
 void write_lesson_trace(const LessonFlags& flags, std::string_view lesson, Trained& trained, const TraceRun& run);
+// Writes --svg (when given): α of this run as a heatmap, titled with `lesson`, the model,
+// the task and its held-out accuracy.
+void write_lesson_svg(const LessonFlags& flags, std::string_view lesson, const Trained& trained, const TraceRun& run);
 
 }  // namespace stepgrad

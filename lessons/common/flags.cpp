@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "common/training.hpp"  // defines: model_config
-#include "stepgrad/support/files.hpp"
 #include "stepgrad/seq2seq.hpp"
 
 namespace stepgrad {
@@ -180,7 +179,7 @@ void check_lesson_flags(const Cli& cli, LessonFlags& f, const LengthRange& typed
                         const std::vector<std::string>& decoders, const std::vector<std::string>& scores) {
     if (cli.given("--min-len")) f.min_len = typed.min_len;
     if (cli.given("--max-len")) f.max_len = typed.max_len;
-    check_output_files(cli, {{"--json", f.json}, {"--save", f.save}}, {{"--load", f.load}});
+    check_output_files(cli, {{"--json", f.json}, {"--svg", f.svg}, {"--save", f.save}}, {{"--load", f.load}});
     refuse_unused_attn(cli, f, !scores.empty());
 
     const Vocab src_vocab = checked_src_vocab(cli, f, decoders, scores);
@@ -199,23 +198,6 @@ TaskConfig task_config(const LessonFlags& f) {
     config.max_len = f.max_len.value_or(config.max_len);
     config.seed = f.seed;
     return config;
-}
-
-void check_output_files(const Cli& cli, std::initializer_list<FileFlag> outputs, std::initializer_list<FileFlag> inputs) {
-    for (auto a = outputs.begin(); a != outputs.end(); ++a) {
-        if (!cli.given(a->flag)) continue;
-        for (auto b = a + 1; b != outputs.end(); ++b)
-            if (cli.given(b->flag) && same_file(a->path, b->path))
-                throw UsageError(fmt::format("{} and {} name the same file, {}", a->flag, b->flag, a->path));
-        for (const FileFlag& input : inputs)
-            if (cli.given(input.flag) && same_file(a->path, input.path))
-                throw UsageError(fmt::format("{} {} would overwrite the checkpoint {} reads", a->flag, a->path, input.flag));
-        try {
-            check_can_write(a->path);
-        } catch (const std::runtime_error& e) {
-            throw UsageError(fmt::format("{}: {}", a->flag, e.what()));
-        }
-    }
 }
 
 void add_size_and_training_flags(Cli& cli, LessonFlags& f) {
@@ -247,6 +229,8 @@ void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& 
     cli.option("--max-len", typed->max_len, "longest source, in tokens (other tasks: their own default)", 1, task_max_len);
     cli.option("--held-out", f.held_out, "held-out examples for evaluation", 1, 100000);
     cli.option("--json", f.json, "write the trace of one example here (SPEC §7)", "PATH");
+    if (!scores.empty())
+        cli.option("--svg", f.svg, "write α of the traced example here, an SVG heatmap with the tokens on both axes", "PATH");
     cli.option("--save", f.save, "save the trained model to this checkpoint", "PATH");
     cli.option("--load", f.load, "load a checkpoint instead of training (it fixes the model and the task)", "PATH");
     cli.option("--sentence", f.sentence, "trace this source, in the task's tokens, instead of a held-out example", "TEXT");

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/outputs.hpp"  // defines: check_output_files
 #include "stepgrad/support/checkpoint.hpp"
 #include "stepgrad/support/cli.hpp"
 #include "stepgrad/support/print.hpp"
@@ -45,6 +46,7 @@ struct LessonFlags {
     double clip = 1.0;
     int held_out = 500;
     std::string json;
+    std::string svg;  // --svg: α of the traced example as a picture (attention lessons)
     std::string save;
     std::string load;
     std::string sentence;  // --sentence: trace this source instead of a held-out example
@@ -59,16 +61,17 @@ struct LessonFlags {
 void add_size_and_training_flags(Cli& cli, LessonFlags& flags);
 
 // Registers --cell, --decoder, --score, --task, --seed, --embed, --hidden, --attn,
-// --steps, --batch, --lr, --optimizer, --clip, --min-len, --max-len, --held-out, --json, --save, --load,
-// --sentence, --color and --trace. `decoders`/`scores` list what this lesson accepts.
+// --steps, --batch, --lr, --optimizer, --clip, --min-len, --max-len, --held-out, --json,
+// --svg (with attention), --save, --load, --sentence, --color and --trace.
+// `decoders`/`scores` list what this lesson accepts (no scores: a plain model).
 // It also adds a Cli check, so that a bad combination fails at parse time (one line,
 // exit 2) before anything runs: min > max lengths or lengths the task cannot make;
-// --json/--save that cannot be written; --load of a missing or damaged checkpoint, of a
-// model this lesson is not about, or together with a flag that contradicts it (the
-// checkpoint fixes the model and the task: --cell, --decoder, --score, --embed, --hidden,
-// --attn, --task, --min-len, --max-len and --seed may be given only with the
-// checkpoint's own values, and the training flags not at all); a --sentence with a token
-// the task's source vocabulary lacks.
+// --json/--svg/--save that cannot be written, or two of them naming one file; --load of
+// a missing or damaged checkpoint, of a model this lesson is not about, or together
+// with a flag that contradicts it (the checkpoint fixes the model and the task: --cell,
+// --decoder, --score, --embed, --hidden, --attn, --task, --min-len, --max-len and --seed
+// may be given only with the checkpoint's own values, and the training flags not at
+// all); a --sentence with a token the task's source vocabulary lacks.
 void add_lesson_flags(Cli& cli, LessonFlags& flags, const std::vector<std::string>& decoders,
                       const std::vector<std::string>& scores);
 
@@ -80,17 +83,5 @@ TaskConfig task_config(const LessonFlags& flags);
 // naming the estimate and the flags that lower it; warns on stderr when it may not fit
 // in what is free now. Resets the calling thread's tape.
 void check_memory(const LessonFlags& flags, const TaskGenerator& task, int at_once = 1);
-
-// A file a flag names: an output the program writes, or an input it reads.
-struct FileFlag {
-    std::string_view flag;
-    const std::string& path;
-};
-// For a Cli check, over the flags the command line gave: throws UsageError when two
-// outputs name one file (compared as files: `./a` is `a`), when an output would
-// overwrite an input, or when an output cannot be written (checked before a long run,
-// so it does not end in "cannot write").
-void check_output_files(const Cli& cli, std::initializer_list<FileFlag> outputs,
-                        std::initializer_list<FileFlag> inputs = {});
 
 }  // namespace stepgrad

@@ -2,8 +2,9 @@
 // What lessons 04–07 share, so each lesson's body stays about the model; one include
 // brings it all:
 //   flags.hpp     the common flags, and the check that refuses a bad combination
+//   outputs.hpp   the check of the files the flags name (also for lessons 01–03)
 //   training.hpp  a model trained on the task (or loaded from --load), and its accuracy
-//   example.hpp   the example a lesson traces, and its --json trace
+//   example.hpp   the example a lesson traces, its --json trace and --svg picture
 //   printing.hpp  one example's computation: encoder states, every decoder step, α
 //   run.hpp       run_lesson: what the body throws, as one stderr line and an exit code
 #include "common/example.hpp"

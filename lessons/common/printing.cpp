@@ -84,7 +84,7 @@ std::string position_numbers(std::size_t m) {
 }
 
 // One row of α as shade characters, each doubled so that a position is two columns wide.
-std::string doubled_shades(const std::vector<double>& alpha) {
+std::string doubled_shades(std::span<const double> alpha) {
     std::string cells;
     for (double a : alpha) {
         const std::string_view s = shade(a);
@@ -121,28 +121,33 @@ void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::
     out.line("  top predictions: {}", top_predictions(run.forward.logits.row(static_cast<int>(j)), tgt_vocab, 3));
 }
 
-void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
+Heatmap alignment_heatmap(const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
+    Heatmap h;
     const auto& steps = run.forward.decoder;
-    if (steps.empty() || !steps.front().attention.alpha.defined()) return;
-    const int m = run.batch.src_len;
-    std::vector<double> alpha;
-    std::vector<std::string> rows, cols;
-    for (std::size_t j = 0; j < steps.size(); ++j) {
+    if (steps.empty() || !steps.front().attention.alpha.defined()) return h;
+    h.rows = steps.size();
+    h.cols = static_cast<std::size_t>(run.batch.src_len);
+    for (std::size_t j = 0; j < h.rows; ++j) {
         const auto row = steps[j].attention.alpha.row(0);
-        alpha.insert(alpha.end(), row.begin(), row.end());
-        rows.push_back(tgt_vocab.token(run.batch.tgt_out[j]));
+        h.values.insert(h.values.end(), row.begin(), row.end());
+        h.row_labels.push_back(tgt_vocab.token(run.batch.tgt_out[j]));
     }
-    for (int i = 0; i < m; ++i) cols.push_back(src_vocab.token(run.batch.src[static_cast<std::size_t>(i)]));
-    out.heatmap("α: target tokens down, source tokens across", alpha, steps.size(), static_cast<std::size_t>(m), rows, cols);
+    for (std::size_t i = 0; i < h.cols; ++i) h.col_labels.push_back(src_vocab.token(run.batch.src[i]));
+    return h;
+}
+
+void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
+    const Heatmap h = alignment_heatmap(run, src_vocab, tgt_vocab);
+    if (h.values.empty()) return;
+    out.heatmap("α: target tokens down, source tokens across", h.values, h.rows, h.cols, h.row_labels, h.col_labels);
 }
 
 void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
-    const auto& steps = run.forward.decoder;
-    if (steps.empty() || !steps.front().attention.alpha.defined()) return;
-    const auto m = static_cast<std::size_t>(run.batch.src_len);
-    std::vector<std::string> rows, cols;
-    for (std::size_t j = 0; j < steps.size(); ++j) rows.push_back(tgt_vocab.token(run.batch.tgt_out[j]));
-    for (std::size_t i = 0; i < m; ++i) cols.push_back(src_vocab.token(run.batch.src[i]));
+    const Heatmap h = alignment_heatmap(run, src_vocab, tgt_vocab);
+    if (h.values.empty()) return;
+    const std::size_t m = h.cols;
+    const std::vector<std::string>& rows = h.row_labels;
+    const std::vector<std::string>& cols = h.col_labels;
     std::size_t label_width = 0;
     for (const std::string& row : rows) label_width = std::max(label_width, display_width(row));
     const std::string indent = "  " + std::string(label_width, ' ') + "  ";
@@ -160,8 +165,9 @@ void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src
     }
     const bool tokens_fit = wide.empty() || (wide.size() == 1 && wide.front() == m - 1);
     if (tokens_fit) out.write_line(indent + header);  // else they are listed underneath
-    for (std::size_t j = 0; j < steps.size(); ++j) {
-        out.write_line("  " + pad(rows[j], label_width) + " │" + doubled_shades(steps[j].attention.alpha.row(0)) + "│");
+    for (std::size_t j = 0; j < h.rows; ++j) {
+        const std::span<const double> alpha(h.values.data() + j * m, m);
+        out.write_line("  " + pad(rows[j], label_width) + " │" + doubled_shades(alpha) + "│");
     }
     out.write_line("  shade: ' ' < 0.2 ≤ ░ < 0.4 ≤ ▒ < 0.6 ≤ ▓ < 0.8 ≤ █");
     if (!wide.empty() && tokens_fit) {

@@ -8,6 +8,7 @@
 #include "stepgrad/data.hpp"
 #include "stepgrad/seq2seq.hpp"
 #include "stepgrad/support/print.hpp"
+#include "stepgrad/support/svg.hpp"  // defines: Heatmap
 #include "stepgrad/support/trace.hpp"
 #include "stepgrad/tasks.hpp"
 
@@ -19,6 +20,9 @@ void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab);
 // source token, the context, the new state and the three most probable next tokens.
 void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::size_t j, const Vocab& src_vocab,
                         const Vocab& tgt_vocab);
+// α of the run: a row per target token (what each step had to predict), a column per
+// source token; no values when the model has no attention.
+Heatmap alignment_heatmap(const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
 // α as a heatmap: target tokens down, source tokens across.
 void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
 // α as a compact heatmap for long sources: one shade character per source position,

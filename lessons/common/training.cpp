@@ -98,7 +98,7 @@ Trained train_at_length(const LessonFlags& f, int length, const std::string& lab
     TrainOptions options = train_options(f);
     options.label = label;
     trained.training = train(*trained.model, *trained.task, options);
-    if (!trained.training.interrupted) trained.accuracy = evaluate(*trained.model, trained.task->held_out());
+    if (trained.training.steps == f.steps) trained.accuracy = evaluate(*trained.model, trained.task->held_out());
     return trained;
 }
 

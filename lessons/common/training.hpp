@@ -36,8 +36,9 @@ Trained train_or_load(const LessonFlags& flags, Printer& out);
 TaskConfig fixed_length_task(const LessonFlags& flags, int length);
 // A fresh model of flags.cell/decoder/score trained on fixed_length_task(flags, length)
 // without printing (progress on stderr, headed by `label`), and its held-out accuracy
-// (none when Ctrl-C stopped it). Calls on different threads do not interfere: each
-// thread has its own tape.
+// once it trained every step (none when Ctrl-C stopped it before; a stop that comes
+// after the last step does not undo it). Calls on different threads do not interfere:
+// each thread has its own tape.
 Trained train_at_length(const LessonFlags& flags, int length, const std::string& label);
 
 }  // namespace stepgrad

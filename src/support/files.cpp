@@ -152,7 +152,11 @@ bool same_file(const std::string& a, const std::string& b) {
     std::error_code error;
     if (std::filesystem::exists(a, error) && std::filesystem::exists(b, error))
         return std::filesystem::equivalent(a, b, error);
-    return std::filesystem::weakly_canonical(a, error) == std::filesystem::weakly_canonical(b, error);
+    // not both there yet: compare the absolute, normalised spellings (`x` is `./x`)
+    auto spelled = [&](const std::string& path) {
+        return std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+    };
+    return spelled(a) == spelled(b);
 }
 
 void check_stdout() {

@@ -130,7 +130,8 @@ class Battery:
         return flags
 
     def generic_cases(self, flags):
-        outputs = [f["flag"] for f in flags if f["flag"] in ("--json", "--save", "--csv")]
+        # every PATH flag but --load is an output (--json, --save, --csv, --svg, --dot)
+        outputs = [f["flag"] for f in flags if f["value"] == "PATH" and f["flag"] != "--load"]
         self.expect_error(["--bogus-flag"], "unknown flag '--bogus-flag'", outputs=outputs)
         self.expect_error(["--bogus-flag=3"], "unknown flag '--bogus-flag'", outputs=outputs)
         self.expect_error(["stray"], "unexpected argument 'stray'", outputs=outputs)
@@ -176,7 +177,7 @@ class Battery:
                 choices = value.split("|")
                 self.expect_error([flag, "bogus"], f"{flag}: expected one of {', '.join(choices)}, got 'bogus'",
                                   outputs=outputs)
-            elif flag in ("--json", "--save", "--csv"):
+            elif value == "PATH" and flag != "--load":
                 # a folder that does not exist: the flag named, nothing written (lessons
                 # that check up front print nothing; the others may have run)
                 missing = os.path.join(self.work, "no-such-folder", "out")

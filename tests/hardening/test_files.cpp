@@ -206,3 +206,17 @@ TEST_CASE("ill-formed UTF-8 is not read as characters, and its escape is valid U
         CHECK(std::string(e.what()).find("\\xed") != std::string::npos);
     }
 }
+
+TEST_CASE("two spellings of one file are one file, whether it exists yet or not (case 6)") {
+    const fs::path folder = scratch("same_file");
+    const std::string plain = (folder / "r.out").string(), dotted = (folder / "." / "r.out").string();
+    CHECK(same_file(plain, dotted));  // neither exists yet
+    { std::ofstream(plain) << "x"; }
+    CHECK(same_file(plain, dotted));
+    CHECK_FALSE(same_file(plain, (folder / "other.out").string()));
+    const fs::path here = fs::current_path();
+    fs::current_path(folder);
+    CHECK(same_file("new.out", "./new.out"));  // relative, and not there
+    fs::current_path(here);
+    fs::remove_all(folder);
+}
