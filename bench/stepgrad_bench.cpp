@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
     std::string cell = "gru", decoder = "bahdanau", score = "concat";
     int embed = 32, hidden = 64, attn = 64, vocab = 32, src_len = 12, batch = 32, steps = 100, warmup = 10;
     std::uint64_t seed = 1;
+    bool bidirectional = false;
+    int layers = 1;
     std::string kernel_set = "auto";
     Cli cli("stepgrad-bench", "Times stepgrad's full training step (forward, backward, Adam).");
     cli.choice("--cell", cell, {"rnn", "gru", "lstm"}, "recurrent cell");
@@ -57,6 +59,8 @@ int main(int argc, char** argv) {
     cli.option("--embed", embed, "embedding size E", 1, 4096);
     cli.option("--hidden", hidden, "hidden size H", 1, 4096);
     cli.option("--attn", attn, "attention size A", 1, 4096);
+    cli.flag("--bidirectional", bidirectional, "bidirectional encoder, keys [→h; ←h] (SPEC §11)");
+    cli.option("--layers", layers, "layers L of encoder and decoder (SPEC §11)", 1, 4);
     cli.option("--vocab", vocab, "vocabulary size, <pad> <bos> <eos> included", 4, 100000);
     cli.option("--src-len", src_len, "source length m (the target has m + 1 tokens)", 1, 100000);
     cli.option("--batch", batch, "examples per step", 1, 100000);
@@ -82,6 +86,8 @@ int main(int argc, char** argv) {
         config.embed = embed;
         config.hidden = hidden;
         config.attn = attn;
+        config.bidirectional = bidirectional;
+        config.layers = layers;
         // sizes that cannot fit are refused, not killed by the kernel without a word
         const MemoryEstimate memory = estimate_memory(config, batch, src_len + 1, src_len + 1);
         if (!memory.fits())

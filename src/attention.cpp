@@ -47,20 +47,20 @@ Tensor project_blocks(Tensor blocks, int length, Tensor weight) {
 
 class ConcatScore final : public Score {
 public:
-    ConcatScore(int H, int A) : W("attention.W", A, 2 * H), v("attention.v", 1, A, true), H_(H) {}
+    ConcatScore(int H_k, int H, int A) : W("attention.W", A, H_k + H), v("attention.v", 1, A, true), H_k_(H_k), H_(H) {}
     ScoreKind kind() const override { return ScoreKind::concat; }
     // W [h_i; s] = W_h h_i + W_s s with W = [W_h W_s]: the h half is computed once per sentence.
     Tensor keys(Tensor states, int length) override {
-        return project_blocks(states, length, slice_cols(W.use(), 0, H_));
+        return project_blocks(states, length, slice_cols(W.use(), 0, H_k_));
     }
-    Tensor query(Tensor s) override { return matmul_nt(s, slice_cols(W.use(), H_, H_)); }
+    Tensor query(Tensor s) override { return matmul_nt(s, slice_cols(W.use(), H_k_, H_)); }
     // e_i = vᵀ tanh(W_h h_i + W_s s)
     Tensor scores(Tensor keys, Tensor query) override { return additive_scores(keys, query, v.use()); }
     std::vector<Parameter*> parameters() override { return {&W, &v}; }
 
 private:
     Parameter W, v;
-    int H_;
+    int H_k_, H_;
 };
 
 class DotScore final : public Score {
@@ -75,10 +75,10 @@ public:
 
 class GeneralScore final : public Score {
 public:
-    explicit GeneralScore(int H) : W("attention.W", H, H) {}
+    GeneralScore(int H_k, int H) : W("attention.W", H, H_k) {}
     ScoreKind kind() const override { return ScoreKind::general; }
     Tensor keys(Tensor states, int) override { return states; }
-    // sᵀ W h_i = (sᵀ W) h_i: one (B, H)·(H, H) product per step instead of one per h_i.
+    // sᵀ W h_i = (sᵀ W) h_i: one (B, H)·(H, H_k) product per step instead of one per h_i.
     Tensor query(Tensor s) override { return matmul(s, W.use()); }
     // e_i = sᵀ W h_i
     Tensor scores(Tensor keys, Tensor query) override { return blocks_dot(keys, query); }
@@ -90,8 +90,8 @@ private:
 
 class QkScore final : public Score {
 public:
-    QkScore(int H, int A, bool scaled)
-        : W_K("attention.W_K", A, H), W_Q("attention.W_Q", A, H), scaled_(scaled),
+    QkScore(int H_k, int H, int A, bool scaled)
+        : W_K("attention.W_K", A, H_k), W_Q("attention.W_Q", A, H), scaled_(scaled),
           scale_(1.0 / std::sqrt(static_cast<double>(A))) {}
     ScoreKind kind() const override { return scaled_ ? ScoreKind::qk_scaled : ScoreKind::qk; }
     // k_i = W_K h_i
@@ -114,13 +114,17 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Score> make_score(ScoreKind kind, int hidden_size, int attn_size) {
+std::unique_ptr<Score> make_score(ScoreKind kind, int key_size, int query_size, int attn_size) {
     switch (kind) {
-        case ScoreKind::concat: return std::make_unique<ConcatScore>(hidden_size, attn_size);
-        case ScoreKind::dot: return std::make_unique<DotScore>();
-        case ScoreKind::general: return std::make_unique<GeneralScore>(hidden_size);
-        case ScoreKind::qk: return std::make_unique<QkScore>(hidden_size, attn_size, false);
-        case ScoreKind::qk_scaled: return std::make_unique<QkScore>(hidden_size, attn_size, true);
+        case ScoreKind::concat: return std::make_unique<ConcatScore>(key_size, query_size, attn_size);
+        case ScoreKind::dot:
+            if (key_size != query_size)
+                throw std::invalid_argument(fmt::format("make_score: dot needs keys as wide as queries, got {} and {} "
+                                                        "(use general or qk)", key_size, query_size));
+            return std::make_unique<DotScore>();
+        case ScoreKind::general: return std::make_unique<GeneralScore>(key_size, query_size);
+        case ScoreKind::qk: return std::make_unique<QkScore>(key_size, query_size, attn_size, false);
+        case ScoreKind::qk_scaled: return std::make_unique<QkScore>(key_size, query_size, attn_size, true);
         case ScoreKind::none: break;
     }
     throw std::invalid_argument("make_score: the plain decoder has no score");

@@ -38,39 +38,95 @@ void validate(const ModelConfig& config) {
         throw std::invalid_argument(fmt::format("model: decoder '{}' cannot use score '{}' (plain has no score; "
                                                 "bahdanau and luong need one)",
                                                 decoder_kind_name(config.decoder), score_kind_name(config.score)));
+    if (config.layers < 1 || config.layers > 4)
+        throw std::invalid_argument(fmt::format("model: layers must be from 1 to 4, got {}", config.layers));
+    if (config.bidirectional && config.score == ScoreKind::dot)
+        throw std::invalid_argument("model: score 'dot' needs keys as wide as the decoder state, but a bidirectional "
+                                    "encoder's [→h; ←h] are 2H wide: use 'general' or 'qk'");
 }
 
+int key_size(const ModelConfig& config) { return config.bidirectional ? 2 * config.hidden : config.hidden; }
+
 namespace {
-// The decoder cell reads [tgt_embed[y_{j−1}]; c_j] in bahdanau, the embedding alone otherwise.
+// The decoder's layer 1 reads [tgt_embed[y_{j−1}]; c_j] in bahdanau, the embedding alone otherwise.
 int decoder_input_size(const ModelConfig& c) {
-    return c.decoder == DecoderKind::bahdanau ? c.embed + c.hidden : c.embed;
+    return c.decoder == DecoderKind::bahdanau ? c.embed + key_size(c) : c.embed;
 }
-// The output layer reads [s_j; c_j] in bahdanau, s_j (plain) or h̃_j (luong), both H wide.
-int feature_size(const ModelConfig& c) { return c.decoder == DecoderKind::bahdanau ? 2 * c.hidden : c.hidden; }
+// The output layer reads [s_j; c_j] in bahdanau (H + H_k), s_j (plain) or h̃_j (luong), both H wide.
+int feature_size(const ModelConfig& c) {
+    return c.decoder == DecoderKind::bahdanau ? c.hidden + key_size(c) : c.hidden;
+}
+
+// Parameter names of layer ℓ (from 0): "encoder", "encoder.l2", … (SPEC §11)
+std::string layer_prefix(const char* who, int layer) {
+    return layer == 0 ? std::string(who) : fmt::format("{}.l{}", who, layer + 1);
+}
 
 const ModelConfig& validated(const ModelConfig& config) {
     validate(config);
     return config;
+}
+
+// Runs one direction of one encoder layer over its inputs x_1 … x_m (each B × In) and
+// returns its steps by position. Forward: h_t = cell(x_t, h_{t−1}), t = 1..m; backward:
+// ←h_t = cell(x_t, ←h_{t+1}), t = m..1, from ←h_{m+1} = 0. At a padded position an
+// example keeps its state: the forward cell carries its last real state on, the backward
+// cell stays at 0 until it meets the example's last real token.
+std::vector<CellStep> run_direction(Cell& cell, std::span<const Tensor> inputs, bool backward, const Batch& batch) {
+    const int B = batch.size, m = static_cast<int>(inputs.size());
+    const bool padded = std::any_of(batch.src_lengths.begin(), batch.src_lengths.end(), [m](int n) { return n != m; });
+    std::vector<CellStep> steps(static_cast<std::size_t>(m));
+    CellState state = cell.initial_state(B);
+    std::vector<int> running(static_cast<std::size_t>(B));
+    for (int k = 0; k < m; ++k) {
+        const int t = backward ? m - 1 - k : k;
+        CellStep step = cell.step(inputs[static_cast<std::size_t>(t)], state);
+        if (padded) {  // only examples whose source reaches position t take the step
+            for (int b = 0; b < B; ++b) running[static_cast<std::size_t>(b)] = t < batch.src_lengths[static_cast<std::size_t>(b)];
+            step.state.h = select_rows(running, step.state.h, state.h);
+            if (step.state.c.defined()) step.state.c = select_rows(running, step.state.c, state.c);
+        }
+        state = step.state;
+        steps[static_cast<std::size_t>(t)] = step;
+    }
+    return steps;
 }
 }  // namespace
 
 Seq2Seq::Seq2Seq(const ModelConfig& config)
     : src_embed("src_embed", validated(config).src_vocab, config.embed),
       tgt_embed("tgt_embed", config.tgt_vocab, config.embed),
-      encoder(make_cell(config.cell, "encoder", config.embed, config.hidden)),
-      decoder(make_cell(config.cell, "decoder", decoder_input_size(config), config.hidden)),
       output_W("output.W", config.tgt_vocab, feature_size(config)),
       output_b("output.b", 1, config.tgt_vocab, true),
       config_(config) {
-    if (config.score != ScoreKind::none) score = make_score(config.score, config.hidden, config.attn);
+    const int H = config.hidden, directions = config.bidirectional ? 2 : 1;
+    for (int l = 0; l < config.layers; ++l) {
+        // layer 1 reads the embeddings (E), layer ℓ > 1 layer ℓ−1's →h or [→h; ←h]
+        const int input = l == 0 ? config.embed : directions * H;
+        encoder.push_back(make_cell(config.cell, layer_prefix("encoder", l), input, H));
+        if (config.bidirectional)
+            encoder_reverse.push_back(make_cell(config.cell, layer_prefix("encoder", l) + ".reverse", input, H));
+    }
+    for (int l = 0; l < config.layers; ++l)
+        decoder.push_back(make_cell(config.cell, layer_prefix("decoder", l), l == 0 ? decoder_input_size(config) : H, H));
+    if (config.bidirectional)
+        for (int l = 0; l < config.layers; ++l) bridge.push_back(std::make_unique<Bridge>(layer_prefix("bridge", l), H));
+    if (config.score != ScoreKind::none) score = make_score(config.score, key_size(config), H, config.attn);
     if (config.decoder == DecoderKind::luong)
-        output_W_c = std::make_unique<Parameter>("output.W_c", config.hidden, 2 * config.hidden);
+        output_W_c = std::make_unique<Parameter>("output.W_c", H, H + key_size(config));
 }
 
 std::vector<Parameter*> Seq2Seq::parameters() {
     std::vector<Parameter*> all = {&src_embed, &tgt_embed};
-    for (Parameter* p : encoder->parameters()) all.push_back(p);
-    for (Parameter* p : decoder->parameters()) all.push_back(p);
+    auto add_cell = [&all](Cell& cell) {
+        for (Parameter* p : cell.parameters()) all.push_back(p);
+    };
+    for (std::size_t l = 0; l < encoder.size(); ++l) {
+        add_cell(*encoder[l]);
+        if (!encoder_reverse.empty()) add_cell(*encoder_reverse[l]);
+    }
+    for (const auto& cell : decoder) add_cell(*cell);
+    for (const auto& b : bridge) all.insert(all.end(), {&b->W, &b->b});
     if (score)
         for (Parameter* p : score->parameters()) all.push_back(p);
     if (output_W_c) all.push_back(output_W_c.get());
@@ -96,8 +152,13 @@ void Seq2Seq::init(std::uint64_t seed) {
     Rng rng(seed);
     src_embed.init_uniform(rng, 1.0);
     tgt_embed.init_uniform(rng, 1.0);
-    encoder->init(rng);
-    decoder->init(rng);
+    for (std::size_t l = 0; l < encoder.size(); ++l) {
+        encoder[l]->init(rng);
+        if (!encoder_reverse.empty()) encoder_reverse[l]->init(rng);
+    }
+    for (const auto& cell : decoder) cell->init(rng);
+    for (const auto& b : bridge)  // nn.Linear(H, H)
+        for (Parameter* p : {&b->W, &b->b}) p->init_uniform(rng, 1.0 / std::sqrt(static_cast<double>(config_.hidden)));
     if (score) score->init(rng);
     for (Parameter* p : {output_W_c.get(), &output_W, &output_b})
         if (p) p->init_uniform(rng, 1.0 / std::sqrt(static_cast<double>(output_W.cols())));
@@ -111,28 +172,48 @@ Encoded Seq2Seq::encode(const Batch& batch) {
         for (int t = 0; t < m; ++t) ids[static_cast<std::size_t>(t) * B + b] = batch.src[static_cast<std::size_t>(b) * m + t];
     const Tensor embedded = gather_rows(src_embed.use(), ids);  // (m·B, E)
 
-    const bool padded = std::any_of(batch.src_lengths.begin(), batch.src_lengths.end(), [m](int n) { return n != m; });
+    // Layer 1 reads x_t = src_embed[x_t]; layer ℓ > 1 reads layer ℓ−1's →h_t or [→h_t; ←h_t].
+    std::vector<Tensor> inputs(static_cast<std::size_t>(m));
+    for (int t = 0; t < m; ++t) inputs[static_cast<std::size_t>(t)] = slice_rows(embedded, t * B, B);
     Encoded out;
-    out.steps.reserve(static_cast<std::size_t>(m));
-    CellState state = encoder->initial_state(B);
-    std::vector<int> running(static_cast<std::size_t>(B));
-    for (int t = 0; t < m; ++t) {
-        // h_t = cell(src_embed[x_t], h_{t−1})
-        CellStep step = encoder->step(slice_rows(embedded, t * B, B), state);
-        if (padded) {  // an example whose source has ended keeps its last state
-            for (int b = 0; b < B; ++b) running[static_cast<std::size_t>(b)] = t < batch.src_lengths[static_cast<std::size_t>(b)];
-            step.state.h = select_rows(running, step.state.h, state.h);
-            if (step.state.c.defined()) step.state.c = select_rows(running, step.state.c, state.c);
+    for (std::size_t l = 0; l < encoder.size(); ++l) {
+        EncoderLayer layer;
+        layer.forward = run_direction(*encoder[l], inputs, false, batch);
+        if (config_.bidirectional) layer.backward = run_direction(*encoder_reverse[l], inputs, true, batch);
+        if (l + 1 < encoder.size())
+            for (int t = 0; t < m; ++t) {
+                const auto i = static_cast<std::size_t>(t);
+                inputs[i] = config_.bidirectional ? concat_cols({layer.forward[i].state.h, layer.backward[i].state.h})
+                                                  : layer.forward[i].state.h;
+            }
+        out.layers.push_back(std::move(layer));
+    }
+    out.steps = out.layers.back().forward;
+
+    // The decoder's layer ℓ starts from the encoder's layer ℓ: (h_m, c_m) forward, or
+    // s_0 = tanh(bridge.W ←h_1 + bridge.b) and c_0 = 0 bidirectional (Bahdanau et al. 2014, A.2.2).
+    for (std::size_t l = 0; l < out.layers.size(); ++l) {
+        if (!config_.bidirectional) {
+            out.initial.push_back(out.layers[l].forward.back().state);
+            continue;
         }
-        state = step.state;
-        out.steps.push_back(step);
+        const Tensor back_h1 = out.layers[l].backward.front().state.h;  // ←h_1
+        CellState s0{stepgrad::tanh(linear(back_h1, bridge[l]->W, bridge[l]->b)), {}};
+        if (config_.cell == CellKind::lstm) s0.c = zeros(B, config_.hidden);
+        out.initial.push_back(s0);
     }
-    out.final = state;
-    if (score) {
+    out.final = out.initial.back();
+
+    if (score) {  // the top layer's annotations h_i = →h_i or [→h_i; ←h_i], as blocks (B, m·H_k)
         std::vector<Tensor> states;
-        for (const CellStep& step : out.steps) states.push_back(step.state.h);
-        out.attention = prepare_attention(*score, concat_cols(states), m);  // H: (B, m·H)
+        for (int t = 0; t < m; ++t) {
+            const EncoderLayer& top = out.layers.back();
+            states.push_back(top.forward[static_cast<std::size_t>(t)].state.h);
+            if (config_.bidirectional) states.push_back(top.backward[static_cast<std::size_t>(t)].state.h);
+        }
+        out.attention = prepare_attention(*score, concat_cols(states), m);
     }
+    const bool padded = std::any_of(batch.src_lengths.begin(), batch.src_lengths.end(), [m](int n) { return n != m; });
     if (padded) {
         std::vector<int> mask(static_cast<std::size_t>(B) * m);
         for (int b = 0; b < B; ++b)
@@ -143,28 +224,37 @@ Encoded Seq2Seq::encode(const Batch& batch) {
 }
 
 DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, const CellState& previous, std::span<const int> inputs) {
+    return decoder_step(encoded, std::span<const CellState>(&previous, 1), inputs);
+}
+
+DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, std::span<const CellState> previous,
+                                  std::span<const int> inputs) {
+    if (previous.size() != decoder.size())
+        throw std::invalid_argument(fmt::format("decoder_step: the decoder has {} layers, got {} states",
+                                                decoder.size(), previous.size()));
     const Tensor embedded = gather_rows(tgt_embed.use(), inputs);  // tgt_embed[y_{j−1}]
     DecoderStep step;
+    Tensor x = embedded;
+    if (config_.decoder == DecoderKind::bahdanau) {
+        // e_{j,i} = score(h_i, s_{j−1}): the query is the top layer's state *before* this step
+        step.attention = attend(*score, encoded.attention, previous.back().h, encoded.source_mask);
+        x = concat_cols({embedded, step.attention.context});  // layer 1 reads [tgt_embed[y_{j−1}]; c_j]
+    }
+    // s_j = cell(x, s_{j−1}) per layer; layer ℓ > 1 reads layer ℓ−1's s_j
+    for (std::size_t l = 0; l < decoder.size(); ++l) {
+        step.layers.push_back(decoder[l]->step(x, previous[l]));
+        x = step.layers.back().state.h;
+    }
+    step.cell = step.layers.back();
+    const Tensor s = step.cell.state.h;
     switch (config_.decoder) {
-        case DecoderKind::plain:
-            // s_j = cell(tgt_embed[y_{j−1}], s_{j−1})
-            step.cell = decoder->step(embedded, previous);
-            step.features = step.cell.state.h;
-            break;
-        case DecoderKind::bahdanau:
-            // e_{j,i} = score(h_i, s_{j−1}): the query is the state *before* this step
-            step.attention = attend(*score, encoded.attention, previous.h, encoded.source_mask);
-            // s_j = cell([tgt_embed[y_{j−1}]; c_j], s_{j−1})
-            step.cell = decoder->step(concat_cols({embedded, step.attention.context}), previous);
-            step.features = concat_cols({step.cell.state.h, step.attention.context});
-            break;
+        case DecoderKind::plain: step.features = s; break;
+        case DecoderKind::bahdanau: step.features = concat_cols({s, step.attention.context}); break;
         case DecoderKind::luong:
-            step.cell = decoder->step(embedded, previous);
             // e_{j,i} = score(h_i, s_j): the query is the state *after* this step
-            step.attention = attend(*score, encoded.attention, step.cell.state.h, encoded.source_mask);
+            step.attention = attend(*score, encoded.attention, s, encoded.source_mask);
             // h̃_j = tanh(W_c [s_j; c_j])
-            step.attentional = stepgrad::tanh(matmul_nt(concat_cols({step.cell.state.h, step.attention.context}),
-                                                        output_W_c->use()));
+            step.attentional = stepgrad::tanh(matmul_nt(concat_cols({s, step.attention.context}), output_W_c->use()));
             step.features = step.attentional;
             break;
     }
@@ -177,13 +267,13 @@ Forward Seq2Seq::forward(const Batch& batch) {
     const int B = batch.size, n = batch.tgt_len;
     Forward out;
     out.encoder = encode(batch);
-    CellState state = out.encoder.final;  // s_0 = h_m
+    std::vector<CellState> state = out.encoder.initial;  // s_0 per layer: h_m, or the bridge's
     std::vector<int> inputs(static_cast<std::size_t>(B));
     std::vector<Tensor> features;
     for (int j = 0; j < n; ++j) {
         for (int b = 0; b < B; ++b) inputs[static_cast<std::size_t>(b)] = batch.tgt_in[static_cast<std::size_t>(b) * n + j];
         DecoderStep step = decoder_step(out.encoder, state, inputs);
-        state = step.cell.state;
+        for (std::size_t l = 0; l < state.size(); ++l) state[l] = step.layers[l].state;
         features.push_back(step.features);
         out.decoder.push_back(step);
     }
@@ -200,13 +290,13 @@ Forward Seq2Seq::forward(const Batch& batch) {
 std::vector<std::vector<int>> Seq2Seq::greedy_decode(const Batch& batch, int max_length) {
     const int B = batch.size;
     const Encoded encoded = encode(batch);
-    CellState state = encoded.final;
+    std::vector<CellState> state = encoded.initial;
     std::vector<int> inputs(static_cast<std::size_t>(B), Vocab::bos);
     std::vector<std::vector<int>> outputs(static_cast<std::size_t>(B));
     std::vector<bool> done(static_cast<std::size_t>(B), false);
     for (int j = 0; j < max_length; ++j) {
         const DecoderStep step = decoder_step(encoded, state, inputs);
-        state = step.cell.state;
+        for (std::size_t l = 0; l < state.size(); ++l) state[l] = step.layers[l].state;
         const Tensor logits = output_logits(step.features);
         const int V = logits.cols();
         for (int b = 0; b < B; ++b) {

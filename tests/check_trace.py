@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Recompute every number in a stepgrad-trace/1 file (SPEC §3, §4, §7), independently.
+"""Recompute every number in a stepgrad-trace/1 file (SPEC §3, §4, §7, §11), independently.
 
     python3 tests/check_trace.py FILE [FILE ...]
 
 Pure Python 3, standard library only. Reads the trace's own `params` and ids, runs the
-encoder and decoder equations of SPEC §3–§4, and compares every encoder and decoder step,
-the logits and the loss (|a − b| ≤ 1e-9·max(1, |b|)). The `grads` are checked by central
+encoder and decoder equations of SPEC §3–§4 (and §11's bidirectional and stacked
+encoders: every layer and direction, the bridge's decoder_init), and compares every
+encoder and decoder step, the logits and the loss (|a − b| ≤ 1e-9·max(1, |b|)). The `grads` are checked by central
 finite differences of this file's own loss on a few entries of each parameter (evenly
 spaced, plus the largest) and along one pseudo-random direction through all its entries:
 |a − n| / max(|a|, |n|, 1e-4) ≤ 1e-5. Exit code 0 iff all pass.
@@ -114,29 +115,77 @@ def row(P, name, i):  # embed[i], a row of an embedding table
     return d[i * cols:(i + 1) * cols]
 
 
+def prefix(who, layer):  # SPEC §11's names: "encoder", "encoder.l2", … (layer from 0)
+    return who if layer == 0 else f"{who}.l{layer + 1}"
+
+
+def run_cell(kind, P, who, xs, H):
+    """One direction of one layer over xs from h_0 = 0 (and c_0 = 0): [(h, c, gates)] by step."""
+    h, c = [0.0] * H, ([0.0] * H if kind == "lstm" else None)
+    out = []
+    for x in xs:
+        h, c, gates = cell(kind, P, who, x, h, c)
+        out.append((h, c, gates))
+    return out
+
+
+def encode(T, P):
+    """SPEC §4/§11 encoder: every layer (bottom first) as (forward steps, backward steps or None)."""
+    M = T["model"]
+    kind, H, L, bi = M["cell"], M["hidden_dim"], M.get("layers", 1), M.get("bidirectional", False)
+    xs = [row(P, "src_embed", x) for x in T["src"]]  # layer 1 reads src_embed[x_t]
+    layers = []
+    for l in range(L):
+        fwd = run_cell(kind, P, prefix("encoder", l), xs, H)          # →h_t = cell(x_t, →h_{t−1})
+        bwd = run_cell(kind, P, prefix("encoder", l) + ".reverse", xs[::-1], H)[::-1] if bi else None
+        layers.append((fwd, bwd))                                     # ←h_t = cell(x_t, ←h_{t+1})
+        xs = [f[0] + b[0] for f, b in zip(fwd, bwd)] if bi else [f[0] for f in fwd]  # layer ℓ+1 reads these
+    return layers, xs  # xs: the annotations h_t = [→h_t; ←h_t] (or →h_t) of the top layer
+
+
+def decoder_init(T, P, layers):
+    """s_0 per decoder layer: (h_m, c_m) of the encoder's layer, or tanh(bridge.W ←h_1 + bridge.b), c_0 = 0."""
+    M = T["model"]
+    if not M.get("bidirectional", False):
+        return [(fwd[-1][0], fwd[-1][1]) for fwd, _ in layers]
+    init = []
+    for l, (_, bwd) in enumerate(layers):
+        who = prefix("bridge", l)
+        s0 = [math.tanh(v) for v in add(matvec(P[who + ".W"], bwd[0][0]), P[who + ".b"][2])]
+        init.append((s0, [0.0] * len(s0) if M["cell"] == "lstm" else None))
+    return init
+
+
 def forward(T, P):
     """Run the trace's ids through the model: {"encoder": steps, "decoder": steps, "loss": L}."""
     M = T["model"]
     cell_kind, dec, score = M["cell"], M["decoder"], M["score"]
-    H = M["hidden_dim"]
-    h, c = [0.0] * H, ([0.0] * H if cell_kind == "lstm" else None)  # h_0 = 0
-    enc, Hs = [], []
-    for x in T["src"]:  # h_i = cell(src_embed[x_i], h_{i−1})
-        h, c, gates = cell(cell_kind, P, "encoder", row(P, "src_embed", x), h, c)
-        enc.append({"h": h, "c": c, "gates": gates})
-        Hs.append(h)
+    layers, Hs = encode(T, P)
+    enc = []
+    for t, h in enumerate(Hs):
+        st = {"h": h, "c": layers[-1][0][t][1], "gates": layers[-1][0][t][2]}
+        st["layers"] = [{"h": f[t][0], "c": f[t][1], "gates": f[t][2],
+                         "reverse": {"h": b[t][0], "c": b[t][1], "gates": b[t][2]} if b else None}
+                        for f, b in layers]
+        enc.append(st)
     if dec == "none":  # encoder-only: loss = Σ last h
-        return {"encoder": enc, "decoder": [], "loss": sum(h)}
-    s, sc = h, c  # s_0 = h_m (and c_m)
+        return {"encoder": enc, "decoder": [], "loss": sum(Hs[-1])}
+    states = decoder_init(T, P, layers)  # s_0 = h_m (and c_m), or the bridge's, per layer
+    init = [{"s": s, "c": c} for s, c in states]
     steps, nll = [], 0.0
     inputs = [T["bos"]] + T["tgt"][:-1]  # y_0 = <bos>, then teacher forcing
     for y_prev, y in zip(inputs, T["tgt"]):
         st, x = {}, row(P, "tgt_embed", y_prev)
-        if dec == "bahdanau":  # e_{j,i} = score(h_i, s_{j−1}); s_j = cell([emb; c_j], s_{j−1})
-            st["scores"], st["alpha"], st["context"] = attend(score, P, Hs, s)
+        if dec == "bahdanau":  # e_{j,i} = score(h_i, s_{j−1}) with the top layer's s; layer 1 reads [emb; c_j]
+            st["scores"], st["alpha"], st["context"] = attend(score, P, Hs, states[-1][0])
             x = x + st["context"]
-        s, sc, st["gates"] = cell(cell_kind, P, "decoder", x, s, sc)
-        st["s"], st["c"] = s, sc
+        st["layers"] = []
+        for l, (s, sc) in enumerate(states):  # s_j = cell(x, s_{j−1}); layer ℓ > 1 reads layer ℓ−1's s_j
+            s, sc, gates = cell(cell_kind, P, prefix("decoder", l), x, s, sc)
+            states[l] = (s, sc)
+            st["layers"].append({"s": s, "c": sc, "gates": gates})
+            x = s
+        st["s"], st["c"], st["gates"] = s, sc, gates  # the top layer's
         if dec == "bahdanau":  # logits_j = W_out [s_j; c_j] + b_out
             out = s + st["context"]
         elif dec == "luong":  # e_{j,i} = score(h_i, s_j);  h̃_j = tanh(W_c [s_j; c_j])
@@ -148,7 +197,7 @@ def forward(T, P):
         st["logits"] = add(matvec(P["output.W"], out), P["output.b"][2])
         nll -= log_softmax(st["logits"])[y]  # −log softmax(logits_j)[y_j]
         steps.append(st)
-    return {"encoder": enc, "decoder": steps, "loss": nll / len(steps)}  # mean over j
+    return {"encoder": enc, "decoder_init": init, "decoder": steps, "loss": nll / len(steps)}  # mean over j
 
 
 # ---- SPEC §7: structure ---------------------------------------------------------------
@@ -158,19 +207,26 @@ def expected_shapes(T):
     M = T["model"]
     E, H, G = M["embed_dim"], M["hidden_dim"], max(1, len(GATES[M["cell"]]))
     A, dec, score = M.get("attn_dim"), M["decoder"], M["score"]
+    L, bi = M.get("layers", 1), M.get("bidirectional", False)
+    Hk = 2 * H if bi else H  # the width of the keys h_i (SPEC §11)
     shapes = {"src_embed": [len(T["src_vocab"]), E]}
-    whos = [("encoder", E)]
+    whos = []
+    for l in range(L):  # layer 1 reads E, layer ℓ > 1 reads layer ℓ−1's →h or [→h; ←h]
+        whos += [(prefix("encoder", l) + d, E if l == 0 else Hk) for d in ([""] + [".reverse"] * bi)]
     if dec != "none":
         V = len(T["tgt_vocab"])
         shapes["tgt_embed"] = [V, E]
-        whos.append(("decoder", E + H if dec == "bahdanau" else E))
-        shapes.update({"output.W": [V, 2 * H if dec == "bahdanau" else H], "output.b": [V]})
+        whos += [(prefix("decoder", l), (E + Hk if dec == "bahdanau" else E) if l == 0 else H) for l in range(L)]
+        if bi:
+            for l in range(L):
+                shapes.update({prefix("bridge", l) + ".W": [H, H], prefix("bridge", l) + ".b": [H]})
+        shapes.update({"output.W": [V, H + Hk if dec == "bahdanau" else H], "output.b": [V]})
         if dec == "luong":
-            shapes["output.W_c"] = [H, 2 * H]
-        shapes.update({"concat": {"attention.W": [A, 2 * H], "attention.v": [A]},
-                       "general": {"attention.W": [H, H]},
-                       "qk": {"attention.W_K": [A, H], "attention.W_Q": [A, H]},
-                       "qk-scaled": {"attention.W_K": [A, H], "attention.W_Q": [A, H]},
+            shapes["output.W_c"] = [H, H + Hk]
+        shapes.update({"concat": {"attention.W": [A, Hk + H], "attention.v": [A]},
+                       "general": {"attention.W": [H, Hk]},
+                       "qk": {"attention.W_K": [A, Hk], "attention.W_Q": [A, H]},
+                       "qk-scaled": {"attention.W_K": [A, Hk], "attention.W_Q": [A, H]},
                        }.get(score, {}))
     for who, n_in in whos:
         shapes.update({who + ".W_ih": [G * H, n_in], who + ".W_hh": [G * H, H],
@@ -222,6 +278,13 @@ def check_structure(T):
     for k in dims:
         need(isinstance(M.get(k), int) and M[k] > 0, f"model.{k} missing or not a positive integer")
     H, cell_kind = M["hidden_dim"], M["cell"]
+    section11 = "bidirectional" in M or "layers" in M
+    if section11:  # SPEC §11
+        need(isinstance(M.get("bidirectional"), bool), "model.bidirectional missing or not true/false")
+        need(M.get("layers") in (1, 2, 3, 4), f"model.layers is {M.get('layers')!r}, expected 1 to 4")
+        need(not (M["bidirectional"] and M["score"] == "dot"), "score 'dot' with a bidirectional encoder")
+        need(M["decoder"] != "none", "an encoder-only trace has no model.bidirectional or model.layers")
+    Hk = 2 * H if M.get("bidirectional") else H
     need(isinstance(T.get("src_vocab"), list) and T["src_vocab"], "'src_vocab' missing")
     need(isinstance(T.get("src"), list) and T["src"], "'src' missing or empty")
     for i, x in enumerate(T["src"]):
@@ -235,12 +298,11 @@ def check_structure(T):
         w = f"encoder t={i + 1} "
         need(st.get("t") == i + 1 and st.get("token") == T["src"][i],
              f"encoder step {i + 1} has t = {st.get('t')}, token = {st.get('token')}; expected src[{i}]")
-        check_vector(st, w, "h", H)
-        if cell_kind == "lstm":
-            check_vector(st, w, "c", H)
-        need(set(st.get("gates") or {}) == set(GATES[cell_kind]), f"{w}gates: expected {GATES[cell_kind]}")
-        for g in GATES[cell_kind]:
-            check_vector(st["gates"], w + "gates.", g, H)
+        check_vector(st, w, "h", Hk)
+        if section11:
+            check_encoder_layers(st, w, M)
+        else:
+            check_cell_fields(st, w, "h", cell_kind, H)
     need(is_num(T.get("loss")), "'loss' missing or not a number")
     if M["decoder"] == "none":
         need("decoder" not in T, "encoder-only trace has a 'decoder'")
@@ -260,8 +322,39 @@ def check_structure(T):
     return P
 
 
+def check_cell_fields(st, w, state, cell_kind, H):
+    """`state` ("h" or "s"), "c" (LSTM) and the gates of one cell step."""
+    check_vector(st, w, state, H)
+    if cell_kind == "lstm":
+        check_vector(st, w, "c", H)
+    need(set(st.get("gates") or {}) == set(GATES[cell_kind]), f"{w}gates: expected {GATES[cell_kind]}")
+    for g in GATES[cell_kind]:
+        check_vector(st["gates"], w + "gates.", g, H)
+
+
+def check_encoder_layers(st, w, M):
+    """SPEC §11: "layers", bottom first, each with "reverse" iff bidirectional."""
+    need(isinstance(st.get("layers"), list) and len(st["layers"]) == M["layers"],
+         f"{w}layers: expected a list of {M['layers']} layers")
+    for l, layer in enumerate(st["layers"]):
+        check_cell_fields(layer, f"{w}layers[{l}].", "h", M["cell"], M["hidden_dim"])
+        need(("reverse" in layer) == M["bidirectional"], f"{w}layers[{l}]: 'reverse' iff bidirectional")
+        if M["bidirectional"]:
+            check_cell_fields(layer["reverse"], f"{w}layers[{l}].reverse.", "h", M["cell"], M["hidden_dim"])
+
+
 def check_decoder_structure(T, M, attn):
     H, V, m = M["hidden_dim"], len(T.get("tgt_vocab") or []), len(T["src"])
+    section11 = "layers" in M
+    Hk = 2 * H if M.get("bidirectional") else H
+    need(section11 == ("decoder_init" in T), "'decoder_init' belongs to (and only to) a SPEC §11 trace")
+    if section11:
+        need(isinstance(T["decoder_init"], list) and len(T["decoder_init"]) == M["layers"],
+             f"decoder_init: expected {M['layers']} layers")
+        for l, st in enumerate(T["decoder_init"]):
+            check_vector(st, f"decoder_init[{l}].", "s", H)
+            if M["cell"] == "lstm":
+                check_vector(st, f"decoder_init[{l}].", "c", H)
     need(V > 0 and isinstance(T.get("tgt"), list) and T["tgt"], "'tgt_vocab' or 'tgt' missing")
     need(T.get("bos") in range(V) and T["tgt_vocab"][T["bos"]] == "<bos>",
          f"bos = {T.get('bos')} is not the id of <bos>")
@@ -276,13 +369,15 @@ def check_decoder_structure(T, M, attn):
         need(st.get("t") == j + 1, f"decoder step {j + 1} has t = {st.get('t')}")
         need(st.get("input") == inputs[j], f"{w}input = {st.get('input')}, expected y_{j} = {inputs[j]}")
         need(st.get("target") == T["tgt"][j], f"{w}target = {st.get('target')}, expected {T['tgt'][j]}")
-        for key, n in [("s", H), ("logits", V)] + ([("c", H)] if M["cell"] == "lstm" else []):
-            check_vector(st, w, key, n)
-        need(set(st.get("gates") or {}) == set(GATES[M["cell"]]), f"{w}gates: expected {GATES[M['cell']]}")
-        for g in GATES[M["cell"]]:
-            check_vector(st["gates"], w + "gates.", g, H)
+        check_vector(st, w, "logits", V)
+        check_cell_fields(st, w, "s", M["cell"], H)
+        if section11:
+            need(isinstance(st.get("layers"), list) and len(st["layers"]) == M["layers"],
+                 f"{w}layers: expected a list of {M['layers']} layers")
+            for l, layer in enumerate(st["layers"]):
+                check_cell_fields(layer, f"{w}layers[{l}].", "s", M["cell"], H)
         if attn:
-            for key, n in (("scores", m), ("alpha", m), ("context", H)):
+            for key, n in (("scores", m), ("alpha", m), ("context", Hk)):
                 check_vector(st, w, key, n)
             need(abs(sum(st["alpha"]) - 1) <= 1e-9 and min(st["alpha"]) >= 0,
                  f"{w}alpha: sums to {sum(st['alpha'])!r}, min {min(st['alpha'])!r}")
@@ -314,19 +409,36 @@ def compare(stats, where, got, want):
         compare_one(stats, f"{where}[{i}]", a, b)
 
 
+def compare_cell(stats, where, st, r, state):
+    """`state` ("h" or "s"), "c" and the gates of one cell step."""
+    compare(stats, f"{where} {state}", st[state], r[state])
+    if r["c"] is not None:
+        compare(stats, f"{where} c", st["c"], r["c"])
+    for g, v in r["gates"].items():
+        compare(stats, f"{where} gates.{g}", st["gates"][g], v)
+
+
 def check_forward(T, R, stats):
     for i, (st, r) in enumerate(zip(T["encoder"], R["encoder"])):
-        compare(stats, f"encoder t={i + 1} h", st["h"], r["h"])
+        if "layers" not in st:  # SPEC §7: the one layer's h, c, gates
+            compare_cell(stats, f"encoder t={i + 1}", st, r, "h")
+            continue
+        compare(stats, f"encoder t={i + 1} h", st["h"], r["h"])  # SPEC §11: the annotation, then every layer
+        for l, (sl, rl) in enumerate(zip(st["layers"], r["layers"])):
+            compare_cell(stats, f"encoder t={i + 1} layers[{l}]", sl, rl, "h")
+            if rl["reverse"]:
+                compare_cell(stats, f"encoder t={i + 1} layers[{l}].reverse", sl["reverse"], rl["reverse"], "h")
+    for l, (st, r) in enumerate(zip(T.get("decoder_init", []), R.get("decoder_init", []))):
+        compare(stats, f"decoder_init[{l}] s", st["s"], r["s"])
         if r["c"] is not None:
-            compare(stats, f"encoder t={i + 1} c", st["c"], r["c"])
-        for g, v in r["gates"].items():
-            compare(stats, f"encoder t={i + 1} gates.{g}", st["gates"][g], v)
+            compare(stats, f"decoder_init[{l}] c", st["c"], r["c"])
     for j, (st, r) in enumerate(zip(T.get("decoder", []), R["decoder"])):
-        for key in ("scores", "alpha", "context", "s", "c", "h_tilde", "logits"):
+        for key in ("scores", "alpha", "context", "h_tilde", "logits"):
             if key in st and r.get(key) is not None:
                 compare(stats, f"decoder t={j + 1} {key}", st[key], r[key])
-        for g, v in r["gates"].items():
-            compare(stats, f"decoder t={j + 1} gates.{g}", st["gates"][g], v)
+        compare_cell(stats, f"decoder t={j + 1}", st, r, "s")
+        for l, (sl, rl) in enumerate(zip(st.get("layers", []), r["layers"])):
+            compare_cell(stats, f"decoder t={j + 1} layers[{l}]", sl, rl, "s")
     compare_one(stats, "loss", T["loss"], R["loss"])
 
 

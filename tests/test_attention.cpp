@@ -96,26 +96,32 @@ TEST_CASE("concat: e_i = vᵀ tanh(W [h_i; s])") {
     check_close(step.scores.row(0), {std::tanh(0.0) - std::tanh(0.5), std::tanh(-1.0) - std::tanh(2.5)}, "e", 1e-15);
 }
 
-TEST_CASE("each score's gradient through attend(), two sentences, one of them padded") {
-    // B = 2, m = 3, H = 3, A = 2; the last position of sentence 2 is padding.
+namespace {
+// The gradient through attend() of every parameter, key and query: B = 2 sentences, m = 3,
+// keys H_k wide, queries H wide, A = 2; the last position of sentence 2 is padding.
+void check_attend_gradients(ScoreKind kind, int H_k, int H) {
+    INFO(score_kind_name(kind), " H_k = ", H_k, " H = ", H);
     const std::vector<int> source_mask{0, 0, 0, 0, 0, 1};
-    for (const ScoreKind kind : score_kinds) {
-        INFO(score_kind_name(kind));
-        auto score = make_score(kind, 3, 2);
-        Rng rng(3);
-        score->init(rng);
-        auto states = random_parameter("H", 2, 9, 4), query = random_parameter("s", 2, 3, 5);
-        std::vector<Parameter*> parameters = score->parameters();
-        parameters.push_back(states.get());
-        parameters.push_back(query.get());
-        require_gradients(
-            [&] {
-                const AttentionKeys keys = prepare_attention(*score, states->use(), 3);
-                const AttentionStep step = attend(*score, keys, query->use(), source_mask);
-                return add(weighted_sum(step.context, 1), weighted_sum(step.alpha, 2));
-            },
-            parameters, 1e-6);
-    }
+    auto score = make_score(kind, H_k, H, 2);
+    Rng rng(3);
+    score->init(rng);
+    auto states = random_parameter("H", 2, 3 * H_k, 4), query = random_parameter("s", 2, H, 5);
+    std::vector<Parameter*> parameters = score->parameters();
+    parameters.push_back(states.get());
+    parameters.push_back(query.get());
+    require_gradients(
+        [&] {
+            const AttentionKeys keys = prepare_attention(*score, states->use(), 3);
+            const AttentionStep step = attend(*score, keys, query->use(), source_mask);
+            CHECK(step.context.cols() == H_k);  // c is as wide as the keys
+            return add(weighted_sum(step.context, 1), weighted_sum(step.alpha, 2));
+        },
+        parameters, 1e-6);
+}
+}  // namespace
+
+TEST_CASE("each score's gradient through attend(), two sentences, one of them padded") {
+    for (const ScoreKind kind : score_kinds) check_attend_gradients(kind, 3, 3);
 }
 
 TEST_CASE("alpha rows sum to 1 for every score, and padded positions get exactly 0") {
@@ -157,6 +163,25 @@ TEST_CASE("each score's parameters have SPEC §4's names and shapes") {
     CHECK(shapes(ScoreKind::qk) == std::vector<std::string>{"attention.W_K 5x3", "attention.W_Q 5x3"});
     CHECK(shapes(ScoreKind::qk_scaled) == shapes(ScoreKind::qk));
     CHECK_THROWS_WITH(make_score(ScoreKind::none, H, A), "make_score: the plain decoder has no score");
+}
+
+TEST_CASE("keys wider than the query (a bidirectional encoder's H_k = 2H): SPEC 11's shapes") {
+    const int H_k = 6, H = 3, A = 5;
+    auto shapes = [&](ScoreKind kind) {
+        const auto score = make_score(kind, H_k, H, A);
+        std::vector<std::string> out;
+        for (const Parameter* p : score->parameters()) out.push_back(fmt::format("{} {}x{}", p->name(), p->rows(), p->cols()));
+        return out;
+    };
+    CHECK(shapes(ScoreKind::concat) == std::vector<std::string>{"attention.W 5x9", "attention.v 1x5"});  // A × (H_k + H)
+    CHECK(shapes(ScoreKind::general) == std::vector<std::string>{"attention.W 3x6"});                    // H × H_k
+    CHECK(shapes(ScoreKind::qk) == std::vector<std::string>{"attention.W_K 5x6", "attention.W_Q 5x3"});
+    CHECK_THROWS_WITH(make_score(ScoreKind::dot, H_k, H, A), doctest::Contains("use general or qk"));
+}
+
+TEST_CASE("each score's gradient with keys wider than the query (H_k = 2H), one sentence padded") {
+    for (const ScoreKind kind : {ScoreKind::concat, ScoreKind::general, ScoreKind::qk, ScoreKind::qk_scaled})
+        check_attend_gradients(kind, 4, 2);
 }
 
 TEST_CASE("score names parse and print back, and an unknown one lists the allowed") {

@@ -3,7 +3,14 @@
 #include "testing.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
+#include "stepgrad/support/checkpoint.hpp"  // defines: save_checkpoint, read_checkpoint, load_model
+#include "stepgrad/support/files.hpp"  // defines: write_file_atomically
 #include "stepgrad/support/trace.hpp"  // defines: seq2seq_trace, encoder_trace, load_parameters
 
 using namespace stepgrad;
@@ -15,9 +22,10 @@ const Vocab src_vocab("src", Vocab::Level::character, {"a", "b", "c", "d"});  //
 const Vocab tgt_vocab("tgt", Vocab::Level::character, {"x", "y", "z"});       // 6 ids
 const Example example{{3, 4, 5, 6, 2}, {5, 3, 2}};
 
-ModelConfig tiny_config(CellKind cell, DecoderKind decoder, ScoreKind score) {
+ModelConfig tiny_config(CellKind cell, DecoderKind decoder, ScoreKind score, bool bidirectional = false,
+                        int layers = 1) {
     return {.cell = cell, .decoder = decoder, .score = score, .src_vocab = 7, .tgt_vocab = 6, .embed = 3,
-            .hidden = 3, .attn = 2};
+            .hidden = 3, .attn = 2, .bidirectional = bidirectional, .layers = layers};
 }
 
 // The three decoders, each with a cell and a score that add keys to the trace (c and the
@@ -26,6 +34,14 @@ const ModelConfig configs[] = {
     tiny_config(CellKind::rnn, DecoderKind::plain, ScoreKind::none),
     tiny_config(CellKind::gru, DecoderKind::bahdanau, ScoreKind::concat),
     tiny_config(CellKind::lstm, DecoderKind::luong, ScoreKind::qk_scaled),
+};
+
+// SPEC §11's models: bidirectional, stacked, both.
+const ModelConfig section11_configs[] = {
+    tiny_config(CellKind::rnn, DecoderKind::bahdanau, ScoreKind::concat, true, 1),
+    tiny_config(CellKind::gru, DecoderKind::luong, ScoreKind::general, false, 3),
+    tiny_config(CellKind::lstm, DecoderKind::bahdanau, ScoreKind::qk, true, 2),
+    tiny_config(CellKind::lstm, DecoderKind::plain, ScoreKind::none, true, 2),
 };
 
 std::string trace_of(Seq2Seq& model) {
@@ -48,7 +64,9 @@ void load_into_tiny_model(const Json& params) {
 }  // namespace
 
 TEST_CASE("trace round trip: write, parse, load_parameters into a fresh model, the same numbers") {
-    for (const ModelConfig& config : configs) {
+    std::vector<ModelConfig> all(std::begin(configs), std::end(configs));
+    all.insert(all.end(), std::begin(section11_configs), std::end(section11_configs));
+    for (const ModelConfig& config : all) {
         INFO(cell_kind_name(config.cell), " ", decoder_kind_name(config.decoder), " ", score_kind_name(config.score));
         Seq2Seq model(config);
         model.init(5);
@@ -73,6 +91,112 @@ TEST_CASE("trace round trip: write, parse, load_parameters into a fresh model, t
             check_close(theirs[k]->value, ours[k]->value, "loaded " + ours[k]->name(), 0);
         CHECK(trace_of(fresh) == text);  // the loaded model writes the very same bytes
     }
+}
+
+TEST_CASE("a one-layer forward model's trace has SPEC 7's layout, without SPEC 11's keys") {
+    for (const ModelConfig& config : configs) {
+        Seq2Seq model(config);
+        model.init(5);
+        const Json trace = parse_json(trace_of(model));
+        CHECK_FALSE(trace.at("model").contains("bidirectional"));
+        CHECK_FALSE(trace.at("model").contains("layers"));
+        CHECK_FALSE(trace.contains("decoder_init"));
+        CHECK_FALSE(trace.at("encoder").at(0).contains("layers"));
+        CHECK_FALSE(trace.at("decoder").at(0).contains("layers"));
+    }
+}
+
+TEST_CASE("a bidirectional stacked model's trace has SPEC 11's layout") {
+    for (const ModelConfig& config : section11_configs) {
+        INFO(cell_kind_name(config.cell), " ", decoder_kind_name(config.decoder), " layers ", config.layers);
+        Seq2Seq model(config);
+        model.init(5);
+        const Json trace = parse_json(trace_of(model));
+        const std::size_t H = 3, H_k = config.bidirectional ? 6 : 3, L = static_cast<std::size_t>(config.layers);
+        CHECK(trace.at("model").at("bidirectional").as_bool() == config.bidirectional);
+        CHECK(trace.at("model").at("layers").as_int() == config.layers);
+        const Json& step = trace.at("encoder").at(2);
+        CHECK(step.at("h").size() == H_k);  // the annotation [→h; ←h]
+        REQUIRE(step.at("layers").size() == L);
+        for (std::size_t l = 0; l < L; ++l) {
+            CHECK(step.at("layers").at(l).at("h").size() == H);
+            CHECK(step.at("layers").at(l).contains("reverse") == config.bidirectional);
+            CHECK(step.at("layers").at(l).contains("c") == (config.cell == CellKind::lstm));
+        }
+        // the annotation is the top layer's →h then ←h
+        std::vector<double> annotation = numbers(step.at("layers").at(L - 1).at("h"));
+        if (config.bidirectional) {
+            const std::vector<double> back = numbers(step.at("layers").at(L - 1).at("reverse").at("h"));
+            annotation.insert(annotation.end(), back.begin(), back.end());
+        }
+        CHECK(numbers(step.at("h")) == annotation);
+        REQUIRE(trace.at("decoder_init").size() == L);
+        const Json& decoder = trace.at("decoder").at(1);
+        REQUIRE(decoder.at("layers").size() == L);
+        CHECK(numbers(decoder.at("s")) == numbers(decoder.at("layers").at(L - 1).at("s")));
+        if (decoder.contains("context")) CHECK(decoder.at("context").size() == H_k);
+    }
+}
+
+namespace {
+// Writes the trace of `config` where the CTest fixture named by STEPGRAD_TRACE_OUT wants it
+// (tests/CMakeLists.txt: check_trace.py then recomputes it); run alone, it just writes one.
+void write_trace_for_check(const ModelConfig& config) {
+    Seq2Seq model(config);
+    model.init(9);
+    const char* path = std::getenv("STEPGRAD_TRACE_OUT");
+    const std::string text = trace_of(model);
+    CHECK(parse_json(text).at("model").at("layers").as_int() == config.layers);
+    if (path) write_file_atomically(path, text);
+}
+}  // namespace
+
+TEST_CASE("written for check_trace.py: LSTM luong bidirectional 2 layers") {
+    write_trace_for_check(tiny_config(CellKind::lstm, DecoderKind::luong, ScoreKind::concat, true, 2));
+}
+
+TEST_CASE("written for check_trace.py: GRU bahdanau forward 3 layers") {
+    write_trace_for_check(tiny_config(CellKind::gru, DecoderKind::bahdanau, ScoreKind::qk_scaled, false, 3));
+}
+
+// Checkpoints hold the model's config beside its params, as traces do (SPEC §10, §11).
+TEST_CASE("checkpoints carry bidirectional and layers, and one written without them is one forward layer") {
+    const TaskGenerator task{TaskConfig{"reverse", 3, 5, 6, 4}, 20};
+    ModelConfig config = tiny_config(CellKind::lstm, DecoderKind::bahdanau, ScoreKind::general, true, 2);
+    config.src_vocab = task.src_vocab().size();
+    config.tgt_vocab = task.tgt_vocab().size();
+    Seq2Seq model(config);
+    model.init(4);
+    const std::string path = (std::filesystem::temp_directory_path() / "stepgrad_test_section11.ckpt").string();
+    save_checkpoint(path, model, task, 3);
+    const Checkpoint checkpoint = read_checkpoint(path);
+    CHECK(checkpoint.model.bidirectional);
+    CHECK(checkpoint.model.layers == 2);
+    const auto loaded = load_model(checkpoint, task);
+    CHECK(loaded->parameter("bridge.l2.W").value == model.parameter("bridge.l2.W").value);
+
+    // The same file as a checkpoint written before SPEC §11: no "bidirectional", no "layers".
+    config.bidirectional = false;
+    config.layers = 1;
+    Seq2Seq forward(config);
+    forward.init(4);
+    save_checkpoint(path, forward, task, 3);
+    std::ifstream in(path, std::ios::binary);
+    std::string text{std::istreambuf_iterator<char>(in), {}};
+    in.close();
+    const std::string fields = R"(, "bidirectional": false, "layers": 1)";
+    REQUIRE(text.find(fields) != std::string::npos);
+    text.erase(text.find(fields), fields.size());
+    const std::size_t body = text.find('\n', text.find('\n') + 1) + 1;  // after the format and checksum lines
+    std::uint64_t hash = 0xcbf29ce484222325ULL;                           // FNV-1a 64, as the file's checksum
+    for (std::size_t i = body; i < text.size(); ++i) hash = (hash ^ static_cast<unsigned char>(text[i])) * 0x100000001b3ULL;
+    text.replace(text.find('\n') + 1, body - text.find('\n') - 2, fmt::format("checksum fnv1a64 {:016x}", hash));
+    write_file_atomically(path, text);
+    const Checkpoint old = read_checkpoint(path);
+    CHECK_FALSE(old.model.bidirectional);
+    CHECK(old.model.layers == 1);
+    CHECK(load_model(old, task)->parameter("encoder.W_ih").value == forward.parameter("encoder.W_ih").value);
+    std::filesystem::remove(path);
 }
 
 TEST_CASE("encoder trace round trip: the loaded cell writes the very same bytes") {

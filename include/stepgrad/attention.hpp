@@ -4,14 +4,15 @@
 //   e_i = score(h_i, s)       α = softmax(e)       c = Σ_i α_i h_i
 //
 // Scores:
-//   concat     e_i = vᵀ tanh(W [h_i; s])     W (A × 2H), v (A)      Bahdanau, seed 000 method 1
-//   dot        e_i = sᵀ h_i                                          seed 002 §1.5.1
-//   general    e_i = sᵀ W h_i                W (H × H)               Luong
-//   qk         k_i = W_K h_i, q = W_Q s, e_i = k_iᵀ q   W_K, W_Q (A × H)   seed 000 method 2
-//   qk-scaled  as qk, divided by √A                                  the Transformer's scaling
+//   concat     e_i = vᵀ tanh(W [h_i; s])     W (A × (H_k + H)), v (A)   Bahdanau, seed 000 method 1
+//   dot        e_i = sᵀ h_i                  (needs H_k = H)            seed 002 §1.5.1
+//   general    e_i = sᵀ W h_i                W (H × H_k)                Luong
+//   qk         k_i = W_K h_i, q = W_Q s, e_i = k_iᵀ q   W_K (A × H_k), W_Q (A × H)   seed 000 method 2
+//   qk-scaled  as qk, divided by √A                                     the Transformer's scaling
 //
-// The encoder states of B examples are one "blocks" tensor (B, m·H): row b holds
-// h_1 … h_m of example b side by side (see ops.hpp).
+// The keys h_i are H_k wide: H, or 2H for a bidirectional encoder's [→h_i; ←h_i] (SPEC §11);
+// the query s is H wide. The encoder states of B examples are one "blocks" tensor
+// (B, m·H_k): row b holds h_1 … h_m of example b side by side (see ops.hpp).
 #include <memory>
 #include <span>
 #include <string_view>
@@ -28,7 +29,7 @@ const char* score_kind_name(ScoreKind kind);
 
 // What a score computes once per source sentence and reuses at every decoder step.
 struct AttentionKeys {
-    Tensor states;  // H: (B, m·H), the blocks h_1 … h_m
+    Tensor states;  // (B, m·H_k), the blocks h_1 … h_m
     Tensor keys;    // what queries are compared with: W_h h_i (concat), k_i = W_K h_i (qk), else H
     int length;     // m
 };
@@ -37,7 +38,7 @@ struct AttentionStep {
     Tensor query;    // what the score compares against the keys: W_s s, q = W_Q s, sᵀW, or s
     Tensor scores;   // e: (B, m), before masking
     Tensor alpha;    // α = softmax(e): (B, m); exactly 0 at padded positions
-    Tensor context;  // c = Σ_i α_i h_i: (B, H)
+    Tensor context;  // c = Σ_i α_i h_i: (B, H_k)
 };
 
 // The one score interface: five implementations, one attend() for all.
@@ -45,7 +46,7 @@ class Score {
 public:
     virtual ~Score() = default;
     virtual ScoreKind kind() const = 0;
-    // From H (B, m·H) to the keys every step compares with.
+    // From the blocks (B, m·H_k) to the keys every step compares with.
     virtual Tensor keys(Tensor states, int length) = 0;
     // The query the keys are compared with, from the decoder state s (B, H).
     virtual Tensor query(Tensor s) = 0;
@@ -55,7 +56,12 @@ public:
     void init(Rng& rng);
 };
 
-std::unique_ptr<Score> make_score(ScoreKind kind, int hidden_size, int attn_size);
+// Keys H_k = key_size wide, queries H = query_size wide; `dot` needs them equal.
+std::unique_ptr<Score> make_score(ScoreKind kind, int key_size, int query_size, int attn_size);
+// Keys and queries both H wide (SPEC §4).
+inline std::unique_ptr<Score> make_score(ScoreKind kind, int hidden_size, int attn_size) {
+    return make_score(kind, hidden_size, hidden_size, attn_size);
+}
 
 AttentionKeys prepare_attention(Score& score, Tensor states, int length);
 // source_mask: B·m flags, 1 at padded source positions (empty when nothing is padded).

@@ -12,9 +12,20 @@
 //   loss      mean over the target tokens of −log softmax(logits_j)[y_j]
 //
 // One decoder loop serves all three: `decoder_step` is the only place they differ.
+//
+// Bidirectional and stacked encoders (SPEC §11), L = layers:
+//   layer ℓ   reads the embeddings (ℓ = 1) or layer ℓ−1's output at the same step
+//   forward   →h_t = cell(x_t, →h_{t−1}), t = 1..m        backward  ←h_t = cell(x_t, ←h_{t+1}), t = m..1
+//   keys      h_t = [→h_t; ←h_t] of the top layer (H_k = 2H), or →h_t (H_k = H)
+//   decoder   layer ℓ starts from the encoder's layer ℓ final state, or when bidirectional from
+//             s_0 = tanh(bridge.W ←h_1 + bridge.b) (LSTM c_0 = 0); layer ℓ > 1 reads layer ℓ−1's s_j;
+//             the query and the output layer use the top layer, c_j goes into layer 1.
+// A padded position is skipped by both directions: the backward cell of a shorter source
+// starts at its last real token.
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,20 +49,34 @@ struct ModelConfig {
     int embed = 16;   // E
     int hidden = 16;  // H
     int attn = 16;    // A (concat, qk, qk-scaled)
+    bool bidirectional = false;  // encoder only: keys [→h; ←h], H_k = 2H (SPEC §11)
+    int layers = 1;              // L, 1–4, encoder and decoder alike
 };
+
+// H_k, the width of the attention keys h_i: 2H bidirectional, else H.
+int key_size(const ModelConfig& config);
 
 // Throws std::invalid_argument naming the field and what is allowed.
 void validate(const ModelConfig& config);
 
+// One encoder layer: a CellStep per source position and direction.
+struct EncoderLayer {
+    std::vector<CellStep> forward;   // →h_1 … →h_m
+    std::vector<CellStep> backward;  // ←h_1 … ←h_m, by position; empty unless bidirectional
+};
+
 struct Encoded {
-    std::vector<CellStep> steps;     // h_1 … h_m (and c, gates), one CellStep per source position
-    CellState final;                 // h_m (and c_m): the decoder's s_0
-    AttentionKeys attention;         // H as blocks, and the score's keys
+    std::vector<CellStep> steps;       // the top layer's →h_1 … →h_m: with one forward layer, the h_i
+    std::vector<EncoderLayer> layers;  // every layer, bottom first
+    std::vector<CellState> initial;    // the decoder's s_0 (and c_0) per layer, bottom first
+    CellState final;                   // the top layer's s_0: h_m (and c_m) for one forward layer
+    AttentionKeys attention;           // the annotations h_i as blocks (B, m·H_k), and the score's keys
     std::span<const int> source_mask;  // B·m flags, 1 at padding; empty when none is padded
 };
 
 struct DecoderStep {
-    CellStep cell;              // s_j (and c, gates)
+    CellStep cell;              // the top layer's s_j (and c, gates)
+    std::vector<CellStep> layers;  // every layer's, bottom first (the last is `cell`)
     AttentionStep attention;    // e_j, α_j, c_j — not for plain
     Tensor attentional;         // h̃_j — luong only
     Tensor features;            // what the output layer reads: s_j, [s_j; c_j] or h̃_j
@@ -70,7 +95,8 @@ public:
     explicit Seq2Seq(const ModelConfig& config);
 
     const ModelConfig& config() const { return config_; }
-    // Every parameter, in the order of SPEC §4's names.
+    // Every parameter, in the order of SPEC §4's names (§11's layers, reverse and bridge
+    // after their layer-1 kin: encoder…, decoder…, bridge…).
     std::vector<Parameter*> parameters();
     Parameter& parameter(std::string_view name);  // throws naming the unknown parameter
     std::size_t parameter_count();
@@ -79,7 +105,10 @@ public:
     void init(std::uint64_t seed);
 
     Encoded encode(const Batch& batch);
-    // One decoder step for every example: `inputs` are the B ids y_{j−1}.
+    // One decoder step for every example: `inputs` are the B ids y_{j−1}, `previous` every
+    // layer's s_{j−1} (bottom first); the next step's is in the result's `layers`.
+    DecoderStep decoder_step(const Encoded& encoded, std::span<const CellState> previous, std::span<const int> inputs);
+    // The same for a one-layer decoder, whose state is one CellState.
     DecoderStep decoder_step(const Encoded& encoded, const CellState& previous, std::span<const int> inputs);
     // logits_j = W_out features_j + b_out
     Tensor output_logits(Tensor features);
@@ -90,10 +119,19 @@ public:
     // (or max_length ids). Reads only the source side of the batch.
     std::vector<std::vector<int>> greedy_decode(const Batch& batch, int max_length);
 
+    // s_0 = tanh(bridge.W ←h_1 + bridge.b): where one decoder layer of a bidirectional model starts.
+    struct Bridge {
+        Bridge(const std::string& prefix, int H) : W(prefix + ".W", H, H), b(prefix + ".b", 1, H, true) {}
+        Parameter W;  // (H × H)
+        Parameter b;  // (H)
+    };
+
     Parameter src_embed;
     Parameter tgt_embed;
-    std::unique_ptr<Cell> encoder;
-    std::unique_ptr<Cell> decoder;
+    std::vector<std::unique_ptr<Cell>> encoder;          // layer ℓ's forward cell, bottom first
+    std::vector<std::unique_ptr<Cell>> encoder_reverse;  // layer ℓ's backward cell (bidirectional)
+    std::vector<std::unique_ptr<Cell>> decoder;          // layer ℓ's cell, bottom first
+    std::vector<std::unique_ptr<Bridge>> bridge;         // per layer (bidirectional)
     std::unique_ptr<Score> score;         // null for plain
     std::unique_ptr<Parameter> output_W_c;  // luong only
     Parameter output_W;

@@ -31,6 +31,7 @@ void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerato
     w.key("cell").value(cell_kind_name(c.cell)).key("decoder").value(decoder_kind_name(c.decoder));
     w.key("score").value(score_kind_name(c.score)).key("src_vocab").value(c.src_vocab).key("tgt_vocab").value(c.tgt_vocab);
     w.key("embed_dim").value(c.embed).key("hidden_dim").value(c.hidden).key("attn_dim").value(c.attn);
+    w.key("bidirectional").value(c.bidirectional).key("layers").value(c.layers);  // SPEC §11
     w.end_object();
     w.key("task").begin_object(JsonWriter::Layout::line);
     w.key("name").value(t.name).key("min_len").value(t.min_len).key("max_len").value(t.max_len);
@@ -152,6 +153,9 @@ Checkpoint read_checkpoint(const std::string& path) {
         checkpoint.model.embed = m.at("embed_dim").as_int();
         checkpoint.model.hidden = m.at("hidden_dim").as_int();
         checkpoint.model.attn = m.at("attn_dim").as_int();
+        // SPEC §11; a checkpoint written before them holds a one-layer forward encoder
+        if (m.contains("bidirectional")) checkpoint.model.bidirectional = m.at("bidirectional").as_bool();
+        if (m.contains("layers")) checkpoint.model.layers = m.at("layers").as_int();
         validate(checkpoint.model);
         checkpoint.params = body.at("params");
         check_parameter_values(checkpoint.params);

@@ -35,18 +35,20 @@ void write_parameters(JsonWriter& w, const char* key, std::span<Parameter* const
     w.end_object();
 }
 
-// "h", "c" (LSTM) and "gates" of one cell step, example 0.
-void write_cell_step(JsonWriter& w, const char* state_name, const CellStep& step) {
+// "h", "c" (LSTM) and "gates" of one cell step, example 0. SPEC §11's layout writes a
+// SimpleRNN's "gates" as {}; §7's leaves them out.
+void write_cell_step(JsonWriter& w, const char* state_name, const CellStep& step, bool empty_gates = false) {
     w.key(state_name).value(step.state.h.row(0));
     if (step.state.c.defined()) w.key("c").value(step.state.c.row(0));
-    if (step.gate_count == 0) return;
+    if (step.gate_count == 0 && !empty_gates) return;
     w.key("gates").begin_object(JsonWriter::Layout::line);
     for (const Gate& gate : step.gates()) w.key(gate.name).value(gate.value.row(0));
     w.end_object();
 }
 
+// `section11`: a bidirectional or stacked model, whose trace adds model.bidirectional and model.layers.
 void write_header(JsonWriter& w, std::string_view lesson, CellKind cell, const char* decoder, const char* score,
-                  int embed, int hidden, const int* attn) {
+                  int embed, int hidden, const int* attn, const ModelConfig* section11 = nullptr) {
     w.begin_object();
     w.key("format").value(trace_format);
     w.key("lesson").value(lesson);
@@ -57,7 +59,31 @@ void write_header(JsonWriter& w, std::string_view lesson, CellKind cell, const c
     w.key("embed_dim").value(embed);
     w.key("hidden_dim").value(hidden);
     if (attn) w.key("attn_dim").value(*attn);
+    if (section11) w.key("bidirectional").value(section11->bidirectional).key("layers").value(section11->layers);
     w.end_object();
+}
+
+// SPEC §11: "h" is the annotation h_t ([→h_t; ←h_t] of the top layer), then every layer's
+// states, bottom first, the backward direction's under "reverse".
+void write_encoder_layers(JsonWriter& w, const Encoded& encoded, std::size_t t) {
+    std::vector<double> annotation = encoded.layers.back().forward[t].state.h.row(0);
+    if (!encoded.layers.back().backward.empty()) {
+        const std::vector<double> back = encoded.layers.back().backward[t].state.h.row(0);
+        annotation.insert(annotation.end(), back.begin(), back.end());
+    }
+    w.key("h").value(annotation);
+    w.key("layers").begin_array();
+    for (const EncoderLayer& layer : encoded.layers) {
+        w.begin_object();
+        write_cell_step(w, "h", layer.forward[t], true);
+        if (!layer.backward.empty()) {
+            w.key("reverse").begin_object();
+            write_cell_step(w, "h", layer.backward[t], true);
+            w.end_object();
+        }
+        w.end_object();
+    }
+    w.end_array();
 }
 
 }  // namespace
@@ -66,9 +92,10 @@ std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& 
                           const TraceRun& run, const EvalSummary* eval) {
     if (run.batch.size != 1) throw std::invalid_argument("seq2seq_trace: a trace holds one example (batch 1)");
     const ModelConfig& config = model.config();
+    const bool section11 = config.bidirectional || config.layers > 1;
     JsonWriter w;
     write_header(w, lesson, config.cell, decoder_kind_name(config.decoder), score_kind_name(config.score),
-                 config.embed, config.hidden, &config.attn);
+                 config.embed, config.hidden, &config.attn, section11 ? &config : nullptr);
     w.key("src_vocab").value(src_vocab.tokens);
     w.key("tgt_vocab").value(tgt_vocab.tokens);
     w.key("src").value(run.batch.src);
@@ -82,10 +109,24 @@ std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& 
         w.begin_object(JsonWriter::Layout::line);
         w.key("t").value(t + 1);
         w.key("token").value(run.batch.src[t]);
-        write_cell_step(w, "h", run.forward.encoder.steps[t]);
+        if (section11)
+            write_encoder_layers(w, run.forward.encoder, t);
+        else
+            write_cell_step(w, "h", run.forward.encoder.steps[t]);
         w.end_object();
     }
     w.end_array();
+
+    if (section11) {  // s_0 (and c_0) of every decoder layer, bottom first
+        w.key("decoder_init").begin_array();
+        for (const CellState& s0 : run.forward.encoder.initial) {
+            w.begin_object(JsonWriter::Layout::line);
+            w.key("s").value(s0.h.row(0));
+            if (s0.c.defined()) w.key("c").value(s0.c.row(0));
+            w.end_object();
+        }
+        w.end_array();
+    }
 
     w.key("decoder").begin_array();
     for (std::size_t j = 0; j < run.forward.decoder.size(); ++j) {
@@ -98,7 +139,16 @@ std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& 
             w.key("alpha").value(step.attention.alpha.row(0));
             w.key("context").value(step.attention.context.row(0));
         }
-        write_cell_step(w, "s", step.cell);
+        write_cell_step(w, "s", step.cell, section11);
+        if (section11) {
+            w.key("layers").begin_array();
+            for (const CellStep& layer : step.layers) {
+                w.begin_object();
+                write_cell_step(w, "s", layer, true);
+                w.end_object();
+            }
+            w.end_array();
+        }
         if (step.attentional.defined()) w.key("h_tilde").value(step.attentional.row(0));
         w.key("logits").value(run.forward.logits.row(static_cast<int>(j)));
         w.key("target").value(run.batch.tgt_out[j]);
