@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/ranges.h>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -243,7 +244,9 @@ int main(int argc, char** argv) {
         std::vector<std::string> grads;
         for (const Value& leaf : leaves)
             grads.push_back(fmt::format("∂o/∂{} = {}", leaf.label(), fixed(leaf.grad(), 4)));
-        out.line("  {}", fmt::join(grads, "   "));
+        // three to a line, so the line fits the screen
+        for (std::size_t k = 0; k < grads.size(); k += 3)
+            out.line("  {}", fmt::join(std::span(grads).subspan(k, std::min<std::size_t>(3, grads.size() - k)), "   "));
 
         // --- 3. check: every leaf's gradient against finite differences ---
         out.section("3. gradient check");

@@ -208,9 +208,8 @@ int main(int argc, char** argv) {
 
         std::vector<int> count(classes, 0);
         for (int k : data.y) ++count[static_cast<std::size_t>(k)];
-        out.line("  B = {} points, {} per class; classes 0, 1, 2 are blobs centred at 90°, 210° "
-                 "and 330°", B, count[0]);
-        out.line("  on the unit circle, each point moved by up to ±1 in x and in y.");
+        out.line("  B = {} points, {} per class; classes 0, 1, 2 are blobs centred at 90°, 210°", B, count[0]);
+        out.line("  and 330° on the unit circle, each point moved by up to ±1 in x and in y.");
         std::vector<std::string> row_labels;
         for (int r = 0; r < B; ++r) row_labels.push_back(fmt::format("#{} y={}", r + 1, data.y[static_cast<std::size_t>(r)]));
         std::size_t parameter_count = 0;
@@ -266,7 +265,7 @@ int main(int argc, char** argv) {
                 largest_gap = std::max(largest_gap, std::abs(f.logits.grad_at(r, k) - expected));
             }
         print_rows(out, "∂L/∂logits", f.logits, shown, row_labels, true);
-        out.line("  ∂L/∂logits = (p − onehot(y)) / B: largest difference over all {} rows {}.", B, sci(largest_gap));
+        out.line("  ∂L/∂logits = (p − onehot(y)) / B; largest difference in the {} rows: {}.", B, sci(largest_gap));
         print_rows(out, "∂L/∂H1", f.H1, shown, row_labels, true);
         if (detail) print_parameter_grads(out, mlp);
 

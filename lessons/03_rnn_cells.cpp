@@ -110,10 +110,10 @@ void print_step(Printer& out, const VectorText& vec, CellKind kind, std::size_t 
         gates.align(1, Align::left).align(2, Align::left).align(3, Align::left);
         // SimpleRNN's one pre-activation goes through tanh and is h_t itself.
         if (kind == CellKind::rnn)
-            gates.add_row(fmt::format("h_{}", t), vec(step.pre_activation.row(0)), "tanh →", vec(step.state.h.row(0)));
+            gates.add_row("h", vec(step.pre_activation.row(0)), "tanh→", vec(step.state.h.row(0)));
         for (const Gate& gate : step.gates()) {
             const std::string_view name = gate.name;
-            gates.add_row(name, vec(gate.pre_activation.row(0)), name == "n" || name == "g" ? "tanh →" : "σ →",
+            gates.add_row(name, vec(gate.pre_activation.row(0)), name == "n" || name == "g" ? "tanh→" : "σ→",
                           vec(gate.value.row(0)));
         }
         out.table(gates);
@@ -236,7 +236,7 @@ void print_gradient_norms(Printer& out, const std::vector<Flow>& flows, int T) {
         for (const Flow& flow : flows) row.push_back(sci(flow.norms[static_cast<std::size_t>(t - 1)]));
         gradients.add_row(row);
     }
-    out.line("  ‖∂L/∂h_t‖, from the last step back to the first{}:",
+    out.line("  ‖∂L/∂h_t‖ from the last step back to the first{}:",
              out.shows(TraceLevel::full) ? "" : " (every 5th; --trace full: all)");
     out.table(gradients);
     out.blank();
@@ -373,7 +373,7 @@ int main(int argc, char** argv) {
         src_embed.init_uniform(rng, 1.0);
         std::vector<std::string> tokens;
         for (int id : ids) tokens.push_back(vocab.token(id));
-        out.line("  tokens {}  →  ids {}   (vocabulary of V = {}: {})", fmt::join(tokens, " "), fmt::join(ids, " "),
+        out.line("  tokens {} → ids {}  (vocabulary, V = {}: {})", fmt::join(tokens, " "), fmt::join(ids, " "),
                  V, fmt::join(vocab.tokens, " "));
         out.matrix("src_embed", src_embed.value, static_cast<std::size_t>(V), static_cast<std::size_t>(E),
                    vocab.tokens);
@@ -419,7 +419,7 @@ int main(int argc, char** argv) {
         const EncoderRun cell_run = run_encoder(rnn, src_embed, ids);
         const Tensor A = constant(H, E + H, stacked.A), b = constant(1, H, stacked.b);
         Tensor h_seed = zeros(1, H);  // h_0 = 0
-        Table compare({"t", "h_t from the cell", "tanh(A [x_t; h_{t−1}] + b)", "max |diff.|"});
+        Table compare({"t", "h_t from the cell", "tanh(A [x_t; h_{t−1}] + b)"});
         compare.align(1, Align::left).align(2, Align::left);
         double worst = 0;
         for (std::size_t t = 1; t <= ids.size(); ++t) {
@@ -429,7 +429,7 @@ int main(int argc, char** argv) {
             const std::vector<double> h_cell = cell_run.steps[t - 1].state.h.row(0);
             const double difference = max_abs_difference(h_cell, h_seed.row(0));
             worst = std::max(worst, difference);
-            compare.add_row(t, vec(h_cell), vec(h_seed.row(0)), sci(difference));
+            compare.add_row(t, vec(h_cell), vec(h_seed.row(0)));
         }
         out.table(compare);
         out.line("  largest difference over the {} steps: {} ({})", ids.size(), sci(worst),

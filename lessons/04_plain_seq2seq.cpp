@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     Cli cli("04_plain_seq2seq", "Plain seq2seq: every encoder and decoder state, and the bottleneck measured.");
     add_lesson_flags(cli, flags, {"plain"}, {});
     if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
+    if (flags.list_vocab) return list_vocabularies(flags);
     return run_lesson("04_plain_seq2seq", [&] {
         Printer out(flags.print);
         out.title("Lesson 04 · plain seq2seq");

@@ -20,6 +20,8 @@
 //   05_concat_attention --task dates --steps 2000 --json trace.json
 //   05_concat_attention --svg alpha.svg       # α as a picture: open it in a browser
 //   05_concat_attention --task dates --steps 2000 --sentence "March 3, 1999"   # trace a date of your own
+//   05_concat_attention --task en-zh --sentence "Tom chases Jerry"   # α beside seed 004's hand-drawn one
+//   05_concat_attention --task zh-en --list-vocab   # every token the task knows
 #include "common/lesson.hpp"
 
 using namespace stepgrad;
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
     Cli cli("05_concat_attention", "Concat (additive) attention: every score, weight α, context and state.");
     add_lesson_flags(cli, flags, {"bahdanau", "luong"}, {"concat"});
     if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
+    if (flags.list_vocab) return list_vocabularies(flags);
     return run_lesson("05_concat_attention", [&] {
         Printer out(flags.print);
         out.title("Lesson 05 · concat attention");
@@ -67,9 +70,9 @@ int main(int argc, char** argv) {
 
         // --- 4. the alignment ---
         out.section("4. α as a picture");
-        out.text("Row j is α_j: where the decoder looked while writing target token j. For `reverse` it should "
-                 "be the anti-diagonal: the first output token is the last input token.");
+        out.text("Row j is α_j: where the decoder looked while writing target token j. " + expected_alignment(flags.task));
         print_alignment(out, run, src_vocab, tgt_vocab);
+        compare_with_seed_004(out, flags.task, run, src_vocab, tgt_vocab);  // en-zh, "Tom chases Jerry" only
 
         write_lesson_trace(flags, "05", trained, run);
         write_lesson_svg(flags, "Lesson 05 · concat attention", trained, run);

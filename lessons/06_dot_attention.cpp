@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     Cli cli("06_dot_attention", "Dot-product attention (dot, general, qk, qk-scaled): keys, queries, scores, α.");
     add_lesson_flags(cli, flags, {"bahdanau", "luong"}, {"dot", "general", "qk", "qk-scaled"});
     if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
+    if (flags.list_vocab) return list_vocabularies(flags);
     return run_lesson("06_dot_attention", [&] {
         Printer out(flags.print);
         out.title(fmt::format("Lesson 06 · dot-product attention ({})", flags.score));
@@ -96,9 +97,9 @@ int main(int argc, char** argv) {
                               alpha_scaled.back()[static_cast<std::size_t>(i)]);
             out.table(table);
         }
-        out.line("  largest α of each step, averaged over the {} steps: {:.3f} unscaled, {:.3f} scaled (uniform "
-                 "would be {:.3f})",
-                 alpha_raw.size(), mean_peak(alpha_raw), mean_peak(alpha_scaled), 1.0 / m);
+        out.line("  largest α of a step, averaged over the {} steps: {:.3f} unscaled, {:.3f} scaled", alpha_raw.size(),
+                 mean_peak(alpha_raw), mean_peak(alpha_scaled));
+        out.line("  (a uniform α would give {:.3f})", 1.0 / m);
 
         // --- 5. the alignment ---
         out.section("5. α as a picture");

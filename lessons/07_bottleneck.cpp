@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     Cli cli("07_bottleneck", "Plain vs concat vs dot-product attention as the source grows (Bahdanau et al.'s Figure 2).");
     add_bottleneck_flags(cli, options);
     if (const auto exit_code = cli.parse(argc, argv)) return *exit_code;
+    if (flags.list_vocab) return list_vocabularies(flags);
     const std::vector<int>& lengths = options.lengths;
     const std::vector<Contender>& models = options.models;
 

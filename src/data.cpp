@@ -50,7 +50,7 @@ bool has_punctuation(std::string_view text) {
         allowed += quoted(vocab.tokens[i]);
     }
     if (vocab.size() > Vocab::first_regular + shown)
-        allowed += fmt::format(" … ({} more)", vocab.size() - Vocab::first_regular - shown);
+        allowed += fmt::format(" … ({} more); --list-vocab lists them all", vocab.size() - Vocab::first_regular - shown);
     const bool hint = vocab.level == Vocab::Level::word && !punctuation && has_punctuation(token);
     throw UnknownToken(std::string(token),
                        fmt::format("unknown token {} for the {} vocabulary; allowed: {}{}", quoted(token), vocab.name,

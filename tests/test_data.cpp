@@ -83,11 +83,27 @@ TEST_CASE("encode refuses unknown tokens (naming them and what is allowed), spec
     CHECK_THROWS_WITH_AS(letters.encode("a\xff"), doctest::Contains("unknown token \"\\xff\""), UnknownToken);
 }
 
-TEST_CASE("a word vocabulary's error lists the first 40 words and counts the rest") {
+TEST_CASE("a word vocabulary's error lists the first 40 words, counts the rest and names --list-vocab") {
     std::vector<std::string> many;
     for (int i = 0; i < 45; ++i) many.push_back(fmt::format("w{}", i));
     const Vocab big("big", Vocab::Level::word, many);
-    CHECK_THROWS_WITH_AS(big.encode("w0 nope"), doctest::Contains("\"w38\" \"w39\" … (5 more)"), UnknownToken);
+    CHECK_THROWS_WITH_AS(big.encode("w0 nope"),
+                         doctest::Contains("\"w38\" \"w39\" … (5 more); --list-vocab lists them all"), UnknownToken);
+    try {
+        (void)big.encode("nope");
+        FAIL("no UnknownToken");
+    } catch (const UnknownToken& e) {
+        CHECK(std::string_view(e.what()).ends_with("; --list-vocab lists them all"));
+    }
+}
+
+TEST_CASE("an error that lists every token does not point to --list-vocab") {
+    try {
+        (void)letters.encode("z");
+        FAIL("no UnknownToken");
+    } catch (const UnknownToken& e) {
+        CHECK(std::string_view(e.what()).find("--list-vocab") == std::string_view::npos);
+    }
 }
 
 TEST_CASE("encode_tokens takes the tokens exactly as given, then <eos>") {

@@ -103,6 +103,33 @@ TEST_CASE("vector: cut with … at max_entries, whole with --trace full") {
           "  h_1 = [ 1.00  2.00  3.00  4.00  5.00]\n");
 }
 
+TEST_CASE("vector: a long label cuts it sooner, so the line fits 80 columns") {
+    const std::vector<double> v(16, -0.5);
+    const std::string label = "c_1 = Σ_i α_1,i h_i";
+    const std::string line = capture({.color = ColorMode::never}, [&](Printer& p) { p.vector(label, v); });
+    CHECK(display_width(line.substr(0, line.size() - 1)) <= screen_columns);
+    CHECK(line == "  c_1 = Σ_i α_1,i h_i = [-0.5000 -0.5000 -0.5000 -0.5000 -0.5000 -0.5000 …]\n");
+}
+
+TEST_CASE("vector: with --trace full, a long one continues under its first entry") {
+    const std::vector<double> v(16, 0.25);
+    const std::string text = capture({.color = ColorMode::never, .trace = TraceLevel::full},
+                                     [&](Printer& p) { p.vector("h_1", v); });
+    CHECK(text == "  h_1 = [ 0.2500  0.2500  0.2500  0.2500  0.2500  0.2500  0.2500  0.2500\n"
+                  "          0.2500  0.2500  0.2500  0.2500  0.2500  0.2500  0.2500  0.2500]\n");
+}
+
+TEST_CASE("matrix: with --trace full, a row too wide for the screen is shown in blocks of columns") {
+    const std::vector<double> m(12, 0.5);
+    const std::string text = capture({.color = ColorMode::never, .trace = TraceLevel::full},
+                                     [&](Printer& p) { p.matrix("b", m, 1, 12); });
+    CHECK(text == "  b (1×12) =\n"
+                  "    columns 1–9:\n"
+                  "     [ 0.5000  0.5000  0.5000  0.5000  0.5000  0.5000  0.5000  0.5000  0.5000]\n"
+                  "    columns 10–12:\n"
+                  "     [ 0.5000  0.5000  0.5000]\n");
+}
+
 TEST_CASE("display width: CJK counts two, accents and escape codes none") {
     CHECK(display_width("cat") == 3);
     CHECK(display_width("汤姆") == 4);
@@ -208,7 +235,7 @@ TEST_CASE("bars: linear lengths are proportional, log lengths by decade") {
                  "  c │▏   │ 1.00e-04\n");
 }
 
-TEST_CASE("text wraps at 88 columns and keeps paragraph breaks") {
+TEST_CASE("text wraps at 80 columns and keeps paragraph breaks") {
     std::string words;
     for (int i = 0; i < 40; ++i) words += "word ";
     const std::string text = capture({.color = ColorMode::never}, [&](Printer& p) {
@@ -219,8 +246,8 @@ TEST_CASE("text wraps at 88 columns and keeps paragraph breaks") {
          start = end + 1)
         lines.push_back(text.substr(start, end - start));
     REQUIRE(lines.size() == 5);
-    CHECK(lines[0].size() <= 88);
-    CHECK(lines[0].size() > 80);
+    CHECK(lines[0].size() <= screen_columns);
+    CHECK(lines[0].size() > screen_columns - 5);
     CHECK(lines[3].empty());
     CHECK(lines[4] == "next");
 }

@@ -147,6 +147,7 @@ void add_bottleneck_flags(Cli& cli, BottleneckFlags& b) {
     cli.option("--json", flags.json, "write the results, the settings and the α maps here", "PATH");
     cli.option("--svg", b.svg, "write α at the longest length here: an SVG of one heatmap per attention model, "
                "one below the other, tokens on both axes", "PATH");
+    cli.flag("--list-vocab", flags.list_vocab, "print the task's source and target vocabularies, every token, and stop");
     cli.add_print_flags(flags.print);
     cli.check([&cli, &b] { check_bottleneck_flags(cli, b); });
 }

@@ -3,19 +3,34 @@
 
 #include <span>
 
+#include <fmt/ranges.h>
+
 #include "common/printing.hpp"  // defines: alignment_heatmap
 #include "stepgrad/support/files.hpp"
 #include "stepgrad/support/svg.hpp"
+#include "stepgrad/support/text.hpp"  // defines: split_words
 #include "stepgrad/tensor.hpp"
 
 namespace stepgrad {
 
+namespace {
+
+// "segmented: 我 | 爱 | 中国", when the vocabulary split a chunk typed without spaces.
+void print_segmentation(const Vocab& vocab, const std::string& sentence, Printer& out) {
+    if (vocab.level != Vocab::Level::word) return;
+    const std::vector<std::string> tokens = vocab.segment(sentence);
+    if (tokens.size() != split_words(sentence).size()) out.line("segmented: {}", fmt::join(tokens, " | "));
+}
+
+}  // namespace
+
 Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out) {
     if (flags.sentence.empty()) return trained.task->held_out().front();
+    print_segmentation(trained.task->src_vocab(), flags.sentence, out);
     Example example;
     example.src = trained.task->src_vocab().encode(flags.sentence);
     try {
-        example.tgt = task_target(*trained.task, example.src);
+        example = task_answer(*trained.task, example.src);  // the target and its gold alignment
         out.text("Your sentence, with the task's answer as the target the decoder is scored on.");
     } catch (const TaskError& e) {
         // No reference answer: trace what the model itself writes, fed back step by step.

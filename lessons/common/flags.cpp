@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "common/printing.hpp"  // defines: print_vocabulary
 #include "common/training.hpp"  // defines: model_config
 #include "stepgrad/seq2seq.hpp"
 
@@ -183,10 +184,19 @@ void check_lesson_flags(const Cli& cli, LessonFlags& f, const LengthRange& typed
     refuse_unused_attn(cli, f, !scores.empty());
 
     const Vocab src_vocab = checked_src_vocab(cli, f, decoders, scores);
-    if (cli.given("--sentence")) check_sentence(src_vocab, f.sentence);
+    if (cli.given("--sentence") && !f.list_vocab) check_sentence(src_vocab, f.sentence);  // listing comes first
 }
 
 }  // namespace
+
+int list_vocabularies(const LessonFlags& f) {
+    Printer out(f.print);
+    const TaskConfig config = f.checkpoint ? f.checkpoint->task : task_config(f);
+    print_vocabulary(out, "source", make_src_vocab(config));
+    out.blank();
+    print_vocabulary(out, "target", make_tgt_vocab(config));
+    return 0;
+}
 
 TaskConfig task_config(const LessonFlags& f) {
     TaskConfig config = default_task_config(f.task);
@@ -234,6 +244,7 @@ void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& 
     cli.option("--save", f.save, "save the trained model to this checkpoint", "PATH");
     cli.option("--load", f.load, "load a checkpoint instead of training (it fixes the model and the task)", "PATH");
     cli.option("--sentence", f.sentence, "trace this source, in the task's tokens, instead of a held-out example", "TEXT");
+    cli.flag("--list-vocab", f.list_vocab, "print the task's source and target vocabularies, every token, and stop");
     cli.add_print_flags(f.print);
     cli.check([&cli, &f, typed, decoders, scores] { check_lesson_flags(cli, f, *typed, decoders, scores); });
 }

@@ -50,6 +50,7 @@ struct LessonFlags {
     std::string save;
     std::string load;
     std::string sentence;  // --sentence: trace this source instead of a held-out example
+    bool list_vocab = false;  // --list-vocab: print the task's vocabularies and stop
     PrintOptions print;
     // The checkpoint of --load, read by add_lesson_flags' check and checked against the
     // lesson and the other flags.
@@ -62,7 +63,7 @@ void add_size_and_training_flags(Cli& cli, LessonFlags& flags);
 
 // Registers --cell, --decoder, --score, --task, --seed, --embed, --hidden, --attn,
 // --steps, --batch, --lr, --optimizer, --clip, --min-len, --max-len, --held-out, --json,
-// --svg (with attention), --save, --load, --sentence, --color and --trace.
+// --svg (with attention), --save, --load, --sentence, --list-vocab, --color and --trace.
 // `decoders`/`scores` list what this lesson accepts (no scores: a plain model).
 // It also adds a Cli check, so that a bad combination fails at parse time (one line,
 // exit 2) before anything runs: min > max lengths or lengths the task cannot make;
@@ -74,6 +75,10 @@ void add_size_and_training_flags(Cli& cli, LessonFlags& flags);
 // all); a --sentence with a token the task's source vocabulary lacks.
 void add_lesson_flags(Cli& cli, LessonFlags& flags, const std::vector<std::string>& decoders,
                       const std::vector<std::string>& scores);
+
+// --list-vocab: prints the source and target vocabularies of the task the flags ask for
+// (or of --load's checkpoint), every token, and returns the exit code, 0.
+int list_vocabularies(const LessonFlags& flags);
 
 // The task the flags ask for, lengths as LessonFlags describes them, seeded by --seed.
 TaskConfig task_config(const LessonFlags& flags);

@@ -6,9 +6,11 @@
 //   training.hpp  a model trained on the task (or loaded from --load), and its accuracy
 //   example.hpp   the example a lesson traces, its --json trace and --svg picture
 //   printing.hpp  one example's computation: encoder states, every decoder step, α
+//   seeds.hpp     the seeds' hand-drawn α beside the model's (seed 004, lesson 05)
 //   run.hpp       run_lesson: what the body throws, as one stderr line and an exit code
 #include "common/example.hpp"
 #include "common/flags.hpp"
 #include "common/printing.hpp"
 #include "common/run.hpp"
+#include "common/seeds.hpp"
 #include "common/training.hpp"

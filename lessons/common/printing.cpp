@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "stepgrad/support/text.hpp"  // defines: quoted
 #include "stepgrad/train.hpp"
 
 namespace stepgrad {
@@ -41,6 +42,13 @@ std::vector<double> block(Tensor blocks, int i, int K) {
     return {row.begin() + i * K, row.begin() + (i + 1) * K};
 }
 
+// α as a bar of up to 20 columns, in the █ of every other bar.
+std::string repeat_bar(std::size_t columns) {
+    std::string bar;
+    for (std::size_t k = 0; k < columns; ++k) bar += "█";
+    return bar;
+}
+
 // Step j's attention: the keys and query (qk scores, --trace gates), a table of every
 // e_{j,i} and α_{j,i}, their sum and the context c_j.
 void print_attention(Printer& out, const ModelConfig& config, const TraceRun& run, std::size_t j,
@@ -63,8 +71,9 @@ void print_attention(Printer& out, const ModelConfig& config, const TraceRun& ru
         const std::size_t at = static_cast<std::size_t>(i);
         total += alpha[at];
         table.add_row(i + 1, quoted(src_vocab, run.batch.src[at]), scores[at], alpha[at],
-                      std::string(static_cast<std::size_t>(std::lround(alpha[at] * 20)), '#'));
+                      repeat_bar(static_cast<std::size_t>(std::lround(alpha[at] * 20))));
     }
+    table.align(4, Align::left);  // a bar grows from the left
     out.table(table);
     out.line("  Σ_i α_{},i = {:.{}f}", t, total, out.precision());
     out.vector(fmt::format("c_{} = Σ_i α_{},i h_i", t, t), step.attention.context.row(0));
@@ -95,6 +104,25 @@ std::string doubled_shades(std::span<const double> alpha) {
 
 }  // namespace
 
+void print_vocabulary(Printer& out, std::string_view side, const Vocab& vocab) {
+    constexpr std::size_t columns = 80;
+    const int regular = vocab.size() - Vocab::first_regular;
+    out.line("{} vocabulary ({}): {} tokens, {} of them special", side, vocab.name, vocab.size(), Vocab::first_regular);
+    out.line("  special (the model adds them; never typed): {} {} {}", vocab.token(Vocab::pad), vocab.token(Vocab::bos),
+             vocab.token(Vocab::eos));
+    out.line("  regular ({}):", regular);
+    std::string line = " ";
+    for (int i = Vocab::first_regular; i < vocab.size(); ++i) {
+        const std::string token = quoted(vocab.tokens[static_cast<std::size_t>(i)]);
+        if (line.size() > 1 && display_width(line) + 1 + display_width(token) > columns) {
+            out.write_line(line);
+            line = " ";
+        }
+        line += " " + token;
+    }
+    if (regular > 0) out.write_line(line);
+}
+
 void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab) {
     const auto& steps = run.forward.encoder.steps;
     for (std::size_t t = 0; t < steps.size(); ++t) {
@@ -118,7 +146,11 @@ void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::
     if (step.attention.alpha.defined()) print_attention(out, config, run, j, src_vocab);
     if (config.decoder != DecoderKind::luong) print_gates(out, step.cell, "s", t);
     if (step.attentional.defined()) out.vector(fmt::format("h̃_{} = tanh(W_c [s_{}; c_{}])", t, t, t), step.attentional.row(0));
-    out.line("  top predictions: {}", top_predictions(run.forward.logits.row(static_cast<int>(j)), tgt_vocab, 3));
+    const auto logits = run.forward.logits.row(static_cast<int>(j));
+    const int target = run.batch.tgt_out[j];
+    const bool right = std::max_element(logits.begin(), logits.end()) - logits.begin() == target;
+    out.line("  top predictions: {}{}", top_predictions(logits, tgt_vocab, 3),
+             right ? "" : fmt::format("  ✗ not {}", quoted(tgt_vocab, target)));
 }
 
 Heatmap alignment_heatmap(const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
@@ -177,6 +209,20 @@ void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src
         for (std::size_t i = 0; i < m; ++i) listed += fmt::format("{}{}:'{}'", i ? " " : "", i + 1, cols[i]);
         out.text("source: " + listed);
     }
+}
+
+std::string expected_alignment(std::string_view task) {
+    if (task == "reverse") return "For `reverse` it should be the anti-diagonal: the first output token is the last input token.";
+    if (task == "copy") return "For `copy` it should be the diagonal: output token j is input token j.";
+    if (task == "sort")
+        return "For `sort` there is no fixed shape: row j should peak where the source holds the j-th symbol in "
+               "sorted order.";
+    if (task == "dates")
+        return "For `dates` each digit of the answer should look at the characters of its field (the year's digits "
+               "at the year), wherever the format puts them.";
+    return fmt::format("For `{}` each word should look at the word it translates{}; where the two languages order "
+                       "words differently, the peaks leave the diagonal.",
+                       task, task == "translate" ? "" : " (one with none, such as 的 or 了, anywhere)");
 }
 
 void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task) {

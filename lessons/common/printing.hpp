@@ -4,6 +4,8 @@
 // heatmap; and a model's held-out accuracy by source length. What is shown follows the
 // Printer's --trace level.
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 #include "stepgrad/data.hpp"
 #include "stepgrad/seq2seq.hpp"
@@ -14,6 +16,9 @@
 
 namespace stepgrad {
 
+// Every token of `vocab` ("source" or "target" says which side), wrapped to 80 columns:
+// the specials on a line of their own, then the tokens a user can type, quoted.
+void print_vocabulary(Printer& out, std::string_view side, const Vocab& vocab);
 // h_i for every source token (and the gates, from --trace gates on).
 void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab);
 // Decoder step j: what it reads and must predict, each e_{j,i} and α_{j,i} with its
@@ -30,6 +35,8 @@ void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, 
 // is numbered; the source tokens head their columns when they fit in two (a final <eos>
 // shows as ·), else they are listed underneath.
 void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
+// The sentence that says what shape α should take for `task` (reverse: the anti-diagonal).
+std::string expected_alignment(std::string_view task);
 // Held-out accuracy per source length, one row per length. Decoding resets the tape:
 // tensors of an earlier run are gone afterwards.
 void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task);

@@ -246,7 +246,7 @@ void Printer::section(std::string_view text) {
 }
 
 void Printer::text(std::string_view paragraph) {
-    constexpr std::size_t columns = 88;
+    constexpr std::size_t columns = screen_columns;
     std::string line;
     std::size_t width = 0;
     const auto flush = [&] {
@@ -283,8 +283,37 @@ void Printer::text(std::string_view paragraph) {
 }
 
 void Printer::vector(std::string_view label, std::span<const double> values) {
-    const std::size_t limit = shows(TraceLevel::full) ? 0 : options_.max_entries;
-    write_line(fmt::format("  {} = {}", label, format_values(values, options_.precision, limit)));
+    const std::string head = fmt::format("  {} = ", label);
+    if (!shows(TraceLevel::full)) {
+        // cut at max_entries, and sooner when a long label would push the line off the screen
+        std::size_t limit = options_.max_entries > 0 ? options_.max_entries : values.size();
+        std::string line = head + format_values(values, options_.precision, limit);
+        while (display_width(line) > screen_columns && limit > 1)
+            line = head + format_values(values, options_.precision, --limit);
+        write_line(line);
+        return;
+    }
+    // --trace full: every entry, continued on lines that start under the first one
+    const std::string all = format_values(values, options_.precision);
+    if (display_width(head) + display_width(all) <= screen_columns) return write_line(head + all);
+    std::vector<std::string> cells;  // as format_values writes them: one width, signs lined up
+    std::size_t cell_width = 0;
+    for (double v : values) {
+        cells.push_back(fmt::format("{: .{}f}", v, options_.precision));
+        cell_width = std::max(cell_width, cells.back().size());
+    }
+    std::string line = head + "[";
+    const std::size_t indent = display_width(line) <= screen_columns / 2 ? display_width(line) : 4;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        if (i > 0 && display_width(line) + 1 + cell_width + 1 > screen_columns) {
+            write_line(line);
+            line = std::string(indent, ' ');
+        } else if (i > 0) {
+            line += ' ';
+        }
+        line += pad(cells[i], cell_width, Align::right);
+    }
+    write_line(line + "]");
 }
 
 namespace {
@@ -319,22 +348,27 @@ void Printer::matrix(std::string_view label, std::span<const double> data, std::
             cells.push_back(fmt::format("{: .{}f}", data[r * cols + c], options_.precision));
     const std::size_t cell_width = max_width(col_labels, max_width(cells));
     const std::size_t label_width = max_width(row_labels);
-    // The shown columns of one row, `text(c)` each, right-aligned to one width.
-    const auto columns = [&](auto text) {
-        std::vector<std::string> parts;
-        for (std::size_t c = 0; c < shown_cols; ++c)
-            parts.push_back(pad(text(c), cell_width, Align::right));
-        return join(parts, " ") + (shown_cols < cols ? " …" : "");
-    };
-
     write_line(fmt::format("  {} ({}×{}) =", label, rows, cols));
     const std::string indent = "    " + std::string(label_width, ' ');
-    if (!col_labels.empty())
-        write_line(rstrip(indent + "  " + columns([&](std::size_t c) { return col_labels[c]; })));
-    for (std::size_t r = 0; r < shown_rows; ++r) {
-        const std::string name = row_labels.empty() ? "" : row_labels[r];
-        write_line("    " + pad(name, label_width) + " [" +
-                   columns([&](std::size_t c) { return cells[r * shown_cols + c]; }) + "]");
+    // --trace full: a row too wide for the screen is shown in blocks of the columns that fit
+    const std::size_t room = screen_columns > indent.size() + 4 ? screen_columns - indent.size() - 4 : 0;
+    const std::size_t per_block = std::max<std::size_t>(1, (room + 1) / (cell_width + 1));
+    const bool blocks = limit == 0 && shown_cols > per_block;
+    for (std::size_t first = 0; first < shown_cols; first += blocks ? per_block : shown_cols) {
+        const std::size_t last = blocks ? std::min(shown_cols, first + per_block) : shown_cols;
+        if (blocks) write_line(fmt::format("    columns {}–{}:", first + 1, last));
+        const auto block = [&](auto text) {
+            std::vector<std::string> parts;
+            for (std::size_t c = first; c < last; ++c) parts.push_back(pad(text(c), cell_width, Align::right));
+            return join(parts, " ") + (last < cols && !blocks ? " …" : "");
+        };
+        if (!col_labels.empty())
+            write_line(rstrip(indent + "  " + block([&](std::size_t c) { return col_labels[c]; })));
+        for (std::size_t r = 0; r < shown_rows; ++r) {
+            const std::string name = row_labels.empty() ? "" : row_labels[r];
+            write_line("    " + pad(name, label_width) + " [" +
+                       block([&](std::size_t c) { return cells[r * shown_cols + c]; }) + "]");
+        }
     }
     if (shown_rows < rows) write_line(indent + "  ⋮");
 }

@@ -19,6 +19,9 @@
 
 namespace stepgrad {
 
+// The width every line a lesson prints must fit in: a terminal's 80 columns.
+inline constexpr std::size_t screen_columns = 80;
+
 enum class ColorMode { automatic, always, never };
 
 // How much a lesson prints. The Printer only uses `full` (never cut a vector);
@@ -132,7 +135,7 @@ public:
     void title(std::string_view text);
     // "--- 3. one decoder step ---", after a blank line.
     void section(std::string_view text);
-    // Prose wrapped at 88 columns; a blank line ("\n\n") starts a new paragraph.
+    // Prose wrapped at screen_columns (80); a blank line ("\n\n") starts a new paragraph.
     void text(std::string_view paragraph);
     // One line, formatted by fmt: `out.line("loss = {:.4f}", loss);`
     template <class... Args>
@@ -143,7 +146,8 @@ public:
     // Writes `text` and a newline, as is.
     void write_line(std::string_view text);
 
-    // "  h_1 = [ 0.1234 -0.5678 …]", cut at max_entries unless the trace is full.
+    // "  h_1 = [ 0.1234 -0.5678 …]", cut at max_entries, or sooner to fit screen_columns,
+    // unless the trace is full: then every entry, continued on the lines below.
     void vector(std::string_view label, std::span<const double> values);
     // A rows × cols row-major matrix, with optional row and column labels (tokens).
     void matrix(std::string_view label, std::span<const double> data, std::size_t rows,
