@@ -13,6 +13,8 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "stepgrad/bleu.hpp"
+#include "stepgrad/decode.hpp"
 #include "stepgrad/ops.hpp"
 #include "stepgrad/support/checkpoint.hpp"
 
@@ -20,28 +22,67 @@ namespace stepgrad {
 
 // ---- evaluation ----
 
-Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size) {
+namespace {
+
+// The tokens of ids as the task writes them: up to <eos>, without <pad> and <bos>.
+Tokens written(const Vocab& vocab, const std::vector<int>& ids) {
+    Tokens tokens;
+    for (const int id : ids) {
+        if (id == Vocab::eos) break;
+        if (id != Vocab::pad && id != Vocab::bos) tokens.push_back(vocab.token(id));
+    }
+    return tokens;
+}
+
+}  // namespace
+
+Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, const EvaluateOptions& options) {
+    if (options.batch_size < 1 || options.beam_width < 1)
+        throw std::invalid_argument("evaluate: the batch size and the beam width must be at least 1");
     Accuracy result;
     long tokens = 0, tokens_right = 0, sequences_right = 0;
-    for (std::size_t start = 0; start < examples.size(); start += static_cast<std::size_t>(batch_size)) {
-        const auto chunk = examples.subspan(start, std::min<std::size_t>(static_cast<std::size_t>(batch_size), examples.size() - start));
+    const bool bleu = options.target && options.target->level == Vocab::Level::word;
+    std::vector<Tokens> hypotheses, references;
+    const auto batch_size = static_cast<std::size_t>(options.batch_size);
+    for (std::size_t start = 0; start < examples.size(); start += batch_size) {
+        const auto chunk = examples.subspan(start, std::min(batch_size, examples.size() - start));
         tape().reset();
         const Batch batch = make_batch(chunk);
         // One step past the longest target is enough to see any wrong length.
-        const auto predictions = model.greedy_decode(batch, batch.tgt_len + 1);
+        const int max_length = batch.tgt_len + 1;
+        std::vector<std::vector<int>> predictions;
+        if (options.beam_width == 1) {
+            predictions = model.greedy_decode(batch, max_length);
+        } else {
+            for (const Example& example : chunk) {
+                tape().reset();
+                predictions.push_back(beam_search(model, example.src, options.beam_width, max_length, options.length_penalty).ids);
+            }
+        }
         for (std::size_t b = 0; b < chunk.size(); ++b) {
             const std::vector<int>& target = chunk[b].tgt;
             const std::vector<int>& predicted = predictions[b];
             for (std::size_t j = 0; j < target.size(); ++j) tokens_right += j < predicted.size() && predicted[j] == target[j];
             tokens += static_cast<long>(target.size());
             sequences_right += predicted == target;
+            if (bleu) {
+                hypotheses.push_back(written(*options.target, predicted));
+                references.push_back(written(*options.target, target));
+            }
         }
     }
     tape().reset();
     result.examples = static_cast<int>(examples.size());
     result.token_accuracy = tokens ? static_cast<double>(tokens_right) / static_cast<double>(tokens) : 0.0;
     result.sequence_accuracy = examples.empty() ? 0.0 : static_cast<double>(sequences_right) / static_cast<double>(examples.size());
+    if (bleu) result.bleu = corpus_bleu(hypotheses, references).bleu;
     return result;
+}
+
+Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size) {
+    EvaluateOptions options;
+    options.batch_size = batch_size;
+    return evaluate(model, examples, options);
 }
 
 // ---- memory ----

@@ -1,8 +1,9 @@
 #pragma once
 // Learning: the training loop with its progress line, and held-out evaluation with
-// greedy decoding. The optimizers are in optim.hpp.
+// greedy decoding or beam search (decode.hpp). The optimizers are in optim.hpp.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -19,9 +20,20 @@ struct Accuracy {
     int examples = 0;
     double token_accuracy = 0;     // target positions predicted right / target tokens
     double sequence_accuracy = 0;  // whole targets predicted exactly / examples
+    // Corpus BLEU-4 in [0, 100] (bleu.hpp) of the predictions against the targets, on the
+    // tokens as the task writes them (up to <eos>); only for a word-level target vocabulary.
+    std::optional<double> bleu;
 };
-// Greedy decoding of every example, in batches. Resets the tape.
-Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size = 100);
+struct EvaluateOptions {
+    int batch_size = 100;
+    int beam_width = 1;             // K: 1 is greedy decoding (Seq2Seq::greedy_decode)
+    double length_penalty = 0;      // a of lp(n) = ((5 + n) / 6)^a, for K > 1
+    const Vocab* target = nullptr;  // the task's target vocabulary: BLEU when it is word level
+};
+// Decodes every example (greedily in batches, or by beam search one at a time) and scores
+// the predictions. Resets the tape.
+Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, const EvaluateOptions& options = {});
+Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size);
 
 // ---- memory ----
 // What one training step of `config` on a batch of `batch` examples with sources of
