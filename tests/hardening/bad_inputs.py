@@ -375,12 +375,18 @@ def main():
         b.generic_cases(flags)
         if any(f["flag"] == "--load" for f in flags):
             seq2seq_cases(b, lessons)
-    for failure in b.failures:
+    return report(b.failures, f"{b.name}: {b.count} cases in folders, {len(b.failures)} failures", args.work)
+
+
+def report(failures, summary, work):
+    """Prints every failure and the summary; removes the work folder when all passed.
+    Returns the exit code: the number of failures, capped at 100."""
+    for failure in failures:
         print("FAIL " + failure + "\n")
-    print(f"{b.name}: {b.count} cases in folders, {len(b.failures)} failures")
-    if not b.failures:
-        shutil.rmtree(args.work, ignore_errors=True)
-    return min(len(b.failures), 100)
+    print(summary)
+    if not failures:
+        shutil.rmtree(work, ignore_errors=True)
+    return min(len(failures), 100)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bad_inputs import HELP_ROW, TIMEOUT, fnv1a64, wait_for_handler  # noqa: E402  (shared with the battery)
+from bad_inputs import HELP_ROW, TIMEOUT, fnv1a64, report, wait_for_handler  # noqa: E402  (shared with the battery)
 
 # A progress line ("step 3/40 …", lesson 07's "concat L=6  step 3/40 …"), or a warning.
 PROGRESS = re.compile(r"^(\r|(\S+ L=\d+\s+)?step\s+\d+/|warning: )")
@@ -326,12 +326,7 @@ def main():
         stop_signal_cases(c)
     else:
         c.all()
-    for failure in c.failures:
-        print("FAIL " + failure + "\n")
-    print(f"{c.name}: {len(c.failures)} failures")
-    if not c.failures:
-        shutil.rmtree(args.work, ignore_errors=True)
-    return min(len(c.failures), 100)
+    return report(c.failures, f"{c.name}: {len(c.failures)} failures", args.work)
 
 
 if __name__ == "__main__":
