@@ -105,22 +105,22 @@ std::string doubled_shades(std::span<const double> alpha) {
 }  // namespace
 
 void print_vocabulary(Printer& out, std::string_view side, const Vocab& vocab) {
-    constexpr std::size_t columns = 80;
     const int regular = vocab.size() - Vocab::first_regular;
     out.line("{} vocabulary ({}): {} tokens, {} of them special", side, vocab.name, vocab.size(), Vocab::first_regular);
     out.line("  special (the model adds them; never typed): {} {} {}", vocab.token(Vocab::pad), vocab.token(Vocab::bos),
              vocab.token(Vocab::eos));
     out.line("  regular ({}):", regular);
-    std::string line = " ";
+    std::string line;  // the tokens of one screen line, each after a space
     for (int i = Vocab::first_regular; i < vocab.size(); ++i) {
         const std::string token = quoted(vocab.tokens[static_cast<std::size_t>(i)]);
-        if (line.size() > 1 && display_width(line) + 1 + display_width(token) > columns) {
-            out.write_line(line);
-            line = " ";
+        if (!line.empty() && 1 + display_width(line) + 1 + display_width(token) > screen_columns) {
+            out.write_line(" " + line);
+            line.clear();
         }
-        line += " " + token;
+        line += ' ';
+        line += token;
     }
-    if (regular > 0) out.write_line(line);
+    if (!line.empty()) out.write_line(" " + line);
 }
 
 void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab) {
