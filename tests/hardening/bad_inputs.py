@@ -41,6 +41,14 @@ HELP_ROW = re.compile(
 RANGE = re.compile(r"from (\S+) to (\S+)")
 
 
+def fresh_folder(work, number):
+    """An empty folder for case `number` under `work`: what a case leaves there is checked."""
+    folder = os.path.join(work, f"case{number:03}")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    return folder
+
+
 class Battery:
     def __init__(self, program, work):
         self.program = program
@@ -62,10 +70,7 @@ class Battery:
 
     def case_dir(self):
         self.count += 1
-        folder = os.path.join(self.work, f"case{self.count:03}")
-        shutil.rmtree(folder, ignore_errors=True)
-        os.makedirs(folder)
-        return folder
+        return fresh_folder(self.work, self.count)
 
     def expect_error(self, args, *needles, outputs=(), quiet=True):
         """Exit 2, one error line containing every needle (the usage line may follow),

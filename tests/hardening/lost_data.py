@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bad_inputs import HELP_ROW, TIMEOUT, fnv1a64, report, wait_for_handler  # noqa: E402  (shared with the battery)
+from bad_inputs import HELP_ROW, TIMEOUT, fnv1a64, fresh_folder, report, wait_for_handler  # noqa: E402  (shared with the battery)
 
 # A progress line ("step 3/40 …", lesson 07's "concat L=6  step 3/40 …"), or a warning.
 PROGRESS = re.compile(r"^(\r|(\S+ L=\d+\s+)?step\s+\d+/|warning: )")
@@ -65,10 +65,7 @@ class Checks:
 
     def folder(self):
         self.count += 1
-        path = os.path.join(self.work, f"case{self.count:03}")
-        shutil.rmtree(path, ignore_errors=True)
-        os.makedirs(path)
-        return path
+        return fresh_folder(self.work, self.count)
 
     def read_flags(self):
         code, out, _ = self.run(["--help"])
