@@ -37,6 +37,17 @@ bool has_punctuation(std::string_view text) {
     return false;
 }
 
+// Why a token is unknown when it is more than a word the vocabulary lacks: bytes that are
+// not UTF-8 (a terminal or file in another encoding; the message shows them as \xff), or
+// punctuation in a word vocabulary, which has none. Empty otherwise.
+std::string unknown_token_hint(const Vocab& vocab, std::string_view token, bool vocab_has_punctuation) {
+    if (!is_valid_utf8(token))
+        return "; it is not valid UTF-8 (each \\x.. is a stray byte): type the text in UTF-8";
+    if (vocab.level == Vocab::Level::word && !vocab_has_punctuation && has_punctuation(token))
+        return "; the vocabulary has no punctuation: leave it out";
+    return "";
+}
+
 // Show the tokens a user can type: all of a character vocabulary, the first few dozen
 // words of a word vocabulary.
 [[noreturn]] void throw_unknown(const Vocab& vocab, std::string_view token) {
@@ -51,10 +62,9 @@ bool has_punctuation(std::string_view text) {
     }
     if (vocab.size() > Vocab::first_regular + shown)
         allowed += fmt::format(" … ({} more); --list-vocab lists them all", vocab.size() - Vocab::first_regular - shown);
-    const bool hint = vocab.level == Vocab::Level::word && !punctuation && has_punctuation(token);
-    throw UnknownToken(std::string(token),
-                       fmt::format("unknown token {} for the {} vocabulary; allowed: {}{}", quoted(token), vocab.name,
-                                   allowed, hint ? "; the vocabulary has no punctuation: leave it out" : ""));
+    throw UnknownToken(std::string(token), fmt::format("unknown token {} for the {} vocabulary; allowed: {}{}",
+                                                       quoted(token), vocab.name, allowed,
+                                                       unknown_token_hint(vocab, token, punctuation)));
 }
 
 // A word as typed or, when only that is known, in lower case ("The" → "the").

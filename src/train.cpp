@@ -85,6 +85,88 @@ Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_s
     return evaluate(model, examples, options);
 }
 
+// ---- alignment ----
+
+namespace {
+
+// What alignment_accuracy counts before dividing.
+struct AlignmentCounts {
+    long aligned = 0;   // target tokens with gold positions
+    long on_gold = 0;   // î_j ∈ G_j
+    long one_late = 0;  // î_j − 1 ∈ G_j
+};
+
+// î_j: the real source position α_j weighs most. Only the first `length` entries of the
+// row are the example's own, so padding cannot win even at a tie.
+int most_attended(std::span<const double> alpha_row, int length) {
+    const auto own = alpha_row.first(static_cast<std::size_t>(length));
+    return static_cast<int>(std::max_element(own.begin(), own.end()) - own.begin());
+}
+
+bool contains(const std::vector<int>& positions, int i) {
+    return std::find(positions.begin(), positions.end(), i) != positions.end();
+}
+
+// Adds one teacher-forced batch: step j of example b reads row b of α_j (B, m), for the
+// target positions the example has (the rest is padding).
+void count_alignment(const Forward& forward, const Batch& batch, std::span<const Example> chunk, AlignmentCounts& counts) {
+    for (std::size_t b = 0; b < chunk.size(); ++b) {
+        const Alignment& gold = chunk[b].alignment;
+        const int length = batch.src_lengths[b];
+        for (std::size_t j = 0; j < gold.size(); ++j) {
+            if (gold[j].empty()) continue;  // aligned to nothing: not counted
+            const Tensor& alpha = forward.decoder[j].attention.alpha;
+            const int best = most_attended(alpha.values().subspan(b * static_cast<std::size_t>(alpha.cols())), length);
+            ++counts.aligned;
+            counts.on_gold += contains(gold[j], best);
+            counts.one_late += contains(gold[j], best - 1);
+        }
+    }
+}
+
+// The examples that carry an alignment, each checked against its target.
+std::vector<Example> aligned_examples(std::span<const Example> examples) {
+    std::vector<Example> aligned;
+    for (const Example& e : examples) {
+        if (e.alignment.empty()) continue;
+        if (e.alignment.size() != e.tgt.size())
+            throw std::invalid_argument(fmt::format("alignment_accuracy: an alignment has {} entries for a target of {} "
+                                                    "tokens; it needs one per target token (or none at all)",
+                                                    e.alignment.size(), e.tgt.size()));
+        aligned.push_back(e);
+    }
+    return aligned;
+}
+
+double fraction(long part, long whole) { return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0.0; }
+
+}  // namespace
+
+AlignmentAccuracy alignment_accuracy(Seq2Seq& model, std::span<const Example> examples, int batch_size) {
+    if (!model.score)
+        throw std::invalid_argument("alignment_accuracy: a plain model has no attention, so no α to compare with the gold "
+                                    "alignment; it needs a bahdanau or luong decoder");
+    if (batch_size < 1) throw std::invalid_argument("alignment_accuracy: the batch size must be at least 1");
+    const std::vector<Example> aligned = aligned_examples(examples);
+    const std::span<const Example> all(aligned);
+    AlignmentCounts counts;
+    const auto step = static_cast<std::size_t>(batch_size);
+    for (std::size_t start = 0; start < all.size(); start += step) {
+        const auto chunk = all.subspan(start, std::min(step, all.size() - start));
+        tape().reset();
+        const Batch batch = make_batch(chunk);
+        count_alignment(model.forward(batch), batch, chunk, counts);
+    }
+    tape().reset();
+    AlignmentAccuracy result;
+    result.examples = static_cast<int>(aligned.size());
+    result.aligned_tokens = counts.aligned;
+    // accuracy = #{j : î_j ∈ G_j} / #{j : G_j ≠ ∅};  shifted = #{j : î_j − 1 ∈ G_j} / the same
+    result.accuracy = fraction(counts.on_gold, counts.aligned);
+    result.shifted_accuracy = fraction(counts.one_late, counts.aligned);
+    return result;
+}
+
 // ---- memory ----
 
 namespace {

@@ -319,6 +319,10 @@ def check_structure(T):
              "eval: needs 'task' and a positive 'examples'")
         for k in ("token_accuracy", "sequence_accuracy"):
             need(is_num(ev.get(k)) and 0 <= ev[k] <= 1, f"eval.{k} = {ev.get(k)} not in [0, 1]")
+        for k in ("alignment_accuracy", "alignment_accuracy_shifted"):  # SPEC §11, when α exists
+            need(k not in ev or (is_num(ev[k]) and 0 <= ev[k] <= 1), f"eval.{k} = {ev.get(k)} not in [0, 1]")
+        need(("alignment_accuracy" in ev) == ("alignment_accuracy_shifted" in ev),
+             "eval: alignment_accuracy and alignment_accuracy_shifted come together")
     return P
 
 
@@ -369,6 +373,10 @@ def check_decoder_structure(T, M, attn):
         need(st.get("t") == j + 1, f"decoder step {j + 1} has t = {st.get('t')}")
         need(st.get("input") == inputs[j], f"{w}input = {st.get('input')}, expected y_{j} = {inputs[j]}")
         need(st.get("target") == T["tgt"][j], f"{w}target = {st.get('target')}, expected {T['tgt'][j]}")
+        # SPEC §11: the gold alignment, source positions 1..m (a token may align to none)
+        gold = st.get("gold", [])
+        need(isinstance(gold, list) and all(isinstance(i, int) and 1 <= i <= len(T["src"]) for i in gold)
+             and gold == sorted(set(gold)), f"{w}gold = {gold}: not distinct source positions 1..{len(T['src'])}")
         check_vector(st, w, "logits", V)
         check_cell_fields(st, w, "s", M["cell"], H)
         if section11:

@@ -1,13 +1,16 @@
-// Gold alignments (SPEC §11) for every task, the en-zh and zh-en tasks of the seeds'
-// language (SPEC §12), and Chinese typed without spaces (forward maximum matching).
+// Gold alignments (SPEC §11) for every task, alignment accuracy (how often α falls on
+// them), the en-zh and zh-en tasks of the seeds' language (SPEC §12), and Chinese typed
+// without spaces (forward maximum matching).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "stepgrad/tasks.hpp"
+#include "stepgrad/train.hpp"
 
 using namespace stepgrad;
 
@@ -168,6 +171,172 @@ TEST_CASE("the first 50 examples of reverse, dates and translate (seed 1) are th
     const Example first = translate.next();
     CHECK(translate.src_vocab().decode(first.src) == "a cat sees a small king beside a big garden");
     CHECK(translate.tgt_vocab().decode(first.tgt) == "mišu na hortu gro na lato rega piti na vidas");
+}
+
+// ---- alignment accuracy ----
+
+namespace {
+
+// Source ids of the hand-set models: tokens a and b, and f, the one they attend to.
+constexpr int token_a = Vocab::first_regular, token_b = token_a + 1, token_f = token_a + 2;
+
+// A one-unit RNN model (E = H = A = 1) with every parameter 0, to be hand set.
+Seq2Seq zeroed_model(bool bidirectional) {
+    ModelConfig config;
+    config.cell = CellKind::rnn;
+    config.src_vocab = token_f + 1;
+    config.tgt_vocab = token_b + 1;
+    config.embed = config.hidden = config.attn = 1;
+    config.bidirectional = bidirectional;
+    Seq2Seq model(config);
+    for (Parameter* p : model.parameters()) std::fill(p->value.begin(), p->value.end(), 0.0);
+    return model;
+}
+
+// α_j is the same at every step and peaks on the first f of the source:
+//   h_i = tanh(src_embed[x_i])              (W_ih = 1, W_hh = 0)
+//   e_{j,i} = v tanh(W_h h_i + W_s s_{j−1}) = tanh(h_i)   (W_h = 1, W_s = 0, v = 1)
+// so f scores tanh(tanh(1)) ≈ 0.64 and every other token (and <eos>) 0.
+Seq2Seq model_that_looks_at_f() {
+    Seq2Seq model = zeroed_model(false);
+    model.src_embed.value[token_f] = 1;
+    model.encoder[0]->W_ih.value[0] = 1;
+    model.parameter("attention.W").value = {1, 0};
+    model.parameter("attention.v").value = {1};
+    return model;
+}
+
+// Bidirectional, scoring only the backward half of the keys [→h_i; ←h_i]:
+//   ←h_i = tanh(src_embed[x_i])    e_{j,i} = tanh(−←h_i)   (W = [0 −1 0], v = 1)
+// f (embedding 0.1) scores −0.10, a, b and <eos> (0.5) −0.44 — and a padded position,
+// where ←h stays 0, scores 0, above them all: only the mask keeps it from winning.
+Seq2Seq model_whose_padding_scores_highest() {
+    Seq2Seq model = zeroed_model(true);
+    for (const int token : {token_a, token_b, Vocab::eos}) model.src_embed.value[static_cast<std::size_t>(token)] = 0.5;
+    model.src_embed.value[token_f] = 0.1;
+    model.encoder_reverse[0]->W_ih.value[0] = 1;
+    model.parameter("attention.W").value = {0, -1, 0};
+    model.parameter("attention.v").value = {1};
+    return model;
+}
+
+// An example with this source (<eos> added) and gold alignment; its target is a's, then
+// <eos>: the hand-set α does not depend on it.
+Example aligned(std::vector<int> src, Alignment alignment) {
+    Example e;
+    e.src = std::move(src);
+    e.src.push_back(Vocab::eos);
+    e.tgt.assign(alignment.size() - 1, token_a);
+    e.tgt.push_back(Vocab::eos);
+    e.alignment = std::move(alignment);
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("alignment accuracy counts the tokens whose largest α is on a gold position, or one after it") {
+    Seq2Seq model = model_that_looks_at_f();
+    constexpr int a = token_a, b = token_b, f = token_f;
+    // Three sources of 3, 2 and 5 tokens in one batch, so two are padded; î is where f is.
+    const std::vector<Example> examples = {
+        // î = 1: {1} on gold; {0} one late; {2} and the <eos> {3} neither; {0, 1} both; {} not counted
+        aligned({a, f, b}, {{1}, {0}, {2}, {}, {0, 1}, {3}}),
+        // î = 0: {0} on gold; {} not counted; {2} neither (nothing is late from position 0)
+        aligned({f, a}, {{0}, {}, {2}}),
+        // î = 4: {3} one late, {4} on gold, the <eos> {5} neither
+        aligned({a, b, a, b, f}, {{3}, {4}, {5}}),
+    };
+    // aligned tokens 5 + 2 + 3 = 10; on gold 2 + 1 + 1 = 4; one late 2 + 0 + 1 = 3
+    for (const int batch_size : {64, 2, 1}) {
+        CAPTURE(batch_size);
+        const AlignmentAccuracy result = alignment_accuracy(model, examples, batch_size);
+        CHECK(result.examples == 3);
+        CHECK(result.aligned_tokens == 10);
+        CHECK(result.accuracy == doctest::Approx(0.4));
+        CHECK(result.shifted_accuracy == doctest::Approx(0.3));
+    }
+}
+
+TEST_CASE("alignment accuracy: padding never wins, even where it scores highest") {
+    Seq2Seq model = model_whose_padding_scores_highest();
+    constexpr int a = token_a, b = token_b, f = token_f;
+    // î = 0 in the short example, padded to the long one's 7 positions; î = 5 in the long
+    // one. Were padding to win (î = 3 in the short one), its <eos> {2} would count as one
+    // late and its {0} as a miss.
+    const std::vector<Example> examples = {aligned({f, a}, {{0}, {1}, {2}}),
+                                           aligned({a, b, a, b, a, f}, {{4}, {5}, {6}})};
+    for (const int batch_size : {64, 1}) {
+        CAPTURE(batch_size);
+        const AlignmentAccuracy result = alignment_accuracy(model, examples, batch_size);
+        CHECK(result.aligned_tokens == 6);
+        CHECK(result.accuracy == doctest::Approx(2.0 / 6));          // {0} and {5}
+        CHECK(result.shifted_accuracy == doctest::Approx(1.0 / 6));  // {4}
+    }
+}
+
+TEST_CASE("alignment accuracy skips tokens aligned to nothing and examples without an alignment") {
+    Seq2Seq model = model_that_looks_at_f();
+    // î = 1; counted as misses, the three tokens aligned to nothing would give 1/4.
+    const Example function_words = aligned({token_a, token_f}, {{}, {1}, {}, {}});
+    Example unknown = aligned({token_f, token_a}, {{1}, {1}});
+    unknown.alignment.clear();  // the task does not know it
+    const std::vector<Example> examples = {function_words, unknown};
+    const AlignmentAccuracy result = alignment_accuracy(model, examples);
+    CHECK(result.examples == 1);
+    CHECK(result.aligned_tokens == 1);
+    CHECK(result.accuracy == 1.0);
+    CHECK(result.shifted_accuracy == 0.0);
+    const std::vector<Example> nothing_aligned = {aligned({token_a, token_f}, {{}, {}})};
+    const AlignmentAccuracy none = alignment_accuracy(model, nothing_aligned);
+    CHECK(none.aligned_tokens == 0);
+    CHECK(none.accuracy == 0.0);
+}
+
+TEST_CASE("alignment accuracy refuses a model without attention, a bad batch size and a ragged alignment") {
+    TaskGenerator task = generator("reverse", 3, 5, 10);
+    ModelConfig config;
+    config.decoder = DecoderKind::plain;
+    config.score = ScoreKind::none;
+    config.src_vocab = task.src_vocab().size();
+    config.tgt_vocab = task.tgt_vocab().size();
+    Seq2Seq plain(config);
+    plain.init(1);
+    CHECK_THROWS_WITH_AS(alignment_accuracy(plain, task.held_out()),
+                         doctest::Contains("a plain model has no attention"), std::invalid_argument);
+    Seq2Seq model = model_that_looks_at_f();
+    std::vector<Example> examples = {aligned({token_a, token_f}, {{1}, {2}})};
+    CHECK_THROWS_WITH_AS(alignment_accuracy(model, examples, 0), doctest::Contains("at least 1"),
+                         std::invalid_argument);
+    examples[0].alignment.pop_back();
+    CHECK_THROWS_WITH_AS(alignment_accuracy(model, examples),
+                         doctest::Contains("an alignment has 1 entries for a target of 2 tokens"),
+                         std::invalid_argument);
+}
+
+TEST_CASE("alignment accuracy of random models does not depend on the batch size") {
+    // A row or stride mix-up between examples of different lengths would change the counts.
+    TaskGenerator task = generator("translate", 3, 9, 24);
+    for (const DecoderKind decoder : {DecoderKind::bahdanau, DecoderKind::luong}) {
+        CAPTURE(decoder_kind_name(decoder));
+        ModelConfig config;
+        config.decoder = decoder;
+        config.score = decoder == DecoderKind::luong ? ScoreKind::general : ScoreKind::concat;
+        config.bidirectional = decoder == DecoderKind::luong;
+        config.src_vocab = task.src_vocab().size();
+        config.tgt_vocab = task.tgt_vocab().size();
+        Seq2Seq model(config);
+        model.init(3);
+        const AlignmentAccuracy whole = alignment_accuracy(model, task.held_out());
+        const AlignmentAccuracy one_by_one = alignment_accuracy(model, task.held_out(), 1);
+        long expected_tokens = 0;
+        for (const Example& e : task.held_out())
+            for (const std::vector<int>& positions : e.alignment) expected_tokens += !positions.empty();
+        CHECK(whole.examples == 24);
+        CHECK(whole.aligned_tokens == expected_tokens);
+        CHECK(one_by_one.aligned_tokens == expected_tokens);
+        CHECK(whole.accuracy == one_by_one.accuracy);
+        CHECK(whole.shifted_accuracy == one_by_one.shifted_accuracy);
+    }
 }
 
 // ---- en-zh and zh-en ----
@@ -382,4 +551,21 @@ TEST_CASE("typing Chinese: unknown characters, punctuation and empty input") {
     // English keeps its capitals for names, and a sentence's first word may have one
     CHECK(english.decode(english.encode("I love China")) == "I love China");
     CHECK(english.decode(english.encode("The cat sleeps")) == "the cat sleeps");
+}
+
+TEST_CASE("typing Chinese: traditional characters, the other language's words and bytes that are not UTF-8") {
+    const Vocab chinese = make_src_vocab(default_task_config("zh-en"));
+    const Vocab english = make_src_vocab(default_task_config("en-zh"));
+    // the vocabulary is simplified Chinese: 愛 is not 爱
+    CHECK(unknown_token_message(chinese, "我愛中國").starts_with("unknown token \"愛\" for the zh-en source (Chinese)"));
+    CHECK(unknown_token_message(chinese, "我爱China").starts_with("unknown token \"China\""));
+    CHECK(unknown_token_message(english, "我爱China").starts_with("unknown token \"我\" for the en-zh source (English)"));
+    CHECK(unknown_token_message(chinese, "我爱China").find("--list-vocab lists them all") != std::string::npos);
+    // stray bytes are named as escapes, and the message says what they are
+    const std::string stray = unknown_token_message(chinese, "\xff\xfe");
+    CHECK(stray.starts_with("unknown token \"\\xff\\xfe\""));
+    CHECK(stray.ends_with("; it is not valid UTF-8 (each \\x.. is a stray byte): type the text in UTF-8"));
+    CHECK(unknown_token_message(english, "I \xff").starts_with("unknown token \"\\xff\""));
+    CHECK(unknown_token_message(chinese, "我\xe7\x88").ends_with("type the text in UTF-8"));  // 爱 cut short
+    CHECK(!unknown_token_message(chinese, "我愛").ends_with("type the text in UTF-8"));
 }

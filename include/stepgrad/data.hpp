@@ -66,8 +66,9 @@ struct Vocab {
     // run of Chinese or Japanese characters, which are written without spaces, is split
     // by forward maximum matching: the longest token at each position ("我爱中国" → 我 |
     // 爱 | 中国). Throws UnknownToken naming a token it does not know (for a run of CJK
-    // characters, the first character no token starts with) or a special token, and
-    // TaskError for empty input.
+    // characters, the first character no token starts with; bytes that are not UTF-8 are
+    // such tokens, and the message says so) or a special token, and TaskError for empty
+    // input.
     std::vector<std::string> segment(std::string_view text) const;
     // The ids of segment(text), then <eos>.
     std::vector<int> encode(std::string_view text) const;

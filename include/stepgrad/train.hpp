@@ -1,6 +1,7 @@
 #pragma once
-// Learning: the training loop with its progress line, and held-out evaluation with
-// greedy decoding or beam search (decode.hpp). The optimizers are in optim.hpp.
+// Learning: the training loop with its progress line, held-out evaluation with greedy
+// decoding or beam search (decode.hpp), and how often α falls on the gold alignment.
+// The optimizers are in optim.hpp.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,6 +35,28 @@ struct EvaluateOptions {
 // the predictions. Resets the tape.
 Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, const EvaluateOptions& options = {});
 Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size);
+
+// ---- alignment ----
+// Does α look where the gold alignment says (SPEC §11)? Teacher forced, over the target
+// tokens y_j whose gold positions G_j (Example::alignment, 0-based) are not empty:
+//   î_j = argmax_i α_{j,i} over the example's own source positions (padding never wins;
+//         equal maxima: the first)
+//   accuracy         = #{j : î_j ∈ G_j} / #{j : G_j ≠ ∅}
+//   shifted_accuracy = #{j : î_j − 1 ∈ G_j} / #{j : G_j ≠ ∅}      (gold + 1)
+// The shifted version is there because a forward encoder's h_{i+1} still holds x_i, so a
+// unidirectional model's α often sits one place late; a bidirectional encoder mends it.
+// A token aligned to nothing (的, 了, ka, a date's '-') counts in neither; an example
+// without an alignment is skipped.
+struct AlignmentAccuracy {
+    int examples = 0;            // examples with a gold alignment
+    long aligned_tokens = 0;     // #{j : G_j ≠ ∅}, over those examples
+    double accuracy = 0;         // 0 when no token is aligned
+    double shifted_accuracy = 0;
+};
+// Teacher-forced forward passes of `batch_size` examples at a time. Resets the tape.
+// Throws std::invalid_argument for a model without attention (a plain decoder has no α),
+// a batch size below 1, or an alignment whose length is not its target's.
+AlignmentAccuracy alignment_accuracy(Seq2Seq& model, std::span<const Example> examples, int batch_size = 64);
 
 // ---- memory ----
 // What one training step of `config` on a batch of `batch` examples with sources of

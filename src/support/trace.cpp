@@ -13,7 +13,7 @@ namespace stepgrad {
 TraceRun run_traced_example(Seq2Seq& model, const Example& example) {
     tape().reset();
     for (Parameter* p : model.parameters()) p->zero_grad();
-    TraceRun run{make_batch(std::span<const Example>(&example, 1)), {}};
+    TraceRun run{make_batch(std::span<const Example>(&example, 1)), {}, example.alignment};
     run.forward = model.forward(run.batch);
     tape().backward(run.forward.loss);
     return run;
@@ -152,6 +152,12 @@ std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& 
         if (step.attentional.defined()) w.key("h_tilde").value(step.attentional.row(0));
         w.key("logits").value(run.forward.logits.row(static_cast<int>(j)));
         w.key("target").value(run.batch.tgt_out[j]);
+        if (j < run.gold.size()) {
+            // the source positions i (1-based, as the encoder's "t") that produced y_j
+            std::vector<int> positions;
+            for (int i : run.gold[j]) positions.push_back(i + 1);
+            w.key("gold").value(positions);
+        }
         w.end_object();
     }
     w.end_array();
@@ -164,6 +170,8 @@ std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& 
         w.key("examples").value(eval->examples);
         w.key("token_accuracy").value(eval->token_accuracy);
         w.key("sequence_accuracy").value(eval->sequence_accuracy);
+        if (eval->alignment_accuracy) w.key("alignment_accuracy").value(*eval->alignment_accuracy);
+        if (eval->alignment_accuracy_shifted) w.key("alignment_accuracy_shifted").value(*eval->alignment_accuracy_shifted);
         w.end_object();
     }
     w.end_object();

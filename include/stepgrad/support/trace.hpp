@@ -2,6 +2,7 @@
 // Traces (SPEC §7, format "stepgrad-trace/1"): one example run through a model with
 // every number an independent implementation needs to recompute it — the params, the
 // ids, every encoder and decoder step, the loss and d loss / d params.
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@ struct EvalSummary {
     int examples = 0;
     double token_accuracy = 0;
     double sequence_accuracy = 0;
+    // SPEC §11's alignment accuracy and its shifted twin (gold + 1), for a model with
+    // attention on a task that knows its alignments; written as "alignment_accuracy" and
+    // "alignment_accuracy_shifted" when set.
+    std::optional<double> alignment_accuracy;
+    std::optional<double> alignment_accuracy_shifted;
 };
 
 // One example, batch 1, teacher forced: forward, then backward into the params' grads
@@ -27,6 +33,7 @@ struct EvalSummary {
 struct TraceRun {
     Batch batch;
     Forward forward;
+    Alignment gold;  // the example's gold alignment (0-based); a trace writes it 1-based, as "gold" per step
 };
 TraceRun run_traced_example(Seq2Seq& model, const Example& example);  // resets the tape
 
