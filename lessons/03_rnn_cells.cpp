@@ -26,6 +26,7 @@
 //       ./03_rnn_cells --keep-bias 3        (open the gates wider before BPTT)
 //       ./03_rnn_cells --json trace.json    (the GRU's steps as a stepgrad-trace/1 file)
 //       ./03_rnn_cells --csv bptt.csv       (section 4's ‖∂L/∂h_t‖, every t, for plotting)
+#include "common/parameters.hpp"  // defines: gate_row_labels
 #include "stepgrad/cells.hpp"
 #include "stepgrad/support/cli.hpp"
 #include "stepgrad/ops.hpp"
@@ -142,9 +143,14 @@ void print_cell_header(Printer& out, Cell& cell, int E, int H) {
              G == 1 ? "" : kind == CellKind::gru ? ", rows stacked r, z, n" : ", rows stacked i, f, g, o");
     out.line("  initialised uniform in ±1/√H = ±{:.4f}; h_0 = 0{}.", 1 / std::sqrt(static_cast<double>(H)),
              kind == CellKind::lstm ? ", c_0 = 0" : "");
-    if (out.shows(TraceLevel::full))
-        for (Parameter* p : cell.parameters())
-            out.matrix(p->name(), p->value, static_cast<std::size_t>(p->rows()), static_cast<std::size_t>(p->cols()));
+    if (!out.shows(TraceLevel::full)) return;
+    // rows (weights) or entries (biases) named by gate, so that W_ir is the rows r1 … r_H
+    const std::vector<std::string> gate_rows = gate_row_labels(kind, H);
+    for (Parameter* p : cell.parameters()) {
+        const bool bias = p->rows() == 1;
+        out.matrix(p->name(), p->value, static_cast<std::size_t>(p->rows()), static_cast<std::size_t>(p->cols()),
+                   bias ? std::vector<std::string>{} : gate_rows, bias ? gate_rows : std::vector<std::string>{});
+    }
 }
 
 // Seed 000's SimpleRNN weights: A = [W_ih W_hh] (H × (E + H)) and b = b_ih + b_hh (H).

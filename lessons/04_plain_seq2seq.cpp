@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
         out.line("source: \"{}\"   target: \"{}\"", src_vocab.decode(example.src), tgt_vocab.decode(example.tgt));
         out.text("h_0 = 0 and h_i = cell(src_embed[x_i], h_{i−1}).");
         const TraceRun run = run_traced_example(*trained.model, example);
-        print_encoder(out, run, src_vocab);
+        print_parameters(out, *trained.model, run, src_vocab, tgt_vocab);  // with --trace full
+        print_encoder(out, *trained.model, run, src_vocab);
 
         // --- 3. the hand-over ---
         out.section("3. the bottleneck: s_0 = h_m");
@@ -63,11 +64,7 @@ int main(int argc, char** argv) {
         // --- 4. the decoder ---
         out.section("4. the decoder writes the target");
         out.text("Teacher forcing: step j reads the true previous token y_{j−1} and is scored on y_j.");
-        if (out.shows(TraceLevel::steps))
-            for (std::size_t j = 0; j < run.forward.decoder.size(); ++j)
-                print_decoder_step(out, *trained.model, run, j, src_vocab, tgt_vocab);
-        out.blank();
-        out.line("loss on this example: {:.{}f}", run.forward.loss.value(0), out.precision());
+        print_decoder_steps(out, *trained.model, run, src_vocab, tgt_vocab);
         write_lesson_trace(flags, "04", trained, run);  // before section 5 reuses the tape
 
         // --- 5. the bottleneck, measured ---

@@ -17,6 +17,7 @@
 // How to run
 //   05_concat_attention                       # trains a GRU on `reverse` in seconds, then traces one example
 //   05_concat_attention --decoder luong       # Luong's order: s_j first, then attention on s_j, then h̃_j
+//   05_concat_attention --cell rnn            # section 3b: the update as seed 000 writes it, tanh(A' [x'; s; c] + b)
 //   05_concat_attention --task dates --steps 2000 --json trace.json
 //   05_concat_attention --svg alpha.svg       # α as a picture: open it in a browser
 //   05_concat_attention --task dates --steps 2000 --sentence "March 3, 1999"   # trace a date of your own
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
         out.text("h_0 = 0 and h_i = cell(src_embed[x_i], h_{i−1}). Attention will use all of these states, not only "
                  "the last.");
         const TraceRun run = run_traced_example(*trained.model, example);
-        print_encoder(out, run, src_vocab);
+        print_parameters(out, *trained.model, run, src_vocab, tgt_vocab);  // with --trace full
+        print_encoder(out, *trained.model, run, src_vocab);
 
         // --- 3. every decoder step: scores, α, context, state ---
         out.section("3. the decoder attends, step by step");
@@ -62,17 +64,23 @@ int main(int argc, char** argv) {
                        "with the input token into the cell. Seed 000 writes this context as c_{j−1}."
                      : "Luong: the cell runs first, s_j = cell(tgt_embed[y_{j−1}], s_{j−1}); the query is s_j; "
                        "then h̃_j = tanh(W_c [s_j; c_j]) feeds the output layer.");
-        if (out.shows(TraceLevel::steps))
-            for (std::size_t j = 0; j < run.forward.decoder.size(); ++j)
-                print_decoder_step(out, *trained.model, run, j, src_vocab, tgt_vocab);
-        out.blank();
-        out.line("loss on this example (mean −log p of each target token): {:.{}f}", run.forward.loss.value(0), out.precision());
+        print_decoder_steps(out, *trained.model, run, src_vocab, tgt_vocab);
+
+        // --- 3b. seed 000's form of the same update: s_j = tanh(A' [x'_j; s_{j−1}; c_j] + b) ---
+        if (has_seed_000_decoder_form(trained.model->config())) {
+            out.section("3b. the same state update as seed 000 writes it");
+            print_seed_000_decoder_update(out, *trained.model, run, tgt_vocab);
+        } else if (trained.model->config().decoder == DecoderKind::bahdanau) {
+            out.line("  With --cell rnn, section 3b shows this update in seed 000's form, by numbers.");
+        }
 
         // --- 4. the alignment ---
         out.section("4. α as a picture");
-        out.text("Row j is α_j: where the decoder looked while writing target token j. " + expected_alignment(flags.task));
+        const std::string task = trained.task->config().name;  // with --load, the checkpoint's
+        out.text("Row j is α_j: where the decoder looked while writing target token j. " + expected_alignment(task));
         print_alignment(out, run, src_vocab, tgt_vocab);
-        compare_with_seed_004(out, flags.task, run, src_vocab, tgt_vocab);  // en-zh, "Tom chases Jerry" only
+        print_alignment_accuracy(out, trained.model->config(), trained.alignment);  // held out, measured after training
+        compare_with_seed_004(out, task, run, src_vocab, tgt_vocab);  // en-zh, "Tom chases Jerry" only
 
         write_lesson_trace(flags, "05", trained, run);
         write_lesson_svg(flags, "Lesson 05 · concat attention", trained, run);

@@ -18,6 +18,13 @@
 //   must squeeze L tokens into H numbers; the attention models re-read every h_i at
 //   every step, so nothing has to survive the trip through one vector.
 //
+//   Two more claims, as numbers. Seed 002 §5: attention eases vanishing gradients. After
+//   training, ‖∂L/∂h_i‖ for each source position i (L one held-out example's mean token
+//   loss): in the plain model the loss reaches h_1 only through every later encoder step
+//   and the whole decoder, with attention through c_j = Σ_i α_{j,i} h_i in one step.
+//   Vaswani et al. (2017), footnote 4: divide k_iᵀq_j by √A, or large scores push the
+//   softmax towards one-hot. qk against qk-scaled at a larger A, one budget.
+//
 // How to run
 //   07_bottleneck                               # reverse, L = 5, 8, 12, 20, 30: a few minutes
 //   07_bottleneck --quick                       # tiny lengths and budget, seconds (the tests)
@@ -25,10 +32,14 @@
 //   07_bottleneck --lengths 5,10,20,40 --steps 3000 --csv bottleneck.csv --json bottleneck.json
 //   07_bottleneck --models plain,concat,dot,general,qk,qk-scaled
 //   07_bottleneck --quick --svg alpha.svg       # α at the longest length, as a picture
+//   07_bottleneck --scaling-attn 256            # qk against qk-scaled at A = 256 (0: not at all)
 // Ctrl-C stops the training: the models that finished are reported, then it exits 130.
 // The models train two at a time (--jobs), each on its own thread; the output is the
 // same whatever --jobs is.
-#include "common/bottleneck.hpp"  // defines: the flags, train_comparison, the tables, verdict, CSV and JSON
+#include <optional>
+
+#include "common/bottleneck.hpp"     // defines: the flags, train_comparison, the tables, verdicts, CSV and JSON
+#include "common/gradient_flow.hpp"  // defines: print_gradient_flow
 #include "common/lesson.hpp"
 #include "stepgrad/support/files.hpp"  // defines: write_file_atomically
 #include "stepgrad/support/svg.hpp"    // defines: heatmap_svg
@@ -141,16 +152,56 @@ int main(int argc, char** argv) {
             pictures.push_back(std::move(alpha));
         }
 
-        // --- 5. the results, for notebooks and plots ---
+        out.blank();
+        out.text("How often each model's largest α falls on the gold source position of a held-out target token "
+                 "(SPEC §11), and one position late (gold + 1): a forward encoder's h_{i+1} still holds x_i.");
+        out.table(alignment_table(comparison));
+
+        // --- 5. how much gradient reaches each h_i ---
+        // Measured on each run's thread as soon as it finished training (gradient_flow.hpp).
+        out.section(fmt::format("5. how much gradient reaches each h_i, at L = {}", lengths[last]));
+        out.text(fmt::format("Seed 002 says attention eases vanishing gradients. After training, {} held-out sources "
+                             "of the longest length, teacher forced: for each, the gradient of its mean token loss L "
+                             "with respect to every encoder state h_i, and its norm ‖∂L/∂h_i‖, averaged over the "
+                             "sources. Position {} is the <eos>, whose h_m is also the decoder's s_0.",
+                             std::min(flags.held_out, gradient_examples), lengths[last] + 1));
+        print_gradient_flow(out, comparison);
+
+        // --- 6. what 1/√A does to learning ---
+        // The same runner, at one length: two models that differ only in 1/√A, from the same
+        // initial weights (the score's parameters are the same shapes in the same order).
+        std::optional<ScalingComparison> scaling;
+        if (options.scaling_attn > 0) {
+            const int A = options.scaling_attn, length = lengths[lengths.size() / 2];
+            out.section(fmt::format("6. what 1/√A does to learning: qk against qk-scaled, A = {}", A));
+            out.text(fmt::format("Vaswani et al. (2017, footnote 4) divide k_iᵀq_j by √A: a dot product of A terms "
+                                 "grows like √A, and large scores push the softmax towards one-hot, where its gradient "
+                                 "vanishes. Lesson 06 measured that on the scores; here is what it does to learning. qk "
+                                 "and qk-scaled with A = {} are trained at L = {} with section 1's budget and scored on "
+                                 "the same held-out sources. σ(e) is the standard deviation of their first decoder step's "
+                                 "scores e_{{1,i}} before any training; the mean loss, over every step, says how fast "
+                                 "each learned; the late loss is over the last 10%.",
+                                 A, length));
+            scaling = train_scaling(flags, length, A, options.jobs);
+            if (scaling->runs.interrupted) report_interrupted(out, scaling->runs);  // Ctrl-C: as in section 2
+            out.table(scaling_table(*scaling));
+            out.text(scaling_verdict(*scaling));
+        }
+
+        // --- 7. the results, for notebooks and plots ---
         if (!options.csv.empty()) write_bottleneck_csv(options.csv, flags, comparison);
-        if (!flags.json.empty()) write_bottleneck_json(flags.json, flags, comparison, alignments);
+        if (!flags.json.empty())
+            write_bottleneck_json(flags.json, flags, comparison, alignments, scaling ? &*scaling : nullptr);
         if (!options.svg.empty())
             write_file_atomically(options.svg, heatmap_svg(fmt::format("Lesson 07 · α at L = {}: target tokens down, source "
                                                                        "tokens across", lengths[last]), "α", pictures));
         if (!options.csv.empty() || !flags.json.empty() || !options.svg.empty()) {
-            out.section("5. results written");
-            if (!options.csv.empty()) out.line("  {}: one row per length and model", options.csv);
-            if (!flags.json.empty()) out.line("  {}: settings, results, loss curves and the α maps", flags.json);
+            out.section(fmt::format("{}. results written", scaling ? 7 : 6));
+            if (!options.csv.empty())
+                out.line("  {}: one row per length and model, ‖∂L/∂h_i‖ in grad_norm_i", options.csv);
+            if (!flags.json.empty())
+                out.line("  {}: settings, results, gradient norms, losses, α maps{}", flags.json,
+                         scaling ? ", qk vs qk-scaled" : "");
             if (!options.svg.empty()) out.line("  {}: α at L = {}, one heatmap per attention model", options.svg, lengths[last]);
         }
         return 0;

@@ -1,5 +1,5 @@
-"""What the notebooks share: finding the lesson programs, running them, plotting α,
-rendering a lesson's Graphviz DOT.
+"""What the notebooks share: finding the lesson programs, running them, plotting α
+(Chinese labels too), rendering a lesson's Graphviz DOT.
 
 Every number a notebook plots comes from a lesson program's own output files (--json,
 --csv, --dot, --svg), written by stepgrad's C++ code; this module only runs the programs
@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD_DIR = os.path.abspath(os.path.join(HERE, os.environ.get("STEPGRAD_BUILD_DIR", "../build/release")))
@@ -94,15 +95,63 @@ def trace_alpha(trace):
     return alpha, src, tgt
 
 
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"  # Debian's smallest CJK font (1.6 MB); bash .ci/deps installs it
+CJK_FONT_FILE = "wqy-microhei.ttc"        # the file it installs, preferred over any other CJK font
+CJK_PROBE = "汤姆追逐杰瑞"                 # seed 004's Chinese: a font without these glyphs draws boxes
+_cjk_font = None
+
+
+def is_cjk(text):
+    """True when the text has a wide (two-column) character: Chinese, Japanese, Korean."""
+    return any(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+
+
+def use_cjk_font():
+    """Lets matplotlib draw Chinese: adds an installed font with CJK glyphs after the usual
+    families in rcParams["font.family"], so Latin text keeps its look (DejaVu Sans) and each
+    glyph that font lacks falls back to the CJK one (matplotlib ≥ 3.6 falls back glyph by
+    glyph). Returns the CJK font's name. Raises when none is installed, rather than letting
+    matplotlib draw empty boxes. Call it before making the figure: a text takes its font
+    when it is created."""
+    global _cjk_font
+    if _cjk_font is not None:
+        return _cjk_font
+    import matplotlib
+    from matplotlib import font_manager, ft2font
+
+    def has_cjk(path):
+        try:
+            font = ft2font.FT2Font(path)
+        except (OSError, RuntimeError):
+            return False
+        return all(font.get_char_index(ord(ch)) for ch in CJK_PROBE)
+    paths = sorted(font_manager.findSystemFonts(), key=lambda p: os.path.basename(p) != CJK_FONT_FILE)
+    path = next((p for p in paths if has_cjk(p)), None)
+    if path is None:
+        raise FileNotFoundError(f"no font with Chinese glyphs is installed, so matplotlib would draw "
+                                f"empty boxes: apt-get install {CJK_FONT_PACKAGE} (bash .ci/deps does it)")
+    font_manager.fontManager.addfont(path)  # matplotlib's font cache may predate the install
+    name = font_manager.FontProperties(fname=path).get_name()
+    families = [f for f in matplotlib.rcParams["font.family"] if f != name]
+    matplotlib.rcParams["font.family"] = families + [name]
+    _cjk_font = name
+    return name
+
+
 def plot_alpha(ax, alpha, src, tgt, title, fontsize=8):
     """α as a heatmap with the tokens as labels: target down, source across."""
     shown = lambda tokens: ["␣" if t == " " else t for t in tokens]  # a space, made visible
+    font = {}
+    if is_cjk("".join([*src, *tgt, title])):  # the axes may predate use_cjk_font(): name the families
+        import matplotlib
+        use_cjk_font()
+        font["fontfamily"] = list(matplotlib.rcParams["font.family"])
     image = ax.imshow(alpha, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(len(src)))
-    ax.set_xticklabels(shown(src), rotation=90 if max(map(len, src)) > 2 else 0, fontsize=fontsize)
+    ax.set_xticklabels(shown(src), rotation=90 if max(map(len, src)) > 2 else 0, fontsize=fontsize, **font)
     ax.set_yticks(range(len(tgt)))
-    ax.set_yticklabels(shown(tgt), fontsize=fontsize)
-    ax.set_title(title, fontsize=fontsize + 2)
+    ax.set_yticklabels(shown(tgt), fontsize=fontsize, **font)
+    ax.set_title(title, fontsize=fontsize + 2, **font)
     ax.tick_params(length=0)
     return image
 

@@ -4,12 +4,51 @@
     check_bottleneck.py RESULTS.csv RESULTS.json
 
 One CSV row per length and model, the same numbers in both files, accuracies in [0, 1],
-one loss per training step, and for every attention model an α map whose rows sum to 1.
+one loss per training step, for every attention model an α map whose rows sum to 1, for
+every run ‖∂L/∂h_i‖ at each of its length + 1 source positions (the <eos> too: finite,
+≥ 0, and > 0 at h_m, which every decoder reads), in the CSV's grad_norm_i columns as in
+the JSON's "gradient_norms", and qk against qk-scaled in "scaling" when it ran (from
+the same initial weights, so qk's scores spread exactly √A times as much at step 0).
 """
 import csv
 import json
 import math
 import sys
+
+
+def check_norms(norms, length, where):
+    assert len(norms) == length + 1, f"{where}: {len(norms)} gradient norms for L = {length} (+ <eos>)"
+    assert all(math.isfinite(x) and x >= 0 for x in norms), f"{where}: gradient norms {norms}"
+    assert norms[-1] > 0, f"{where}: no gradient reached h_m"
+
+
+def check_gradient_norms(rows, by_key, lengths):
+    columns = [f"grad_norm_{i}" for i in range(1, lengths[-1] + 2)]
+    assert [c for c in rows[0] if c.startswith("grad_norm_")] == columns, "CSV grad_norm_i columns"
+    for row in rows:
+        length = int(row["length"])
+        entry = by_key[(length, row["model"])]
+        check_norms(entry["gradient_norms"], length, f"{row['model']} L = {length}")
+        cells = [row[c] for c in columns]
+        assert all(cell == "" for cell in cells[length + 1:]), f"{row['model']} L = {length}: cells past m"
+        assert [float(cell) for cell in cells[:length + 1]] == entry["gradient_norms"], "CSV and JSON norms"
+
+
+def check_scaling(scaling, settings, lengths):
+    if scaling is None:
+        return
+    assert scaling["attn_dim"] >= 1 and scaling["length"] in lengths, scaling["length"]
+    assert [r["model"] for r in scaling["results"]] == ["qk", "qk-scaled"], "scaling: qk against qk-scaled"
+    # the same initial weights: qk's scores are exactly √A times qk-scaled's, and so their spread
+    qk, scaled = scaling["initial_score_std"]["qk"], scaling["initial_score_std"]["qk-scaled"]
+    assert scaled > 0 and abs(qk / scaled - math.sqrt(scaling["attn_dim"])) < 1e-9 * qk / scaled, (qk, scaled)
+    for r in scaling["results"]:
+        assert r["length"] == scaling["length"] and r["examples"] == settings["held_out"], r
+        assert all(0 <= r[field] <= 1 for field in ("token_accuracy", "sequence_accuracy")), r
+        check_norms(r["gradient_norms"], r["length"], f"scaling {r['model']}")
+    for run in scaling["losses"]:
+        assert len(run["loss"]) == settings["steps"], "scaling: one loss per step"
+        assert all(math.isfinite(x) and x >= 0 for x in run["loss"])
 
 
 def main(csv_path, json_path):
@@ -31,10 +70,18 @@ def main(csv_path, json_path):
             value = float(row[field])
             assert 0 <= value <= 1 and value == entry[field], (row, field)
         assert int(row["examples"]) == entry["examples"] == results["settings"]["held_out"], row
+        for field in ("alignment_accuracy", "alignment_accuracy_shifted"):  # SPEC §11; none for plain
+            if row["model"] == "plain":
+                assert row[field] == "" and field not in entry, (row, field)
+            else:
+                value = float(row[field])
+                assert 0 <= value <= 1 and value == entry[field], (row, field)
         assert row["task"] == results["task"]
     for run in results["losses"]:
         assert len(run["loss"]) == results["settings"]["steps"], "one loss per step"
         assert all(math.isfinite(x) and x >= 0 for x in run["loss"])
+    check_gradient_norms(rows, by_key, lengths)
+    check_scaling(results["scaling"], results["settings"], lengths)
     attention = [m for m in models if m != "plain"]
     assert [a["model"] for a in results["alignments"]] == attention, "an α map per attention model"
     for a in results["alignments"]:
@@ -42,7 +89,8 @@ def main(csv_path, json_path):
         assert len(a["alpha"]) == len(a["tgt_tokens"])
         for row in a["alpha"]:
             assert len(row) == len(a["src_tokens"]) and abs(sum(row) - 1) < 1e-9
-    print(f"{csv_path}, {json_path}: {len(rows)} results ({len(lengths)} lengths × {len(models)} models) agree")
+    scaled = "" if results["scaling"] is None else ", and qk against qk-scaled"
+    print(f"{csv_path}, {json_path}: {len(rows)} results ({len(lengths)} lengths × {len(models)} models){scaled} agree")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,14 @@ Every cell runs in order in a fresh Python 3 kernel started with this very inter
 (so the kernel has the same nbclient, ipykernel and matplotlib as the runner, whatever
 other Jupyter installations say), with the notebook's own folder as working directory.
 The executed copy is written to OUTPUT_DIR (never over the source). Exit code 0 when
-every cell ran, 1 with the failing cell and its traceback when one raised, 2 when
+every cell ran, 1 with the failing cell and its traceback when one raised, or when a
+cell drew text its font has no glyph for (matplotlib's "Glyph … missing from" warning:
+the picture shows empty boxes, e.g. Chinese labels without a CJK font), 2 when
 Jupyter's packages are missing.
 """
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -72,9 +75,32 @@ def execute(notebook_path, output_dir):
     if failed is not None:
         print(f"{name}: a cell failed (executed copy: {output})\n{failed}", file=sys.stderr)
         return 1
+    boxes = missing_glyphs(notebook)
+    if boxes:
+        print(f"{name}: drew characters its font has no glyph for, as empty boxes (executed copy: "
+              f"{output}); Chinese needs a CJK font: apt-get install fonts-wqy-microhei (bash .ci/deps)",
+              file=sys.stderr)
+        for number, warning in boxes[:8]:
+            print(f"  code cell {number}: {warning}", file=sys.stderr)
+        if len(boxes) > 8:
+            print(f"  … and {len(boxes) - 8} more", file=sys.stderr)
+        return 1
     cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
     print(f"{name}: {cells} code cells ran in {time.monotonic() - start:.1f} s; executed copy: {output}")
     return 0
+
+
+def missing_glyphs(notebook):
+    """(code cell number, warning) for each "Glyph N (…) missing from current font." (matplotlib
+    3.6; later ones say "missing from font(s) …") that a cell wrote to its stderr. Python
+    shows a warning once per place it is raised, so a missing glyph shows at least once."""
+    found = []
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                found += [(number, m) for m in re.findall(r"Glyph \d+ .*? missing from [^\n]*", out.get("text", ""))]
+    return list(dict.fromkeys(found))  # one glyph can be warned about at each draw
 
 
 if __name__ == "__main__":

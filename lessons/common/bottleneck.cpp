@@ -12,12 +12,20 @@
 
 #include <fmt/ranges.h>
 
+#include "common/gradient_flow.hpp"
 #include "common/run.hpp"
 #include "stepgrad/support/files.hpp"
 
 namespace stepgrad {
 
 namespace {
+
+// --quick's source lengths per task: the shortest each task can make.
+std::string quick_lengths(std::string_view task) {
+    if (task == "translate") return "4,5";
+    if (task == "dates") return "10,12";
+    return "3,6";
+}
 
 // Default source lengths per task: long enough for the plain model to collapse, short
 // enough to train in the default budget (README, lesson 07).
@@ -76,7 +84,7 @@ void check_bottleneck_flags(const Cli& cli, BottleneckFlags& b) {
     if (b.quick && !cli.given("--steps")) flags.steps = 40;
     if (b.quick && !cli.given("--held-out")) flags.held_out = 40;
     if (!cli.given("--lengths"))
-        b.lengths_text = b.quick ? (flags.task == "translate" ? "4,5" : "3,6") : default_lengths(flags.task);
+        b.lengths_text = b.quick ? quick_lengths(flags.task) : default_lengths(flags.task);
     b.lengths = parse_lengths(b.lengths_text);
     b.models = parse_models(b.models_text);
     for (int length : b.lengths) {
@@ -123,6 +131,77 @@ std::string compared_with_plain(const std::string& model, double gap, int length
                        length);
 }
 
+// ‖∂L/∂h_i‖ by position, on the first held-out sources: the same ones for every model
+// of a length, and none the model trained on.
+std::vector<double> measured_gradient_norms(Trained& trained) {
+    const std::vector<Example>& held_out = trained.task->held_out();
+    const std::size_t count = std::min<std::size_t>(held_out.size(), gradient_examples);
+    return gradient_norms_by_position(*trained.model, std::span<const Example>(held_out).first(count));
+}
+
+// The standard deviation of the first decoder step's scores e_{1,i} of a model at step 0
+// (initialised, untrained), over the first held-out sources of `length`. Later steps' s_j
+// already depend on α, and so on the score: the first step's query is the same for qk and
+// qk-scaled, and their scores differ by exactly √A.
+double initial_score_spread(const LessonFlags& model_flags, int length) {
+    const TaskGenerator task(fixed_length_task(model_flags, length), model_flags.held_out);
+    Seq2Seq model(model_config(model_flags, task));
+    model.init(model_flags.seed);
+    const std::size_t count = std::min<std::size_t>(task.held_out().size(), gradient_examples);
+    tape().reset();
+    const Forward forward = model.forward(make_batch(std::span<const Example>(task.held_out()).first(count)));
+    double sum = 0, squares = 0, n = 0;
+    for (double e : forward.decoder.front().attention.scores.values()) sum += e, squares += e * e, n += 1;
+    tape().reset();
+    // σ² = E[e²] − E[e]²
+    return std::sqrt(std::max(0.0, squares / n - (sum / n) * (sum / n)));
+}
+
+// "From the same initial weights, qk's first scores e_{1,i} are exactly √64 = 8 times …",
+// and whether they start as large as footnote 4 assumes.
+std::string spread_sentence(const ScalingComparison& scaling) {
+    const double root_A = std::sqrt(scaling.attn);
+    std::string sentence = fmt::format("From the same initial weights, qk's first scores e_{{1,i}} are exactly √{} = "
+                                       "{:.3g} times qk-scaled's: at step 0 their standard deviation is {:.3f} against "
+                                       "{:.3f}.",
+                                       scaling.attn, root_A, scaling.initial_spread[0], scaling.initial_spread[1]);
+    if (scaling.initial_spread[0] < 1)  // a dot product of A unit-variance terms has σ = √A
+        sentence += fmt::format(" Footnote 4's large scores assume q and k with components of variance 1, whose dot "
+                                "product spreads by √A = {:.3g}; with these initial weights (uniform within "
+                                "±1/√fan_in) even qk's start well below 1.",
+                                root_A);
+    return sentence;
+}
+
+// Which of qk and qk-scaled did better, and the numbers that say so.
+struct ScalingOutcome {
+    int winner;  // 1: qk-scaled, −1: qk, 0: neither
+    std::string text;
+};
+
+// Held-out whole sequences decide, then tokens (by half a point or more), then the mean
+// training loss (by 5% or more): how fast each learned.
+ScalingOutcome scaling_outcome(const ScalingComparison& scaling) {
+    const Accuracy& qk = scaling.runs.runs[0].trained.accuracy;
+    const Accuracy& scaled = scaling.runs.runs[1].trained.accuracy;
+    const double sequence_gap = scaled.sequence_accuracy - qk.sequence_accuracy;
+    const double gap = std::abs(sequence_gap) >= 0.005 ? sequence_gap : scaled.token_accuracy - qk.token_accuracy;
+    if (std::abs(gap) >= 0.005)
+        return {gap > 0 ? 1 : -1,
+                fmt::format("qk-scaled got {} of held-out whole sequences and {} of tokens right, qk {} and {}",
+                            percent(scaled.sequence_accuracy), percent(scaled.token_accuracy),
+                            percent(qk.sequence_accuracy), percent(qk.token_accuracy))};
+    const double qk_loss = mean_loss(scaling.runs.runs[0].trained.training);
+    const double scaled_loss = mean_loss(scaling.runs.runs[1].trained.training);
+    const std::string both = fmt::format("both got {} of held-out whole sequences right", percent(qk.sequence_accuracy));
+    if (std::abs(scaled_loss / qk_loss - 1) < 0.05)
+        return {0, fmt::format("{}, with mean training losses within 5% of each other: at A = {}, 1/√A made no clear "
+                               "difference", both, scaling.attn)};
+    return {scaled_loss < qk_loss ? 1 : -1,
+            fmt::format("{}, but qk-scaled's training loss averaged {:.3f} over the steps and qk's {:.3f}: {} learned "
+                        "faster", both, scaled_loss, qk_loss, scaled_loss < qk_loss ? "qk-scaled" : "qk")};
+}
+
 }  // namespace
 
 void add_bottleneck_flags(Cli& cli, BottleneckFlags& b) {
@@ -140,11 +219,15 @@ void add_bottleneck_flags(Cli& cli, BottleneckFlags& b) {
     cli.option("--seed", flags.seed, "seed of data, initialisation and everything random");
     add_size_and_training_flags(cli, flags);
     cli.option("--held-out", flags.held_out, "held-out examples per length", 1, 100000);
-    cli.flag("--quick", b.quick, "a tiny run for tests: lengths 3,6 (translate 4,5), 40 steps, 40 held-out, "
+    cli.flag("--quick", b.quick, "a tiny run for tests: lengths 3,6 (translate 4,5; dates 10,12), 40 steps, 40 held-out, "
              "unless given");
     cli.option("--jobs", b.jobs, "models trained at once, one thread each", 1, 64);
-    cli.option("--csv", b.csv, "write the accuracy table here (one row per length and model)", "PATH");
-    cli.option("--json", flags.json, "write the results, the settings and the α maps here", "PATH");
+    cli.option("--scaling-attn", b.scaling_attn, "A of qk against qk-scaled, trained at the middle length "
+               "(0: leave that out)", 0, 1024);
+    cli.option("--csv", b.csv, "write the accuracy table here (one row per length and model, with ‖∂L/∂h_i‖)",
+               "PATH");
+    cli.option("--json", flags.json, "write the results, the settings, the α maps and qk against qk-scaled here",
+               "PATH");
     cli.option("--svg", b.svg, "write α at the longest length here: an SVG of one heatmap per attention model, "
                "one below the other, tokens on both axes", "PATH");
     cli.flag("--list-vocab", flags.list_vocab, "print the task's source and target vocabularies, every token, and stop");
@@ -188,6 +271,7 @@ Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& l
             try {
                 run.trained = train_at_length(flags_for(shared, models[run.model]), run.length, label);
                 run.finished = run.trained.training.steps == shared.steps;  // and so evaluated
+                if (run.finished) run.gradient_norms = measured_gradient_norms(run.trained);
             } catch (const TrainingError& e) {  // say which model diverged
                 errors[r] = std::make_exception_ptr(TrainingError(label + ": " + e.what()));
                 failed = true;
@@ -216,6 +300,13 @@ double late_loss(const TrainResult& result) {
     return total / static_cast<double>(tail);
 }
 
+double mean_loss(const TrainResult& result) {
+    if (result.losses.empty()) return 0.0;
+    double total = 0;
+    for (double loss : result.losses) total += loss;
+    return total / static_cast<double>(result.losses.size());
+}
+
 Table loss_table(const Comparison& c) {
     Table table(model_headers(c));
     table.precision(3);
@@ -235,6 +326,24 @@ Table accuracy_table(const Comparison& c, bool whole) {
         for (std::size_t k = 0; k < c.models.size(); ++k) {
             const Accuracy& a = c.at(l, k).trained.accuracy;
             row.push_back(c.at(l, k).finished ? fixed(whole ? a.sequence_accuracy : a.token_accuracy, 3) : not_finished);
+        }
+        table.add_row(row);
+    }
+    return table;
+}
+
+Table alignment_table(const Comparison& c) {
+    std::vector<std::string> headers{"L"};
+    for (const Contender& model : c.models)
+        if (!model.plain()) headers.push_back(model.name + " gold / +1");
+    Table table(headers);
+    for (std::size_t l = 0; l < c.lengths.size(); ++l) {
+        std::vector<std::string> row{std::to_string(c.lengths[l])};
+        for (std::size_t k = 0; k < c.models.size(); ++k) {
+            if (c.models[k].plain()) continue;
+            const std::optional<AlignmentAccuracy>& a = c.at(l, k).trained.alignment;
+            row.push_back(c.at(l, k).finished && a ? fixed(a->accuracy, 3) + " / " + fixed(a->shifted_accuracy, 3)
+                                                   : not_finished);
         }
         table.add_row(row);
     }
@@ -289,6 +398,42 @@ std::string bottleneck_verdict(const Comparison& c) {
     return verdict;
 }
 
+ScalingComparison train_scaling(const LessonFlags& shared, int length, int attn, int jobs) {
+    LessonFlags wide = shared;
+    wide.attn = attn;
+    const std::vector<Contender> models{{"qk"}, {"qk-scaled"}};
+    return {attn, train_comparison(wide, {length}, models, jobs),
+            {initial_score_spread(flags_for(wide, models[0]), length),
+             initial_score_spread(flags_for(wide, models[1]), length)}};
+}
+
+Table scaling_table(const ScalingComparison& scaling) {
+    Table table({"model", "σ(e) at step 0", "mean loss", "late loss", "tokens right", "sequences right"});
+    table.precision(3);
+    for (const LengthRun& run : scaling.runs.runs) {
+        const std::string spread = fixed(scaling.initial_spread[run.model], 3);
+        const std::string& name = scaling.runs.models[run.model].name;
+        if (!run.finished) {
+            table.add_row(name, spread, not_finished, not_finished, not_finished, not_finished);
+            continue;
+        }
+        const Accuracy& a = run.trained.accuracy;
+        table.add_row(name, spread, mean_loss(run.trained.training), late_loss(run.trained.training), a.token_accuracy,
+                      a.sequence_accuracy);
+    }
+    return table;
+}
+
+std::string scaling_verdict(const ScalingComparison& scaling) {
+    const ScalingOutcome outcome = scaling_outcome(scaling);
+    const bool small_scores = scaling.initial_spread[0] < 1;
+    const char* lesson = outcome.winner > 0 ? " Dividing by √A helped here."
+                         : outcome.winner == 0 ? ""
+                         : small_scores        ? " Here dividing by √A made small scores smaller still, and did not help."
+                                               : " Here dividing by √A did not help.";
+    return spread_sentence(scaling) + " Under one budget, " + outcome.text + "." + lesson;
+}
+
 Json alignment_json(const std::string& model, int length, const Example& example, const TraceRun& run,
                     const Vocab& src_vocab, const Vocab& tgt_vocab) {
     Json alpha = Json::Array{};
@@ -311,14 +456,24 @@ Json alignment_json(const std::string& model, int length, const Example& example
 
 void write_bottleneck_csv(const std::string& path, const LessonFlags& shared, const Comparison& c) {
     const std::vector<std::size_t> parameters = parameter_counts(shared, c);
+    const int longest_m = c.lengths.back() + 1;  // the <eos> too
     std::string text = "task,length,model,decoder,score,parameters,steps,examples,token_accuracy,"
-                       "sequence_accuracy,final_loss\n";
+                       "sequence_accuracy,final_loss,alignment_accuracy,alignment_accuracy_shifted";
+    for (int i = 1; i <= longest_m; ++i) text += fmt::format(",grad_norm_{}", i);
+    text += "\n";
     for (const LengthRun& run : c.runs) {
         const LessonFlags model_flags = flags_for(shared, c.models[run.model]);
         const Accuracy& a = run.trained.accuracy;
-        text += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", shared.task, run.length, c.models[run.model].name,
+        text += fmt::format("{},{},{},{},{},{},{},{},{},{},{}", shared.task, run.length, c.models[run.model].name,
                             model_flags.decoder, model_flags.score, parameters[run.model], run.trained.training.steps,
                             a.examples, a.token_accuracy, a.sequence_accuracy, late_loss(run.trained.training));
+        // empty for the plain model, which has no α
+        const std::optional<AlignmentAccuracy>& alignment = run.trained.alignment;
+        text += alignment ? fmt::format(",{},{}", alignment->accuracy, alignment->shifted_accuracy) : ",,";
+        // a shorter source leaves the columns past its m empty, so every row has as many cells
+        for (std::size_t i = 0; i < static_cast<std::size_t>(longest_m); ++i)
+            text += i < run.gradient_norms.size() ? fmt::format(",{}", run.gradient_norms[i]) : ",";
+        text += "\n";
     }
     write_file_atomically(path, text);
 }
@@ -358,6 +513,11 @@ void write_results(JsonWriter& w, const Comparison& c) {
         w.key("examples").value(a.examples).key("token_accuracy").value(a.token_accuracy);
         w.key("sequence_accuracy").value(a.sequence_accuracy);
         w.key("final_loss").value(late_loss(run.trained.training));
+        w.key("gradient_norms").value(run.gradient_norms);
+        if (run.trained.alignment) {  // SPEC §11: none for the plain model
+            w.key("alignment_accuracy").value(run.trained.alignment->accuracy);
+            w.key("alignment_accuracy_shifted").value(run.trained.alignment->shifted_accuracy);
+        }
         w.end_object();
     }
     w.end_array();
@@ -371,10 +531,28 @@ void write_results(JsonWriter& w, const Comparison& c) {
     w.end_array();
 }
 
+// qk against qk-scaled: its A, length and score spreads at step 0, then results and
+// losses as for the comparison.
+void write_scaling(JsonWriter& w, const ScalingComparison* scaling) {
+    w.key("scaling");
+    if (!scaling) {
+        w.value(nullptr);
+        return;
+    }
+    w.begin_object();
+    w.key("attn_dim").value(scaling->attn).key("length").value(scaling->runs.lengths.front());
+    w.key("initial_score_std").begin_object(JsonWriter::Layout::line);
+    for (const LengthRun& run : scaling->runs.runs)
+        w.key(scaling->runs.models[run.model].name).value(scaling->initial_spread[run.model]);
+    w.end_object();
+    write_results(w, scaling->runs);
+    w.end_object();
+}
+
 }  // namespace
 
 void write_bottleneck_json(const std::string& path, const LessonFlags& shared, const Comparison& c,
-                           const Json& alignments) {
+                           const Json& alignments, const ScalingComparison* scaling) {
     JsonWriter w;
     w.begin_object();
     w.key("format").value("stepgrad-bottleneck/1");
@@ -385,6 +563,7 @@ void write_bottleneck_json(const std::string& path, const LessonFlags& shared, c
     write_models(w, shared, c);
     write_results(w, c);
     w.key("alignments").value(alignments);
+    write_scaling(w, scaling);
     w.end_object();
     w.finish();
     write_file_atomically(path, w.str());

@@ -1,9 +1,11 @@
 #pragma once
 // The machinery of lesson 07, which trains several models at several source lengths
 // and compares them: its command line, the models trained side by side on threads, the
-// tables and the verdict worded from the measured numbers, and the results as CSV and
+// tables and the verdicts worded from the measured numbers, and the results as CSV and
 // JSON (format "stepgrad-bottleneck/1") for notebooks and plots. The lesson keeps what
-// it explains; this file keeps the bookkeeping.
+// it explains; this file keeps the bookkeeping (gradient_flow.hpp measures and prints
+// the gradient that reaches each h_i).
+#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -33,15 +35,16 @@ struct BottleneckFlags {
     std::string svg;
     bool quick = false;
     int jobs = 2;
+    int scaling_attn = 64;     // --scaling-attn: A of qk against qk-scaled; 0 leaves that out
     std::vector<int> lengths;  // sorted, each once
     std::vector<Contender> models;
 };
 
 // Registers --task, --lengths, --models, --cell, --decoder, --seed, the sizes and
-// training flags, --held-out, --quick, --jobs, --csv, --json, --svg, --color and --trace,
-// with a check that applies --quick and the task's default lengths, and refuses lengths
-// the task cannot make, --csv/--json/--svg that cannot be written or name one file, and
-// --svg when no model has attention.
+// training flags, --held-out, --quick, --jobs, --scaling-attn, --csv, --json, --svg,
+// --color and --trace, with a check that applies --quick and the task's default
+// lengths, and refuses lengths the task cannot make, --csv/--json/--svg that cannot be
+// written or name one file, and --svg when no model has attention.
 void add_bottleneck_flags(Cli& cli, BottleneckFlags& flags);
 
 // The flags of one contender: the shared ones, with its decoder and score.
@@ -55,6 +58,9 @@ struct LengthRun {
     std::size_t model;  // index into the contenders
     Trained trained;
     bool finished = false;  // trained to the last step and evaluated (not stopped, not skipped)
+    // ‖∂L/∂h_i‖ for i = 1..m (m = length + 1, the <eos> too), once finished: the mean over
+    // the first held-out examples (gradient_flow.hpp)
+    std::vector<double> gradient_norms{};
 };
 
 // Every contender trained at every length.
@@ -67,7 +73,8 @@ struct Comparison {
 };
 
 // Trains every model at every length, `jobs` at a time, each on its own thread (progress
-// on stderr). Throws the first failure, naming the model that diverged. A stop signal
+// on stderr), and measures the gradient each finished model sends back to its encoder
+// states. Throws the first failure, naming the model that diverged. A stop signal
 // (Ctrl-C) stops the runs in progress at a step boundary and starts no other: the
 // comparison is then `interrupted`, and the runs that finished before keep their results.
 Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& lengths,
@@ -75,10 +82,14 @@ Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& l
 
 // The mean training loss over the last 10% of the steps.
 double late_loss(const TrainResult& result);
+// The mean training loss over every step: how fast a model learned, as one number.
+double mean_loss(const TrainResult& result);
 // One row per length, one column per model: the late loss, or the held-out accuracy of
 // whole sequences (`whole`) or of target tokens; "—" for a run that did not finish.
 Table loss_table(const Comparison& comparison);
 Table accuracy_table(const Comparison& comparison, bool whole);
+// SPEC §11's alignment accuracy of each attention model by length: "on gold / one late".
+Table alignment_table(const Comparison& comparison);
 // After a stop signal: prints the accuracy of the models that finished and names those
 // that did not, then throws Interrupted (run_lesson exits with 128 + the signal, 130 for
 // Ctrl-C).
@@ -87,13 +98,33 @@ Table accuracy_table(const Comparison& comparison, bool whole);
 // and how far the plain model fell and the others are from it there.
 std::string bottleneck_verdict(const Comparison& comparison);
 
+// qk against qk-scaled, trained alike at one length with a larger A (section 6). From the
+// same initial weights qk's first decoder step's scores are exactly √A times qk-scaled's.
+struct ScalingComparison {
+    int attn;                              // A
+    Comparison runs;                       // qk, then qk-scaled, at one length
+    std::array<double, 2> initial_spread;  // the standard deviation of e_{1,i} at step 0
+};
+// Trains both as train_comparison does (Ctrl-C leaves `runs` interrupted); the spread is
+// measured on the first held-out sources, teacher forced through the untrained models.
+ScalingComparison train_scaling(const LessonFlags& shared, int length, int attn, int jobs);
+// One row per model: its score spread at step 0, its training loss over every step (how
+// fast it learned) and over the last 10%, and its held-out accuracy.
+Table scaling_table(const ScalingComparison& scaling);
+// Which learned better, or faster when both score alike, worded from those numbers.
+std::string scaling_verdict(const ScalingComparison& scaling);
+
 // One α map for --json: the model, the length, the tokens and α row by row.
 Json alignment_json(const std::string& model, int length, const Example& example, const TraceRun& run,
                     const Vocab& src_vocab, const Vocab& tgt_vocab);
-// --csv: one row per length and model.
+// --csv: one row per length and model; after its accuracy and loss, its ‖∂L/∂h_i‖ in
+// columns grad_norm_1 … grad_norm_M (M = the longest length + 1), empty past its own m.
 void write_bottleneck_csv(const std::string& path, const LessonFlags& shared, const Comparison& comparison);
-// --json: the settings, the models, the results, the loss curves and the α maps.
+// --json: the settings, the models, the results (each with its "gradient_norms"), the
+// loss curves, the α maps, and "scaling": qk against qk-scaled, with A, the length, each
+// one's σ(e_{1,i}) at step 0 in "initial_score_std", and results and losses as above
+// (null when there is none).
 void write_bottleneck_json(const std::string& path, const LessonFlags& shared, const Comparison& comparison,
-                           const Json& alignments);
+                           const Json& alignments, const ScalingComparison* scaling);
 
 }  // namespace stepgrad

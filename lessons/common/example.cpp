@@ -22,6 +22,19 @@ void print_segmentation(const Vocab& vocab, const std::string& sentence, Printer
     if (tokens.size() != split_words(sentence).size()) out.line("segmented: {}", fmt::join(tokens, " | "));
 }
 
+// What the model writes for the example's source on its own (greedy, its argmax fed back),
+// and whether that is the answer. Resets the tape.
+void print_model_output(Seq2Seq& model, const Example& example, const Vocab& tgt_vocab, Printer& out) {
+    tape().reset();
+    const Batch batch = make_batch(std::span<const Example>(&example, 1));  // greedy decoding reads only the source
+    const std::vector<int> written = model.greedy_decode(batch, 2 * static_cast<int>(example.src.size()) + 2).front();
+    tape().reset();
+    const std::vector<int> words(written.begin(), written.end() - (!written.empty() && written.back() == Vocab::eos));
+    const std::vector<int> answer(example.tgt.begin(), example.tgt.end() - 1);  // without its <eos>
+    out.text(fmt::format("The model writes (greedy): \"{}\" — {}.", tgt_vocab.decode(words),
+                         words == answer ? "the answer" : fmt::format("wrong: the answer is \"{}\"", tgt_vocab.decode(answer))));
+}
+
 }  // namespace
 
 Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out) {
@@ -32,6 +45,7 @@ Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out)
     try {
         example = task_answer(*trained.task, example.src);  // the target and its gold alignment
         out.text("Your sentence, with the task's answer as the target the decoder is scored on.");
+        print_model_output(*trained.model, example, trained.task->tgt_vocab(), out);
     } catch (const TaskError& e) {
         // No reference answer: trace what the model itself writes, fed back step by step.
         tape().reset();
@@ -49,8 +63,12 @@ Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out)
 
 void write_lesson_trace(const LessonFlags& flags, std::string_view lesson, Trained& trained, const TraceRun& run) {
     if (flags.json.empty()) return;
-    const EvalSummary eval{trained.task->config().name, trained.accuracy.examples, trained.accuracy.token_accuracy,
-                           trained.accuracy.sequence_accuracy};
+    EvalSummary eval{trained.task->config().name, trained.accuracy.examples, trained.accuracy.token_accuracy,
+                     trained.accuracy.sequence_accuracy, {}, {}};
+    if (trained.alignment && trained.alignment->aligned_tokens > 0) {
+        eval.alignment_accuracy = trained.alignment->accuracy;
+        eval.alignment_accuracy_shifted = trained.alignment->shifted_accuracy;
+    }
     write_file_atomically(flags.json, seq2seq_trace(lesson, *trained.model, trained.task->src_vocab(),
                                                     trained.task->tgt_vocab(), run, &eval));
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "common/parameters.hpp"  // defines: gate_letters
 #include "stepgrad/support/text.hpp"  // defines: quoted
 #include "stepgrad/train.hpp"
 
@@ -29,11 +30,51 @@ std::string top_predictions(const std::vector<double>& logits, const Vocab& voca
     return text;
 }
 
-void print_gates(Printer& out, const CellStep& step, std::string_view state_name, int t) {
+// The step equations of a cell, once, so that the "pre" vectors of --trace full say
+// which sum they are: `input` is what W_ih multiplies, `state` h or s, `t` t or j.
+void print_cell_equations(Printer& out, CellKind kind, std::string_view input, std::string_view state, std::string_view t) {
+    const std::string now = fmt::format("{}_{}", state, t), before = fmt::format("{}_{{{}−1}}", state, t);
+    std::vector<std::string> lines;
+    if (kind == CellKind::rnn) {
+        lines = {fmt::format("pre {} = W_ih {} + b_ih + W_hh {} + b_hh", now, input, before),
+                 fmt::format("{} = tanh(pre {})", now, now)};
+    } else {
+        for (const std::string& g : gate_letters(kind)) {
+            const bool n = kind == CellKind::gru && g == "n";
+            const bool tanh = n || (kind == CellKind::lstm && g == "g");
+            const std::string hidden = n ? fmt::format("r_{} ⊙ (W_hn {} + b_hn)", t, before)
+                                         : fmt::format("W_h{} {} + b_h{}", g, before, g);
+            lines.push_back(fmt::format("pre {}_{} = W_i{} {} + b_i{} + {}", g, t, g, input, g, hidden));
+            lines.push_back(fmt::format("{}_{} = {}(pre {}_{})", g, t, tanh ? "tanh" : "σ", g, t));
+        }
+        lines.push_back(kind == CellKind::gru
+                            ? fmt::format("{} = (1 − z_{}) ⊙ n_{} + z_{} ⊙ {}", now, t, t, t, before)
+                            : fmt::format("c_{} = f_{} ⊙ c_{{{}−1}} + i_{} ⊙ g_{},   {} = o_{} ⊙ tanh(c_{})", t, t, t, t, t,
+                                          now, t, t));
+    }
+    out.line("  per step (W_ir is the r rows of W_ih, and so on):");
+    for (const std::string& line : lines) out.line("    {}", line);
+}
+
+// A cell step's gates (from --trace gates on; with full each pre-activation first), its
+// new state and, for LSTM, its memory c (`memory_label` names it: the decoder's c_j would
+// read as the context).
+void print_gates(Printer& out, const CellStep& step, std::string_view state_name, int t, std::string_view memory_label = "c_{}") {
     if (out.shows(TraceLevel::gates))
-        for (const Gate& gate : step.gates()) out.vector(fmt::format("{}_{}", gate.name, t), gate.value.row(0));
+        for (const Gate& gate : step.gates()) {
+            if (out.shows(TraceLevel::full)) out.vector(fmt::format("pre {}_{}", gate.name, t), gate.pre_activation.row(0));
+            out.vector(fmt::format("{}_{}", gate.name, t), gate.value.row(0));
+        }
+    if (out.shows(TraceLevel::full) && step.gate_count == 0)
+        out.vector(fmt::format("pre {}_{}", state_name, t), step.pre_activation.row(0));
+    if (step.state.c.defined()) out.vector(fmt::format(fmt::runtime(memory_label), t), step.state.c.row(0));
     out.vector(fmt::format("{}_{}", state_name, t), step.state.h.row(0));
-    if (step.state.c.defined()) out.vector(fmt::format("c_{}", t), step.state.c.row(0));
+}
+
+// The one line that ends a section below --trace full: which flag shows the rest.
+void print_more_hint(Printer& out) {
+    if (!out.shows(TraceLevel::full))
+        out.line("  (more: --trace full prints every entry and each step's numbers plugged in)");
 }
 
 // Row 0's i-th block of width K of a (1, m·K) blocks tensor.
@@ -49,21 +90,60 @@ std::string repeat_bar(std::size_t columns) {
     return bar;
 }
 
-// Step j's attention: the keys and query (qk scores, --trace gates), a table of every
-// e_{j,i} and α_{j,i}, their sum and the context c_j.
+// The score's formula as step j's table heads its column, in the symbols printed above it.
+std::string score_formula(ScoreKind score, std::string_view query, int t) {
+    switch (score) {
+        case ScoreKind::concat: return fmt::format("vᵀtanh(W[h_i; {}])", query);
+        case ScoreKind::dot: return fmt::format("{}ᵀh_i", query);
+        case ScoreKind::general: return fmt::format("{}ᵀ(W h_i)", query);
+        case ScoreKind::qk: return fmt::format("k_iᵀq_{}", t);
+        case ScoreKind::qk_scaled: return fmt::format("k_iᵀq_{}/√A", t);
+        case ScoreKind::none: break;
+    }
+    return "";
+}
+
+// With --trace full, what step j's score computes between keys and query: concat's W_s s
+// and each tanh(W_h h_i + W_s s) (e_{j,i} is v · that), general's sᵀW (e_{j,i} is that · h_i).
+// qk's q_j shows from --trace gates on.
+void print_score_inside(Printer& out, const ModelConfig& config, const TraceRun& run, std::size_t j,
+                        std::string_view query) {
+    const AttentionStep& attention = run.forward.decoder[j].attention;
+    const int t = static_cast<int>(j + 1), m = run.batch.src_len, A = config.attn;
+    switch (config.score) {
+        case ScoreKind::qk:
+        case ScoreKind::qk_scaled:
+            if (out.shows(TraceLevel::gates)) out.vector(fmt::format("q_{} = W_Q {}", t, query), attention.query.row(0));
+            return;
+        case ScoreKind::general:
+            if (out.shows(TraceLevel::full)) out.vector(fmt::format("{}ᵀW", query), attention.query.row(0));
+            return;
+        case ScoreKind::concat:
+            if (!out.shows(TraceLevel::full)) return;
+            out.vector(fmt::format("W_s {}", query), attention.query.row(0));
+            for (int i = 0; i < m; ++i) {
+                const std::vector<double> key = block(run.forward.encoder.attention.keys, i, A);
+                std::vector<double> inside(key.size());
+                // tanh(W_h h_i + W_s s): the vector v weighs into e_{j,i}
+                for (std::size_t k = 0; k < key.size(); ++k) inside[k] = std::tanh(key[k] + attention.query.row(0)[k]);
+                out.vector(fmt::format("tanh(W_h h_{} + W_s {})", i + 1, query), inside);
+            }
+            return;
+        case ScoreKind::dot:
+        case ScoreKind::none: return;
+    }
+}
+
+// Step j's attention: what the score computes, a table of every e_{j,i} and α_{j,i}, their
+// sum and the context c_j.
 void print_attention(Printer& out, const ModelConfig& config, const TraceRun& run, std::size_t j,
                      const Vocab& src_vocab) {
     const DecoderStep& step = run.forward.decoder[j];
     const int t = static_cast<int>(j + 1);
     const int m = run.batch.src_len;
     const std::string query = config.decoder == DecoderKind::bahdanau ? fmt::format("s_{}", t - 1) : fmt::format("s_{}", t);
-    const bool qk = config.score == ScoreKind::qk || config.score == ScoreKind::qk_scaled;
-    if (qk && out.shows(TraceLevel::gates)) {
-        out.vector(fmt::format("q_{} = W_Q {}", t, query), step.attention.query.row(0));
-        for (int i = 0; i < m; ++i)
-            out.vector(fmt::format("k_{} = W_K h_{}", i + 1, i + 1), block(run.forward.encoder.attention.keys, i, config.attn));
-    }
-    Table table({"i", "x_i", fmt::format("e_{},i = score(h_i, {})", t, query), fmt::format("α_{},i", t), ""});
+    print_score_inside(out, config, run, j, query);
+    Table table({"i", "x_i", fmt::format("e_{},i = {}", t, score_formula(config.score, query, t)), fmt::format("α_{},i", t), ""});
     table.precision(out.precision());
     const auto scores = step.attention.scores.row(0), alpha = step.attention.alpha.row(0);
     double total = 0;
@@ -77,6 +157,41 @@ void print_attention(Printer& out, const ModelConfig& config, const TraceRun& ru
     out.table(table);
     out.line("  Σ_i α_{},i = {:.{}f}", t, total, out.precision());
     out.vector(fmt::format("c_{} = Σ_i α_{},i h_i", t, t), step.attention.context.row(0));
+}
+
+// The keys a score computes once per source, before any decoder step: concat's W_h h_i
+// (--trace full), qk's k_i = W_K h_i (from --trace gates).
+void print_keys(Printer& out, const ModelConfig& config, const TraceRun& run) {
+    const bool qk = config.score == ScoreKind::qk || config.score == ScoreKind::qk_scaled;
+    const bool concat = config.score == ScoreKind::concat;
+    if (!(qk && out.shows(TraceLevel::gates)) && !(concat && out.shows(TraceLevel::full))) return;
+    if (qk)
+        out.line("  the keys, computed once for the whole source before step 1:");
+    else
+        out.line("  W_h h_i, once for the whole source (W = [W_h W_s], W_h its first {} columns):", key_size(config));
+    for (int i = 0; i < run.batch.src_len; ++i)
+        out.vector(qk ? fmt::format("k_{} = W_K h_{}", i + 1, i + 1) : fmt::format("W_h h_{}", i + 1),
+                   block(run.forward.encoder.attention.keys, i, config.attn));
+}
+
+// With --trace full: logits_j, softmax(logits_j) and the loss term of step j.
+void print_logits(Printer& out, const ModelConfig& config, const TraceRun& run, std::size_t j, const Vocab& tgt_vocab) {
+    const int t = static_cast<int>(j + 1);
+    const std::string features = config.decoder == DecoderKind::plain  ? fmt::format("s_{}", t)
+                                 : config.decoder == DecoderKind::luong ? fmt::format("h̃_{}", t)
+                                                                         : fmt::format("[s_{}; c_{}]", t, t);
+    const auto logits = run.forward.logits.row(static_cast<int>(j));
+    const double max = *std::max_element(logits.begin(), logits.end());
+    double total = 0;
+    for (double l : logits) total += std::exp(l - max);
+    std::vector<double> p(logits.size());
+    // p_j = softmax(logits_j), shifted by the largest logit so that exp cannot overflow
+    for (std::size_t k = 0; k < p.size(); ++k) p[k] = std::exp(logits[k] - max) / total;
+    out.vector(fmt::format("logits_{} = W_out {} + b_out", t, features), logits);
+    out.vector(fmt::format("p_{} = softmax(logits_{})", t, t), p);
+    const int target = run.batch.tgt_out[j];
+    out.line("  −log p_{}[{}] = {:.{}f}", t, quoted(tgt_vocab, target),
+             run.forward.token_losses.value(static_cast<std::size_t>(j)), out.precision());
 }
 
 // The numbers above a compact heatmap's columns: positions 1, 5, 10, …, each starting
@@ -123,15 +238,40 @@ void print_vocabulary(Printer& out, std::string_view side, const Vocab& vocab) {
     if (!line.empty()) out.write_line(" " + line);
 }
 
-void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab) {
+void print_encoder(Printer& out, Seq2Seq& model, const TraceRun& run, const Vocab& src_vocab) {
     const auto& steps = run.forward.encoder.steps;
+    if (out.shows(TraceLevel::full)) print_cell_equations(out, model.config().cell, "x_t", "h", "t");
     for (std::size_t t = 0; t < steps.size(); ++t) {
-        if (out.shows(TraceLevel::gates)) out.line("  x_{} = {}", t + 1, quoted(src_vocab, run.batch.src[t]));
-        if (out.shows(TraceLevel::gates))
+        if (out.shows(TraceLevel::gates)) {
+            out.line("  x_{} = {}{}", t + 1, quoted(src_vocab, run.batch.src[t]),
+                     out.shows(TraceLevel::full) ? fmt::format(": src_embed[{}]", quoted(src_vocab, run.batch.src[t])) : "");
             print_gates(out, steps[t], "h", static_cast<int>(t + 1));
-        else
+        } else {
             out.vector(fmt::format("h_{} ({})", t + 1, quoted(src_vocab, run.batch.src[t])), steps[t].state.h.row(0));
+        }
     }
+    const std::size_t m = steps.size();
+    out.text(fmt::format("x_{} = '{}' ends every source: the task appends it, so that the encoder knows where the "
+                         "source stops.", m, src_vocab.token(Vocab::eos)));
+    print_keys(out, model.config(), run);
+    print_more_hint(out);
+}
+
+void print_decoder_steps(Printer& out, Seq2Seq& model, const TraceRun& run, const Vocab& src_vocab,
+                         const Vocab& tgt_vocab) {
+    const ModelConfig& config = model.config();
+    if (out.shows(TraceLevel::full)) {
+        const bool context_in = config.decoder == DecoderKind::bahdanau;
+        print_cell_equations(out, config.cell, context_in ? "x_j" : "tgt_embed[y_{j−1}]", "s", "j");
+        if (context_in) out.write_line("    x_j = [tgt_embed[y_{j−1}]; c_j], the token read and the context");
+        out.line("  from s_0 = h_{}{}", run.batch.src_len, config.cell == CellKind::lstm ? fmt::format(" and c_0 = c_{}, the encoder's last memory", run.batch.src_len) : "");
+    }
+    if (out.shows(TraceLevel::steps))
+        for (std::size_t j = 0; j < run.forward.decoder.size(); ++j) print_decoder_step(out, model, run, j, src_vocab, tgt_vocab);
+    out.blank();
+    out.line("loss on this example (the mean of the steps' −log p of their target): {:.{}f}",
+             run.forward.loss.value(0), out.precision());
+    print_more_hint(out);
 }
 
 void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::size_t j, const Vocab& src_vocab,
@@ -139,13 +279,19 @@ void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::
     const DecoderStep& step = run.forward.decoder[j];
     const int t = static_cast<int>(j + 1);
     const ModelConfig& config = model.config();
+    const std::string memory = "c_{} (LSTM memory)";
     out.blank();
     out.line("{}", out.bold(fmt::format("step j = {}: reads y_{} = {}, must predict y_{} = {}", t, t - 1,
                                         quoted(tgt_vocab, run.batch.tgt_in[j]), t, quoted(tgt_vocab, run.batch.tgt_out[j]))));
-    if (config.decoder == DecoderKind::luong) print_gates(out, step.cell, "s", t);
+    if (config.decoder == DecoderKind::luong) print_gates(out, step.cell, "s", t, memory);
     if (step.attention.alpha.defined()) print_attention(out, config, run, j, src_vocab);
-    if (config.decoder != DecoderKind::luong) print_gates(out, step.cell, "s", t);
+    if (config.decoder != DecoderKind::luong) {
+        if (out.shows(TraceLevel::full) && config.decoder == DecoderKind::bahdanau)
+            out.line("  x_{} = [tgt_embed[{}]; c_{}]", t, quoted(tgt_vocab, run.batch.tgt_in[j]), t);
+        print_gates(out, step.cell, "s", t, memory);
+    }
     if (step.attentional.defined()) out.vector(fmt::format("h̃_{} = tanh(W_c [s_{}; c_{}])", t, t, t), step.attentional.row(0));
+    if (out.shows(TraceLevel::full)) print_logits(out, config, run, j, tgt_vocab);
     const auto logits = run.forward.logits.row(static_cast<int>(j));
     const int target = run.batch.tgt_out[j];
     const bool right = std::max_element(logits.begin(), logits.end()) - logits.begin() == target;

@@ -19,10 +19,19 @@ namespace stepgrad {
 // Every token of `vocab` ("source" or "target" says which side), wrapped to 80 columns:
 // the specials on a line of their own, then the tokens a user can type, quoted.
 void print_vocabulary(Printer& out, std::string_view side, const Vocab& vocab);
-// h_i for every source token (and the gates, from --trace gates on).
-void print_encoder(Printer& out, const TraceRun& run, const Vocab& src_vocab);
+// h_i for every source token (and the gates, from --trace gates on; with full each gate's
+// pre-activation, under the cell's equations), a line on the <eos> that ends the source,
+// the keys a score computes once per source (qk's k_i from --trace gates, concat's W_h h_i
+// with full), and below full the flag that shows more.
+void print_encoder(Printer& out, Seq2Seq& model, const TraceRun& run, const Vocab& src_vocab);
+// Every decoder step (from --trace steps on), as print_decoder_step prints it, the loss
+// on the example, and below full the flag that shows more.
+void print_decoder_steps(Printer& out, Seq2Seq& model, const TraceRun& run, const Vocab& src_vocab,
+                         const Vocab& tgt_vocab);
 // Decoder step j: what it reads and must predict, each e_{j,i} and α_{j,i} with its
-// source token, the context, the new state and the three most probable next tokens.
+// source token, the context, the new state and the three most probable next tokens (✗
+// when the most probable is wrong). With --trace full also every number in between:
+// each gate's pre-activation, the score's inner vectors, logits_j, softmax and −log p.
 void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::size_t j, const Vocab& src_vocab,
                         const Vocab& tgt_vocab);
 // α of the run: a row per target token (what each step had to predict), a column per

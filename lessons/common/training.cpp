@@ -69,6 +69,11 @@ TrainOptions train_options(const LessonFlags& f) {
     return options;
 }
 
+std::optional<AlignmentAccuracy> held_out_alignment(Seq2Seq& model, const TaskGenerator& task) {
+    if (!model.score) return std::nullopt;
+    return alignment_accuracy(model, task.held_out());
+}
+
 Trained train_or_load(const LessonFlags& f, Printer& out) {
     Trained trained;
     if (f.checkpoint || !f.load.empty())
@@ -80,6 +85,7 @@ Trained train_or_load(const LessonFlags& f, Printer& out) {
                          "tokens, {:.1f}% of whole sequences.",
                          trained.accuracy.examples, 100 * trained.accuracy.token_accuracy,
                          100 * trained.accuracy.sequence_accuracy));
+    trained.alignment = held_out_alignment(*trained.model, *trained.task);
     return trained;
 }
 
@@ -98,7 +104,10 @@ Trained train_at_length(const LessonFlags& f, int length, const std::string& lab
     TrainOptions options = train_options(f);
     options.label = label;
     trained.training = train(*trained.model, *trained.task, options);
-    if (trained.training.steps == f.steps) trained.accuracy = evaluate(*trained.model, trained.task->held_out());
+    if (trained.training.steps == f.steps) {
+        trained.accuracy = evaluate(*trained.model, trained.task->held_out());
+        trained.alignment = held_out_alignment(*trained.model, *trained.task);
+    }
     return trained;
 }
 

@@ -4,6 +4,7 @@
 // with its held-out accuracy. Ctrl-C during training is not an error: it throws
 // Interrupted (run.hpp), after the checkpoint of --save is written.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/flags.hpp"
@@ -20,10 +21,16 @@ struct Trained {
     std::unique_ptr<Seq2Seq> model;
     TrainResult training;
     Accuracy accuracy;
+    // SPEC §11 on the held-out examples: none for a plain model, or when the training
+    // did not finish
+    std::optional<AlignmentAccuracy> alignment;
 };
 
 // --cell, --decoder, --score, --embed, --hidden and --attn, with the task's vocabularies.
 ModelConfig model_config(const LessonFlags& flags, const TaskGenerator& task);
+// SPEC §11's alignment accuracy of `model` on the task's held-out examples; none for a
+// plain model. Resets the tape.
+std::optional<AlignmentAccuracy> held_out_alignment(Seq2Seq& model, const TaskGenerator& task);
 // --steps, --batch, --lr, --optimizer and --clip as train() takes them.
 TrainOptions train_options(const LessonFlags& flags);
 // Trains from scratch (progress on stderr) or loads --load; saves to --save. Throws

@@ -240,6 +240,7 @@ def seq2seq_cases(b, lessons):
     b.expect_error(["--task", "dates", "--sentence", "21/11/2026 ☃"], "--sentence: unknown token \"☃\"",
                    outputs=outs)
     b.expect_error(["--sentence", "a" * 1001], "--sentence: 1001 tokens; at most 1000", outputs=outs)
+    chinese_sentence_cases(b, outs)
 
     # damaged checkpoints
     def damaged(name, data):
@@ -307,6 +308,48 @@ def seq2seq_cases(b, lessons):
         b.fail(["--load", own, "--sentence", "abcd"], "the trace must be of the sentence given", 0, out, "")
     if not os.path.exists(own) or open(own, "rb").read() != good:
         b.fail(["--load", own], "loading must leave the checkpoint as it was", 0, "", "")
+
+
+# Issue 15: --sentence for the tasks of the seeds' language. Neither vocabulary has
+# punctuation, full-width or half-width; zh-en's is simplified Chinese, en-zh's English.
+# A stray byte reaches the program as itself (os.fsdecode keeps it through subprocess).
+NOT_UTF8 = os.fsdecode(b"\xff\xfe")
+CHINESE_SENTENCES = [
+    # (task, sentence, phrases of the error line)
+    ("zh-en", "", ["--sentence: empty input"]),
+    ("en-zh", "", ["--sentence: empty input"]),
+    ("zh-en", "   ", ["--sentence: empty input"]),
+    ("en-zh", "   ", ["--sentence: empty input"]),
+    ("zh-en", "，。？", ['--sentence: unknown token "，"', "no punctuation: leave it out"]),
+    ("en-zh", "，。？", ['--sentence: unknown token "，"', "no punctuation: leave it out"]),
+    ("zh-en", ",.?", ['--sentence: unknown token ",.?"', "no punctuation: leave it out"]),
+    ("en-zh", ",.?", ['--sentence: unknown token ",.?"', "no punctuation: leave it out"]),
+    ("zh-en", "我爱China", ['--sentence: unknown token "China" for the zh-en source (Chinese)', "--list-vocab"]),
+    ("en-zh", "我爱China", ['--sentence: unknown token "我" for the en-zh source (English)', "--list-vocab"]),
+    ("zh-en", "我爱中国？", ['--sentence: unknown token "？"', "no punctuation: leave it out"]),
+    ("zh-en", "我爱中国?", ['--sentence: unknown token "?"', "no punctuation: leave it out"]),
+    ("en-zh", "我爱中国？", ['--sentence: unknown token "我" for the en-zh source (English)', "--list-vocab"]),
+    ("en-zh", "我爱中国?", ['--sentence: unknown token "我" for the en-zh source (English)', "--list-vocab"]),
+    ("en-zh", "I love China?", ['--sentence: unknown token "China?"', "no punctuation: leave it out"]),
+    ("en-zh", "I love China？", ['--sentence: unknown token "？"', "no punctuation: leave it out"]),
+    ("zh-en", "我愛中國", ['--sentence: unknown token "愛"', "--list-vocab lists them all"]),
+    ("en-zh", "我愛中國", ['--sentence: unknown token "我" for the en-zh source (English)', "--list-vocab"]),
+    ("zh-en", NOT_UTF8, ['--sentence: unknown token "\\xff\\xfe"', "not valid UTF-8"]),
+    ("en-zh", NOT_UTF8, ['--sentence: unknown token "\\xff\\xfe"', "not valid UTF-8"]),
+]
+
+
+def chinese_sentence_cases(b, outs):
+    for task, sentence, needles in CHINESE_SENTENCES:
+        b.expect_error(["--task", task, "--sentence", sentence], *needles, outputs=outs)
+    # … and the seeds' sentences, typed with or without spaces, still run
+    for task, sentence, shown in [("zh-en", "我爱中国", "segmented: 我 | 爱 | 中国"),
+                                  ("zh-en", "汤姆 追逐 杰瑞", 'source: "汤姆 追逐 杰瑞"'),
+                                  ("en-zh", "Tom chases Jerry", 'source: "Tom chases Jerry"')]:
+        args = TINY + ["--task", task, "--sentence", sentence]
+        out = b.expect_success(args)
+        if shown not in out:
+            b.fail(args, f"stdout must show {shown!r}", 0, out, "")
 
 
 def fnv1a64(data):

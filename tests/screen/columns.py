@@ -43,7 +43,7 @@ def fields(line):
 def check_alpha_tables(lines):
     tables = 0
     for k, line in enumerate(lines):
-        header = re.match(r"^  i\s+x_i\s+(e_\d+,i = score\([^)]*\))\s+(α_\d+,i)", line)
+        header = re.match(r"^  i\s+x_i\s+(e_\d+,i = .+?)\s{2,}(α_\d+,i)", line)
         if not header:
             continue
         tables += 1
