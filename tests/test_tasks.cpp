@@ -106,7 +106,7 @@ int zeller_weekday(int y, int m, int d) {
 
 TEST_CASE("task names and descriptions") {
     const auto names = task_names();
-    REQUIRE(names.size() == 7);
+    REQUIRE(names.size() == 8);
     for (const auto name : names) {
         CAPTURE(name);
         CHECK(!describe_task(name).empty());
@@ -386,4 +386,100 @@ TEST_CASE("task_target gives a user's source the task's answer, or says it has n
         TaskGenerator task(default_task_config(name), 20);
         for (const Example& e : task.held_out()) CHECK(task_target(task, e.src) == e.tgt);
     }
+}
+
+// ---- headline: seed 004's summarisation ----
+
+namespace {
+
+// The headline task's example of a typed news sentence.
+Example headline_of(const char* news) {
+    const TaskGenerator task(default_task_config("headline"), 1);
+    return task_answer(task, task.src_vocab().encode(news));
+}
+
+std::string headline_text(const char* news) {
+    const TaskGenerator task(default_task_config("headline"), 1);
+    return task.tgt_vocab().decode(headline_of(news).tgt);
+}
+
+}  // namespace
+
+TEST_CASE("headline: seed 004's sentence gives seed 004's headline, each word aligned to what it rewrites") {
+    const char* seed_news =
+        "russian defense minister ivanov called sunday for the creation of a joint front for combating global terrorism";
+    CHECK(headline_text(seed_news) == "russia calls for joint front against terrorism");
+    // russian0 defense1 minister2 ivanov3 called4 sunday5 for6 the7 creation8 of9 a10 joint11
+    // front12 for13 combating14 global15 terrorism16 <eos>17
+    CHECK(headline_of(seed_news).alignment == Alignment{{0, 1, 2, 3}, {4}, {6}, {11}, {12}, {13, 14}, {16}, {17}});
+}
+
+TEST_CASE("headline: every rule on hand-checked sentences") {
+    CHECK(headline_text("china condemned terrorism") == "china condemns terrorism");  // the shortest
+    CHECK(headline_text("French officials urged sunday german president schmidt to join the fight against "
+                        "international piracy") == "france urges germany to fight piracy");
+    CHECK(headline_text("japan announced ten million dollars in aid for egypt during a visit to cairo") ==
+          "japan announces aid for egypt");
+    CHECK(headline_text("japan announced aid for egypt") == "japan announces aid for egypt");
+    CHECK(headline_text("british foreign minister smith met chinese officials to discuss regional smuggling after "
+                        "talks with german officials according to state media") == "britain meets china on smuggling");
+    CHECK(headline_text("russia called for the creation of a fund in moscow") == "russia calls for fund");
+    CHECK(headline_text("egypt called monday for a new coalition for combating crime") ==
+          "egypt calls for new coalition against crime");
+    // french0 officials1 urged2 german3 president4 schmidt5 to6 join7 the8 fight9 against10 piracy11
+    CHECK(headline_of("french officials urged german president schmidt to join the fight against piracy").alignment ==
+          Alignment{{0, 1}, {2}, {3, 4, 5}, {6}, {7, 8, 9, 10}, {11}, {12}});
+    // egyptian0 premier1 hassan2 met3 brazilian4 officials5 to6 discuss7 crime8 at9 … paris14 <eos>15
+    CHECK(headline_of("egyptian premier hassan met brazilian officials to discuss crime at a news conference in paris")
+              .alignment == Alignment{{0, 1, 2}, {3}, {4, 5}, {6, 7}, {8}, {15}});
+}
+
+TEST_CASE("headline: news the grammar does not write has no headline") {
+    auto error_of = [](const char* news) {
+        try {
+            headline_of(news);
+        } catch (const TaskError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no TaskError)");
+    };
+    CHECK(error_of("russia urged russian officials to join the fight against piracy")
+              .find("a country other than russia") != std::string::npos);
+    CHECK(error_of("russian president li condemned crime").find("an official of russia (ivanov or petrov)") !=
+          std::string::npos);
+    CHECK(error_of("russia condemned").find("expected a topic") != std::string::npos);
+    CHECK(error_of("russia met china").find("whom they met") != std::string::npos);
+    CHECK(error_of("russia announced aid for chinese officials").find("a country (china") != std::string::npos);
+    CHECK(error_of("russia condemned terrorism sunday").find("the end of the sentence") != std::string::npos);
+    CHECK(error_of("sunday russia condemned terrorism").find("who acts") != std::string::npos);
+}
+
+TEST_CASE("headline: every example reads back, is never longer than its news, and every headline word has a source") {
+    TaskGenerator task(config_for("headline", 3, 34), 20);
+    const Vocab& news = task.src_vocab();
+    const Vocab& headline = task.tgt_vocab();
+    std::set<std::string> verbs;
+    for (int i = 0; i < 2000; ++i) {
+        const Example e = task.next();
+        const std::string text = news.decode(e.src);
+        CAPTURE(text);
+        REQUIRE(news.encode(text) == e.src);
+        const Example again = task_answer(task, e.src);
+        REQUIRE(again.tgt == e.tgt);
+        REQUIRE(again.alignment == e.alignment);
+        REQUIRE(e.tgt.size() <= e.src.size());  // "china condemned crime" is as long as its headline
+        for (const std::vector<int>& positions : e.alignment) REQUIRE(!positions.empty());
+        verbs.insert(headline.token(e.tgt[1]));  // "russia calls …": the verb comes second
+    }
+    CHECK(verbs == std::set<std::string>{"calls", "urges", "announces", "meets", "condemns"});
+}
+
+TEST_CASE("headline: held-out sources never appear in training, even among the few shortest") {
+    // 64 sentences of 3 words (8 countries × 8 topics): training keeps drawing held-out ones
+    TaskGenerator task(config_for("headline", 3, 4), 100);
+    for (int i = 0; i < 2000; ++i) REQUIRE(!task.is_held_out(task.next().src));
+    TaskGenerator three_words(config_for("headline", 3, 3), 0);
+    std::set<std::vector<int>> sources;
+    for (int i = 0; i < 2000; ++i) sources.insert(three_words.next().src);
+    CHECK(sources.size() == 64);
 }

@@ -10,6 +10,8 @@
 //   en-zh      English → Chinese, the seeds' language ("Tom chases Jerry" → "汤姆 追逐 杰瑞";
 //              words; see src/tasks/chinese_grammar.cpp): time, place and modifiers move
 //   zh-en      the same pairs, Chinese → English
+//   headline   a news sentence → its headline, seed 004's summarisation (words; see
+//              src/tasks/headline_grammar.cpp): attention that skips, merges, paraphrases
 //
 // Every example carries its gold alignment (Example::alignment, SPEC §11).
 // Each task is one file in src/tasks/ implementing the Task interface below, and one row

@@ -19,9 +19,10 @@ const Task& dates_task();
 const Task& translate_task();
 const Task& en_zh_task();
 const Task& zh_en_task();
+const Task& headline_task();
 
 std::span<const Task* const> all_tasks() {
-    static const std::array<const Task*, 7> tasks{
+    static const std::array<const Task*, 8> tasks{
         &reverse_task(),
         &copy_task(),
         &sort_task(),
@@ -29,6 +30,7 @@ std::span<const Task* const> all_tasks() {
         &translate_task(),
         &en_zh_task(),
         &zh_en_task(),
+        &headline_task(),
     };
     return tasks;
 }
