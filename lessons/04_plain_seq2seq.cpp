@@ -55,11 +55,19 @@ int main(int argc, char** argv) {
         print_encoder(out, *trained.model, run, src_vocab);
 
         // --- 3. the hand-over ---
-        out.section("3. the bottleneck: s_0 = h_m");
-        out.vector(fmt::format("s_0 = h_{}", run.batch.src_len), run.forward.encoder.final.h.row(0));
+        out.section(trained.model->config().bidirectional ? "3. the bottleneck: s_0" : "3. the bottleneck: s_0 = h_m");
+        const ModelConfig& config = trained.model->config();
+        const std::vector<CellState>& starts = run.forward.encoder.initial;  // one per layer
+        for (std::size_t l = 0; l < starts.size(); ++l) {
+            const std::string layer = starts.size() > 1 ? fmt::format("layer {}: ", l + 1) : "";
+            // bidirectional: s_0 = tanh(bridge.W ←h_1 + bridge.b), from the backward direction
+            out.vector(config.bidirectional ? layer + "s_0 = tanh(bridge.W ←h_1 + bridge.b)"
+                                            : fmt::format("{}s_0 = h_{}", layer, run.batch.src_len),
+                       starts[l].h.row(0));
+        }
         out.text(fmt::format("These {} numbers are all the decoder will ever know of the source. Whatever the "
                              "encoder did not fit into them is gone.",
-                             trained.model->config().hidden));
+                             config.hidden * config.layers));
 
         // --- 4. the decoder ---
         out.section("4. the decoder writes the target");
@@ -69,9 +77,11 @@ int main(int argc, char** argv) {
 
         // --- 5. the bottleneck, measured ---
         out.section("5. accuracy as the source grows");
-        out.text("Held-out examples grouped by source length (greedy decoding, no teacher forcing). The "
-                 "model had the same training at every length; what changes is how much h_m must carry.");
-        print_accuracy_by_length(out, *trained.model, *trained.task);
+        const EvaluateOptions decoding = evaluate_options(flags, *trained.task);  // --beam, --length-penalty
+        out.text(fmt::format("Held-out examples grouped by source length ({}, no teacher forcing). The model had "
+                             "the same training at every length; what changes is how much h_m must carry.",
+                             decoding_words(decoding)));
+        print_accuracy_by_length(out, *trained.model, *trained.task, decoding);
         return 0;
     });
 }

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
         // --- 3. every decoder step: scores, α, context, state ---
         out.section("3. the decoder attends, step by step");
         out.text(trained.model->config().decoder == DecoderKind::bahdanau
-                     ? "At step j the query is the previous state s_{j−1} (s_0 = h_m). Each score is "
+                     ? "At step j the query is the previous state s_{j−1} (s_0 = h_m, or with --bidirectional the bridge "
+                       "tanh(bridge.W ←h_1 + bridge.b)). Each score is "
                        "e_{j,i} = vᵀ tanh(W [h_i; s_{j−1}]); α_j = softmax(e_j); c_j = Σ_i α_{j,i} h_i is fed "
                        "with the input token into the cell. Seed 000 writes this context as c_{j−1}."
                      : "Luong: the cell runs first, s_j = cell(tgt_embed[y_{j−1}], s_{j−1}); the query is s_j; "
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
         print_alignment(out, run, src_vocab, tgt_vocab);
         print_alignment_accuracy(out, trained.model->config(), trained.alignment);  // held out, measured after training
         compare_with_seed_004(out, task, run, src_vocab, tgt_vocab);  // en-zh, "Tom chases Jerry" only
+        describe_headline_attention(out, task, run, src_vocab, tgt_vocab);  // headline, seed 004's §2.5 sentence only
 
         write_lesson_trace(flags, "05", trained, run);
         write_lesson_svg(flags, "Lesson 05 · concat attention", trained, run);

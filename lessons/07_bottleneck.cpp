@@ -46,12 +46,6 @@
 
 using namespace stepgrad;
 
-namespace {
-
-std::string_view cell_title(std::string_view cell) { return cell == "rnn" ? "SimpleRNN" : cell == "gru" ? "GRU" : "LSTM"; }
-
-}  // namespace
-
 int main(int argc, char** argv) {
     BottleneckFlags options;
     LessonFlags& flags = options.shared;

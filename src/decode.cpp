@@ -26,7 +26,15 @@ BeamResult beam_search(Seq2Seq& model, std::span<const int> source, int beam_wid
     std::vector<BeamHypothesis> finished;
     const auto by_log_prob = [](const BeamHypothesis& x, const BeamHypothesis& y) { return x.log_prob > y.log_prob; };
 
-    for (int j = 1; j <= max_length && !live.empty() && static_cast<int>(finished.size()) < K; ++j) {
+    // Done when K have finished and no live prefix can still beat the best of them: log p only falls
+    // as a prefix grows and lp(n) ≤ lp(max_length), so a live one scores at most log p / lp(max_length).
+    const auto done = [&] {
+        if (static_cast<int>(finished.size()) < K) return false;
+        double best = finished.front().score;
+        for (const BeamHypothesis& f : finished) best = std::max(best, f.score);
+        return live.empty() || live.front().log_prob / length_penalty(max_length, a) <= best;
+    };
+    for (int j = 1; j <= max_length && !live.empty() && !done(); ++j) {
         std::vector<int> inputs(static_cast<std::size_t>(K), Vocab::bos);
         for (std::size_t k = 0; k < live.size(); ++k)
             if (!live[k].ids.empty()) inputs[k] = live[k].ids.back();
@@ -64,9 +72,11 @@ BeamResult beam_search(Seq2Seq& model, std::span<const int> source, int beam_wid
         }
         result.steps.push_back(std::move(beam));
     }
-    // the length limit cut these off: they compete with the finished ones
+    // Only when the length limit cut them off do the live prefixes compete with the finished ones:
+    // after a stop by `done`, their log p so far would overrate them.
+    const bool cut_off = !live.empty() && !done();
     result.ranked = std::move(finished);
-    result.ranked.insert(result.ranked.end(), live.begin(), live.end());
+    if (cut_off) result.ranked.insert(result.ranked.end(), live.begin(), live.end());
     std::stable_sort(result.ranked.begin(), result.ranked.end(),
                      [](const BeamHypothesis& x, const BeamHypothesis& y) { return x.score > y.score; });
     const BeamHypothesis& best = result.ranked.front();

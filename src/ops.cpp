@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -594,5 +595,179 @@ Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
     });
     return y;
 }
+
+// ---- the Transformer's ops (SPEC §14) ----
+
+// y = 1/√x;  dy/dx = −½ x^(−3/2) = −y³/2
+Tensor rsqrt(Tensor x) {
+    return unary("rsqrt", x, each([](double v) { return 1 / std::sqrt(v); }),
+                 [](double, double y) { return -0.5 * y * y * y; });
+}
+
+// y_r = (1/c) Σ_j x_rj;  ∂y_r/∂x_rj = 1/c
+Tensor row_mean(Tensor x) {
+    const int rows = x.rows(), cols = x.cols();
+    Tensor y = tape().record("row_mean", rows, 1, {x});
+    for (int r = 0; r < rows; ++r) {
+        const double* in = x.values().data() + count_of(r, cols);
+        y.values()[r] = std::accumulate(in, in + cols, 0.0) / cols;
+    }
+    tape().on_backward(y, [x, rows, cols](Tensor out) {
+        double* dx = x.grads().data();
+        for (int r = 0; r < rows; ++r) {
+            const double share = out.grads()[r] / cols;
+            for (int j = 0; j < cols; ++j) dx[count_of(r, cols) + j] += share;
+        }
+    });
+    return y;
+}
+
+// y_rj = x_r;  ∂L/∂x_r = Σ_j dy_rj
+Tensor repeat_cols(Tensor x, int cols) {
+    if (x.cols() != 1 || cols <= 0)
+        throw ShapeError(fmt::format("repeat_cols: needs one column and a positive width, got shape {} and width {}",
+                                     shape_of(x), cols));
+    const int rows = x.rows();
+    Tensor y = tape().record("repeat_cols", rows, cols, {x});
+    for (int r = 0; r < rows; ++r) std::fill_n(y.values().data() + count_of(r, cols), cols, x.value(r));
+    tape().on_backward(y, [x, rows, cols](Tensor out) {
+        const double* dy = out.grads().data();
+        for (int r = 0; r < rows; ++r) x.grads()[r] += std::accumulate(dy + count_of(r, cols), dy + count_of(r + 1, cols), 0.0);
+    });
+    return y;
+}
+
+// LN(x) = γ ⊙ (x − μ) / √(σ² + ε) + β,  μ = mean_j x_j,  σ² = mean_j (x_j − μ)²  (biased, as PyTorch)
+// Composed: its gradient is the tape's; a fused version would need a profile saying so.
+LayerNormOutput layer_norm(Tensor x, Tensor gamma, Tensor beta, double epsilon) {
+    const int rows = x.rows(), d = x.cols();
+    if (gamma.rows() != 1 || gamma.cols() != d) shape_error("layer_norm", x, gamma, "γ must be one row of x's width");
+    if (beta.rows() != 1 || beta.cols() != d) shape_error("layer_norm", x, beta, "β must be one row of x's width");
+    LayerNormOutput result;
+    result.mean = row_mean(x);
+    const Tensor centered = sub(x, repeat_cols(result.mean, d));  // x − μ
+    result.variance = row_mean(mul(centered, centered));          // σ²
+    const Tensor inverse_std = rsqrt(add(result.variance, full(rows, 1, epsilon)));  // 1/√(σ² + ε)
+    const Tensor normalized = mul(centered, repeat_cols(inverse_std, d));
+    result.out = add(mul(normalized, gamma), beta);
+    return result;
+}
+
+namespace {
+// split_heads and merge_heads move the same d_k-wide pieces in opposite directions:
+// piece (b, t, i) sits at row b·n + t, columns i·d_k… of the merged (B·n, h·d_k) layout
+// and at row (b·h + i)·n + t of the split (B·h·n, d_k) one.
+Tensor move_heads(const char* op, Tensor x, int batch, int heads, bool to_split) {
+    const int merged_rows = to_split ? x.rows() : x.rows() / heads;
+    const int d = to_split ? x.cols() : x.cols() * heads;
+    if (batch <= 0 || heads <= 0 || x.rows() % (to_split ? batch : batch * heads) != 0 || d % heads != 0)
+        throw ShapeError(fmt::format("{}: shape {} cannot hold {} examples of {} heads", op, shape_of(x), batch, heads));
+    const int n = merged_rows / batch, d_k = d / heads;
+    Tensor y = to_split ? tape().record(op, batch * heads * n, d_k, {x}) : tape().record(op, merged_rows, d, {x});
+    // for each piece: (offset in the merged layout, offset in the split layout)
+    auto for_each_piece = [=](auto&& move) {
+        for (int b = 0; b < batch; ++b)
+            for (int t = 0; t < n; ++t)
+                for (int i = 0; i < heads; ++i)
+                    move(count_of(b * n + t, d) + count_of(i, d_k), count_of((b * heads + i) * n + t, d_k));
+    };
+    const double* xv = x.values().data();
+    double* yv = y.values().data();
+    for_each_piece([&](std::size_t merged, std::size_t split) {
+        std::copy_n(xv + (to_split ? merged : split), d_k, yv + (to_split ? split : merged));
+    });
+    tape().on_backward(y, [x, for_each_piece, to_split, d_k](Tensor out) {
+        const double* dy = out.grads().data();
+        double* dx = x.grads().data();
+        for_each_piece([&](std::size_t merged, std::size_t split) {
+            axpy(1.0, dy + (to_split ? split : merged), dx + (to_split ? merged : split), d_k);
+        });
+    });
+    return y;
+}
+}  // namespace
+
+// y[(b·h + i)·n + t] = x[b·n + t, i·d_k : (i+1)·d_k];  dx gets dy's pieces back
+Tensor split_heads(Tensor x, int batch, int heads) { return move_heads("split_heads", x, batch, heads, true); }
+
+// y[b·n + t, i·d_k : (i+1)·d_k] = x[(b·h + i)·n + t];  dx gets dy's pieces back
+Tensor merge_heads(Tensor x, int batch, int heads) { return move_heads("merge_heads", x, batch, heads, false); }
+
+namespace {
+// y_g = a_g b_g (b_transposed: a_g b_gᵀ) for each group g of rows.
+//   y = a b:   da = dy bᵀ, db = aᵀ dy        y = a bᵀ:  da = dy b, db = dyᵀ a
+Tensor batched_product(const char* op, Tensor a, Tensor b, int groups, bool b_transposed) {
+    if (groups <= 0 || a.rows() % groups != 0 || b.rows() % groups != 0)
+        shape_error(op, a, b, "the rows of a and b must split into the same number of groups");
+    const int r = a.rows() / groups, k = a.cols();
+    const int b_rows = b.rows() / groups, c = b_transposed ? b_rows : b.cols();
+    if ((b_transposed ? b.cols() : b_rows) != k)
+        shape_error(op, a, b, b_transposed ? "cols of a != cols of b" : "cols of a != rows of each group of b");
+    Tensor y = tape().record(op, groups * r, c, {a, b});
+    std::fill(y.values().begin(), y.values().end(), 0.0);
+    const std::size_t a_size = count_of(r, k), b_size = count_of(b_rows, b.cols()), y_size = count_of(r, c);
+    for (int g = 0; g < groups; ++g) {
+        const double *ag = a.values().data() + g * a_size, *bg = b.values().data() + g * b_size;
+        double* yg = y.values().data() + g * y_size;
+        if (b_transposed) gemm_nt(ag, bg, yg, r, k, c);
+        else gemm_nn(ag, bg, yg, r, k, c);
+    }
+    tape().on_backward(y, [a, b, groups, r, k, c, b_transposed](Tensor out) {
+        const std::size_t a_size = count_of(r, k), b_size = b.size() / groups, y_size = count_of(r, c);
+        const double *dy = out.grads().data(), *av = a.values().data(), *bv = b.values().data();
+        double* da = a.requires_grad() ? a.grads().data() : nullptr;
+        double* db = b.requires_grad() ? b.grads().data() : nullptr;
+        for (int g = 0; g < groups; ++g) {
+            const double *dy_g = dy + g * y_size, *a_g = av + g * a_size, *b_g = bv + g * b_size;
+            if (da && b_transposed) gemm_nn(dy_g, b_g, da + g * a_size, r, c, k);
+            if (da && !b_transposed) gemm_nt(dy_g, b_g, da + g * a_size, r, c, k);
+            if (db && b_transposed) gemm_tn(dy_g, a_g, db + g * b_size, r, c, k);
+            if (db && !b_transposed) gemm_tn(a_g, dy_g, db + g * b_size, r, k, c);
+        }
+    });
+    return y;
+}
+}  // namespace
+
+// y_g = a_g b_g
+Tensor batched_matmul(Tensor a, Tensor b, int groups) { return batched_product("batched_matmul", a, b, groups, false); }
+
+// y_g = a_g b_gᵀ
+Tensor batched_matmul_nt(Tensor a, Tensor b, int groups) {
+    return batched_product("batched_matmul_nt", a, b, groups, true);
+}
+
+// masked (b, i, t, s) = s ≥ key_lengths[b]  or (causal and s > t)
+std::vector<int> attention_mask(int batch, int heads, int queries, int keys, std::span<const int> key_lengths,
+                                bool causal) {
+    if (!key_lengths.empty() && key_lengths.size() != static_cast<std::size_t>(batch))
+        throw ShapeError(fmt::format("attention_mask: {} key lengths for a batch of {}", key_lengths.size(), batch));
+    std::vector<int> mask(count_of(batch * heads * queries, keys));
+    for (int b = 0; b < batch; ++b) {
+        const int length = key_lengths.empty() ? keys : key_lengths[static_cast<std::size_t>(b)];
+        for (int i = 0; i < heads; ++i)
+            for (int t = 0; t < queries; ++t)
+                for (int s = 0; s < keys; ++s)
+                    mask[count_of((b * heads + i) * queries + t, keys) + s] = s >= length || (causal && s > t);
+    }
+    return mask;
+}
+
+// PE[p, 2k] = sin(p / 10000^{2k/d}),  PE[p, 2k+1] = cos(p / 10000^{2k/d})
+Tensor positional_encoding(int length, int d, int batch) {
+    if (length <= 0 || d <= 0 || batch <= 0)
+        throw ShapeError(fmt::format("positional_encoding: length {}, width {} and batch {} must be positive", length,
+                                     d, batch));
+    std::vector<double> table(count_of(batch * length, d));
+    for (int p = 0; p < length; ++p)
+        for (int j = 0; j < d; ++j) {
+            const double angle = p / std::pow(10000.0, static_cast<double>(j - j % 2) / d);  // 2k = j − j mod 2
+            table[count_of(p, d) + j] = j % 2 == 0 ? std::sin(angle) : std::cos(angle);
+        }
+    for (int b = 1; b < batch; ++b)
+        std::copy_n(table.begin(), count_of(length, d), table.begin() + static_cast<std::ptrdiff_t>(count_of(b * length, d)));
+    return constant(batch * length, d, table);
+}
+
 
 }  // namespace stepgrad

@@ -263,15 +263,52 @@ DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, std::span<const CellSt
 
 Tensor Seq2Seq::output_logits(Tensor features) { return linear(features, output_W, output_b); }
 
-Forward Seq2Seq::forward(const Batch& batch) {
+namespace {
+
+// The index of the largest of each row of `logits` (B, V); ties: the lower id, as greedy_decode.
+std::vector<int> argmax_rows(const Tensor& logits) {
+    const auto V = static_cast<std::size_t>(logits.cols());
+    std::vector<int> best(static_cast<std::size_t>(logits.rows()));
+    for (std::size_t b = 0; b < best.size(); ++b) {
+        const auto row = logits.values().subspan(b * V, V);
+        best[b] = static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
+    }
+    return best;
+}
+
+// Scheduled sampling at step j (0-based, j ≥ 1): y_{j−1} := argmax logits_{j−1} for each
+// example whose coin said so (feed_gold 0) and whose target reaches j. Only ids change, so
+// no gradient flows through the choice; the logits are computed only when some example needs them.
+void feed_back_argmax(Seq2Seq& model, const Tensor& previous_features, const Batch& batch,
+                      std::span<const std::uint8_t> feed_gold, int j, std::vector<int>& inputs) {
+    std::vector<std::size_t> sampled;
+    for (int b = 0; b < batch.size; ++b) {
+        const auto k = static_cast<std::size_t>(b) * batch.tgt_len + j;
+        if (!feed_gold[k] && batch.tgt_in[k] != Vocab::pad) sampled.push_back(k);
+    }
+    if (sampled.empty()) return;
+    const std::vector<int> predicted = argmax_rows(model.output_logits(previous_features));
+    for (const std::size_t k : sampled) inputs[k] = predicted[k / static_cast<std::size_t>(batch.tgt_len)];
+}
+
+}  // namespace
+
+Forward Seq2Seq::forward(const Batch& batch) { return forward(batch, {}); }
+
+Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_gold) {
     const int B = batch.size, n = batch.tgt_len;
+    if (!feed_gold.empty() && feed_gold.size() != batch.tgt_in.size())
+        throw std::invalid_argument(fmt::format("forward: {} feed_gold flags for a batch of {} × {} decoder inputs",
+                                                feed_gold.size(), B, n));
     Forward out;
     out.encoder = encode(batch);
+    out.inputs = batch.tgt_in;
     std::vector<CellState> state = out.encoder.initial;  // s_0 per layer: h_m, or the bridge's
     std::vector<int> inputs(static_cast<std::size_t>(B));
     std::vector<Tensor> features;
     for (int j = 0; j < n; ++j) {
-        for (int b = 0; b < B; ++b) inputs[static_cast<std::size_t>(b)] = batch.tgt_in[static_cast<std::size_t>(b) * n + j];
+        if (j > 0 && !feed_gold.empty()) feed_back_argmax(*this, features.back(), batch, feed_gold, j, out.inputs);
+        for (int b = 0; b < B; ++b) inputs[static_cast<std::size_t>(b)] = out.inputs[static_cast<std::size_t>(b) * n + j];
         DecoderStep step = decoder_step(out.encoder, state, inputs);
         for (std::size_t l = 0; l < state.size(); ++l) state[l] = step.layers[l].state;
         features.push_back(step.features);
@@ -297,11 +334,9 @@ std::vector<std::vector<int>> Seq2Seq::greedy_decode(const Batch& batch, int max
     for (int j = 0; j < max_length; ++j) {
         const DecoderStep step = decoder_step(encoded, state, inputs);
         for (std::size_t l = 0; l < state.size(); ++l) state[l] = step.layers[l].state;
-        const Tensor logits = output_logits(step.features);
-        const int V = logits.cols();
+        const std::vector<int> predicted = argmax_rows(output_logits(step.features));
         for (int b = 0; b < B; ++b) {
-            const auto row = logits.values().subspan(static_cast<std::size_t>(b) * V, static_cast<std::size_t>(V));
-            const int best = static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
+            const int best = predicted[static_cast<std::size_t>(b)];
             inputs[static_cast<std::size_t>(b)] = best;
             if (!done[static_cast<std::size_t>(b)]) outputs[static_cast<std::size_t>(b)].push_back(best);
             done[static_cast<std::size_t>(b)] = done[static_cast<std::size_t>(b)] || best == Vocab::eos;

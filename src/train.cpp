@@ -69,13 +69,17 @@ Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, const Evalu
                 hypotheses.push_back(written(*options.target, predicted));
                 references.push_back(written(*options.target, target));
             }
+            result.predictions.push_back(std::move(predictions[b]));
         }
     }
     tape().reset();
     result.examples = static_cast<int>(examples.size());
     result.token_accuracy = tokens ? static_cast<double>(tokens_right) / static_cast<double>(tokens) : 0.0;
     result.sequence_accuracy = examples.empty() ? 0.0 : static_cast<double>(sequences_right) / static_cast<double>(examples.size());
-    if (bleu) result.bleu = corpus_bleu(hypotheses, references).bleu;
+    if (bleu) {
+        result.bleu_counts = corpus_bleu(hypotheses, references);
+        result.bleu = result.bleu_counts->bleu;
+    }
     return result;
 }
 
@@ -264,6 +268,14 @@ private:
     static inline void (*previous_[std::size(stop_signals)])(int) = {SIG_DFL, SIG_DFL, SIG_DFL};
 };
 
+// Seeds the coins of scheduled sampling apart from the task's own stream of the same seed.
+constexpr std::uint64_t coin_stream = 0x5ced'5a3b'1e0f'c01dULL;
+
+void check_teacher_forcing(double P) {
+    if (!(P >= 0 && P <= 1))  // NaN too
+        throw std::invalid_argument(fmt::format("teacher forcing: P is a probability, from 0 to 1; got {}", P));
+}
+
 [[noreturn]] void non_finite(const char* what, int step, bool gradients) {
     const TapeEntry* culprit = tape().first_non_finite(gradients);
     throw TrainingError(fmt::format("step {}: the {} is not finite (NaN or Inf); first non-finite {} made by op '{}'. "
@@ -337,11 +349,23 @@ void install_interrupt_handler() {
 bool interrupt_requested() { return stop_signal.load() != 0; }
 int interrupt_signal() { return stop_signal.load(); }
 
-double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step) {
+std::vector<std::uint8_t> scheduled_sampling_coins(const Batch& batch, double P, Rng& rng) {
+    check_teacher_forcing(P);
+    std::vector<std::uint8_t> feed_gold(batch.tgt_in.size(), 1);
+    if (P == 1) return feed_gold;
+    for (int b = 0; b < batch.size; ++b)
+        for (int j = 1; j < batch.tgt_lengths[static_cast<std::size_t>(b)]; ++j)
+            // gold with probability P: u < P for u uniform in [0, 1)
+            feed_gold[static_cast<std::size_t>(b) * batch.tgt_len + j] = rng.uniform() < P;
+    return feed_gold;
+}
+
+double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
+                  std::span<const std::uint8_t> feed_gold) {
     const std::vector<Parameter*> parameters = model.parameters();
     tape().reset();
     for (Parameter* p : parameters) p->zero_grad();
-    const Forward forward = model.forward(batch);
+    const Forward forward = model.forward(batch, feed_gold);
     const double loss = forward.loss.value(0);
     if (!std::isfinite(loss)) non_finite("loss", step, false);
     tape().backward(forward.loss);
@@ -354,6 +378,9 @@ double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, doub
 TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& options) {
     if (options.steps < 0 || options.batch_size <= 0)
         throw std::invalid_argument("train: steps must be ≥ 0 and the batch size positive");
+    check_teacher_forcing(options.teacher_forcing);
+    const bool sampling = options.teacher_forcing < 1;
+    Rng coins(task.config().seed ^ coin_stream);
     const InterruptScope ctrl_c;
     auto optimizer = make_optimizer(options.optimizer);
     Progress progress(options);
@@ -368,7 +395,9 @@ TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& optio
         const std::vector<Example> examples = task.next(options.batch_size);
         const Batch batch = make_batch(examples);
         const double lr = options.cosine ? cosine_lr(options.lr, step - 1, options.steps) : options.lr;
-        result.losses.push_back(train_step(model, *optimizer, batch, lr, options.clip, step));
+        const std::vector<std::uint8_t> feed_gold =
+            sampling ? scheduled_sampling_coins(batch, options.teacher_forcing, coins) : std::vector<std::uint8_t>{};
+        result.losses.push_back(train_step(model, *optimizer, batch, lr, options.clip, step, feed_gold));
         result.steps = step;
         for (const Example& e : examples) tokens += static_cast<long>(e.tgt.size());
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -135,11 +135,25 @@ class Parameters:
         return rows
 
 
-def redo_cell_step(check, params, prefix, cell, x, h, c, shown, t, state, memory):
+def along(shown, arrow):
+    """The labels of one direction without its arrow: "pre →r_1" → "pre r_1", "←h_2" → "h_2"."""
+    view = {}
+    for label, values in shown.items():
+        pre = label.startswith("pre ")
+        rest = label[4:] if pre else label
+        if rest.startswith(arrow):
+            view[("pre " if pre else "") + rest[len(arrow):]] = values
+    return view
+
+
+def redo_cell_step(check, params, prefix, cell, x, h, c, shown, t, state, memory, arrow=""):
     """Redo one step of `prefix`'s cell from the printed x, h_{t−1} (and c_{t−1}): every
-    pre-activation, gate, the memory and the new state, against `shown` (label → numbers)."""
+    pre-activation, gate, the memory and the new state, against `shown` (label → numbers).
+    `arrow` ("→", "←" or "") marks a bidirectional encoder's direction on the labels."""
     H = len(h)
     where = f"{prefix} step {t}"
+    if arrow:
+        shown = along(shown, arrow)
     pre, gates = {}, {}
     for g in GATES[cell]:
         from_x = affine(params.rows(f"{prefix}.W_ih", g, H), x, [params.bias(f"{prefix}.b_ih", g)])
@@ -206,6 +220,24 @@ def split_steps(lines):
     return lines[:starts[0]], steps
 
 
+LAYER = re.compile(r"^  layer (\d+):")
+
+
+def by_layer(lines):
+    """label → numbers for each "layer ℓ:" block of the lines (1 … L); without such
+    headings every vector is layer 1's."""
+    headings = [(i, int(LAYER.match(line).group(1))) for i, line in enumerate(lines)
+                if LAYER.match(line) and " = [" not in line]
+    blocks = {1: {}}
+    for start, label, values in read_vectors(lines):
+        layer = 1
+        for i, n in headings:
+            if i < start:
+                layer = n
+        blocks.setdefault(layer, {})[label] = values
+    return blocks
+
+
 def alpha_table(lines):
     """(scores, α) of a step's table, one row per source position."""
     rows = [ALPHA_ROW.match(line) for line in lines]
@@ -220,20 +252,37 @@ def redo_seq2seq(check, text, cell, decoder, score):
     encoder_lines, steps = split_steps(lines)
     check.require(steps, "no decoder step printed")
 
-    # the encoder
-    shown = {label: values for _, label, values in read_vectors(encoder_lines)}
+    # the encoder, layer by layer (a bidirectional one: → then ←); layer ℓ > 1 reads ℓ−1's output
+    everything = {label: values for _, label, values in read_vectors(encoder_lines)}
+    blocks = by_layer(encoder_lines)
     inputs = [m.groups() for m in map(ENCODER_INPUT.match, encoder_lines) if m]
     check.require(inputs, "no encoder input x_t printed")
-    H = len(shown["h_1"])
-    h, c, states = zeros(H), zeros(H), []
-    for t_text, token in inputs:
-        t = int(t_text)
-        x = params[f"src_embed['{token}']"]
-        redo_cell_step(check, params, "encoder", cell, x, h, c, shown, t, "h", "c_{}")
-        h = shown[f"h_{t}"]
-        c = shown.get(f"c_{t}", c)
-        states.append(h)
-    m = len(states)
+    bidirectional = any(label.startswith("→h_") for label in everything)
+    arrows = ["→", "←"] if bidirectional else [""]
+    H = len(everything[f"{arrows[0]}h_1"])
+    m = len(inputs)
+    below = [params[f"src_embed['{token}']"] for _, token in inputs]
+    finals = []  # per layer: (→h_m, →c_m, ←h_1)
+    for layer in range(1, len(blocks) + 1):
+        shown = blocks[layer]
+        outputs, last = {}, {}
+        for arrow in arrows:
+            prefix = "encoder" + (f".l{layer}" if layer > 1 else "") + (".reverse" if arrow == "←" else "")
+            h, c = zeros(H), zeros(H)
+            for t in (range(m, 0, -1) if arrow == "←" else range(1, m + 1)):
+                redo_cell_step(check, params, prefix, cell, below[t - 1], h, c, shown, t, "h", "c_{}", arrow)
+                h, c = shown[f"{arrow}h_{t}"], shown.get(f"{arrow}c_{t}", c)
+                outputs.setdefault(arrow, {})[t] = h
+            last[arrow] = (h, c)
+        below = [sum((outputs[arrow][t] for arrow in arrows), []) for t in range(1, m + 1)]
+        finals.append((last[arrows[0]][0], last[arrows[0]][1], outputs[arrows[-1]][1]))
+    states = below
+    if bidirectional:  # the annotations h_t = [→h_t; ←h_t], printed from the same numbers
+        for t in range(1, m + 1):
+            check.close(f"h_{t} = [→h_{t}; ←h_{t}]", everything[f"h_{t} = [→h_{t}; ←h_{t}]"], states[t - 1],
+                        [0.0] * len(states[t - 1]))
+    h, c = finals[-1][0], finals[-1][1]
+    shown = everything
 
     # keys computed once: concat's W_h h_i, qk's k_i = W_K h_i
     keys = []
@@ -241,35 +290,56 @@ def redo_seq2seq(check, text, cell, decoder, score):
         W = params.numbered_rows("attention.W")
         for i, h_i in enumerate(states, 1):
             keys.append(shown[f"W_h h_{i}"])
-            check.close(f"W_h h_{i}", keys[-1], *affine([row[:H] for row in W], h_i))
+            check.close(f"W_h h_{i}", keys[-1], *affine([row[:len(h_i)] for row in W], h_i))
     elif score in ("qk", "qk-scaled"):
         for i, h_i in enumerate(states, 1):
             keys.append(shown[f"k_{i} = W_K h_{i}"])
             check.close(f"k_{i}", keys[-1], *affine(params.numbered_rows("attention.W_K"), h_i))
 
-    # the decoder
-    # s_0 = h_m, and for LSTM c_0 = c_m: the decoder starts where the encoder stopped
-    s_previous, c_previous, losses = states[-1], c, []
-    if "s_0 = h_" + str(m) in shown:
-        check.close("s_0 = h_m", shown[f"s_0 = h_{m}"], states[-1], [0.0] * H)
-    output_W = None
+    # the decoder: layer ℓ starts from the encoder's layer ℓ (s_0 = h_m, LSTM c_0 = c_m), or from
+    # the bridge s_0 = tanh(bridge.W ←h_1 + bridge.b), c_0 = 0, when the encoder is bidirectional
+    layers = len(finals)
+    previous = []
+    for layer, (h_m, c_m, backward_first) in enumerate(finals, 1):
+        if not bidirectional:
+            previous.append((h_m, c_m))
+            continue
+        bridge = "bridge" + (f".l{layer}" if layer > 1 else "")
+        label = (f"layer {layer}: " if layers > 1 else "") + f"s_0 = tanh({bridge}.W ←h_1 + {bridge}.b)"
+        pre, bounds = affine(params.numbered_rows(f"{bridge}.W"), backward_first, [params[f"{bridge}.b"]])
+        check.close(label, everything[label], [math.tanh(p) for p in pre], bounds)
+        previous.append((everything[label], zeros(H)))
+    if f"s_0 = h_{m}" in shown:
+        check.close("s_0 = h_m", shown[f"s_0 = h_{m}"], finals[-1][0], [0.0] * H)
+    losses = []
     for j, read, predict, step_lines in steps:
         step = {label: values for _, label, values in read_vectors(step_lines)}
+        step_blocks = by_layer(step_lines)
         where = f"decoder step {j}"
         embedding = params[f"tgt_embed['{read}']"]
-        query = s_previous
+
+        def run_layers(first_input):
+            """Every decoder layer's step j, bottom first; the new (s, c) of each."""
+            new, x = [], first_input
+            for layer, (s_before, c_before) in enumerate(previous, 1):
+                prefix = "decoder" + (f".l{layer}" if layer > 1 else "")
+                s, memory = redo_cell_step(check, params, prefix, cell, x, s_before, c_before, step_blocks[layer], j, "s",
+                                           "c_{} (LSTM memory)")
+                new.append((s, memory if memory is not None else c_before))
+                x = s
+            return new
+
+        query = previous[-1][0]
         if decoder == "luong":
-            s, memory = redo_cell_step(check, params, "decoder", cell, embedding, s_previous, c_previous, step, j, "s",
-                                       "c_{} (LSTM memory)")
-            query = s
+            now = run_layers(embedding)
+            query = now[-1][0]
         if decoder != "plain":
-            context = redo_attention(check, params, step, step_lines, states, keys, query, score, j, H)
+            context = redo_attention(check, params, step, step_lines, states, keys, query, score, j)
         if decoder == "bahdanau":
-            s, memory = redo_cell_step(check, params, "decoder", cell, embedding + context, s_previous, c_previous, step, j,
-                                       "s", "c_{} (LSTM memory)")
+            now = run_layers(embedding + context)
         elif decoder == "plain":
-            s, memory = redo_cell_step(check, params, "decoder", cell, embedding, s_previous, c_previous, step, j, "s",
-                                       "c_{} (LSTM memory)")
+            now = run_layers(embedding)
+        s = now[-1][0]
         features = s
         if decoder == "bahdanau":
             features = s + context
@@ -279,7 +349,7 @@ def redo_seq2seq(check, text, cell, decoder, score):
             check.close(f"{where}: h̃_{j}", attentional, [math.tanh(p) for p in pre], bounds)
             features = attentional
         losses.append(redo_output(check, params, step, step_lines, features, predict, j))
-        s_previous, c_previous = s, memory if memory is not None else c_previous
+        previous = now
 
     # the loss: the mean of the printed −log p
     loss_line = next(line for line in lines if line.startswith("loss on this example"))
@@ -287,7 +357,7 @@ def redo_seq2seq(check, text, cell, decoder, score):
     return params, states, keys, steps
 
 
-def redo_attention(check, params, step, step_lines, states, keys, query, score, j, H):
+def redo_attention(check, params, step, step_lines, states, keys, query, score, j):
     """Step j's scores, α, Σα and context from the printed query, keys and h_i."""
     where = f"decoder step {j}"
     m = len(states)
@@ -297,7 +367,8 @@ def redo_attention(check, params, step, step_lines, states, keys, query, score, 
         W = params.numbered_rows("attention.W")
         v = params["attention.v"]
         W_s_s = next(values for label, values in step.items() if label.startswith("W_s s_"))
-        check.close(f"{where}: W_s s", W_s_s, *affine([row[H:] for row in W], query))
+        H_k = len(states[0])  # W = [W_h W_s]: W_h multiplies the keys' H_k entries
+        check.close(f"{where}: W_s s", W_s_s, *affine([row[H_k:] for row in W], query))
         for i in range(1, m + 1):
             inside = next(values for label, values in step.items() if label.startswith(f"tanh(W_h h_{i} + "))
             # tanh(W_h h_i + W_s s): two printed inputs, tanh' ≤ 1
@@ -476,6 +547,16 @@ def configurations(quick):
         for score in ("dot", "general", "qk", "qk-scaled"):
             runs += [("06_dot_attention", ["--cell", cell, "--decoder", decoder, "--score", score] + fast,
                       (cell, decoder, score)) for cell in cells]
+    # SPEC §11: bidirectional and stacked encoders (and decoders), across cells and scores
+    runs += [("04_plain_seq2seq", ["--cell", "gru", "--layers", "2"] + fast, ("gru", "plain", None)),
+             ("04_plain_seq2seq", ["--cell", "lstm", "--bidirectional"] + fast, ("lstm", "plain", None)),
+             ("05_concat_attention", ["--cell", "gru", "--bidirectional"] + fast, ("gru", "bahdanau", "concat")),
+             ("05_concat_attention", ["--cell", "lstm", "--decoder", "luong", "--layers", "2"] + fast,
+              ("lstm", "luong", "concat")),
+             ("06_dot_attention", ["--cell", "lstm", "--score", "general", "--bidirectional", "--layers", "2"] + fast,
+              ("lstm", "bahdanau", "general")),
+             ("06_dot_attention", ["--cell", "rnn", "--decoder", "luong", "--score", "qk-scaled", "--bidirectional"]
+              + fast, ("rnn", "luong", "qk-scaled"))]
     # a trained model (its defaults), and a task with Chinese tokens
     runs.append(("05_concat_attention", [], ("gru", "bahdanau", "concat")))
     runs.append(("06_dot_attention", ["--task", "en-zh", "--steps", "40", "--held-out", "20"], ("gru", "bahdanau", "qk")))

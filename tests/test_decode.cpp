@@ -316,3 +316,38 @@ TEST_CASE("evaluate with a beam scores beam_search's predictions, and BLEU on a 
         CHECK(*expected(held_out, gold, &e.task.tgt_vocab()).bleu == doctest::Approx(100.0));
     }
 }
+
+TEST_CASE("evaluate returns what it scored: each prediction, and BLEU with its counts") {
+    Evaluated e("translate", 25);
+    const auto& held_out = e.task.held_out();
+    EvaluateOptions options;
+    options.target = &e.task.tgt_vocab();
+    for (const int width : {1, 3}) {
+        CAPTURE(width);
+        options.beam_width = width;
+        const Accuracy got = evaluate(*e.model, held_out, options);
+        REQUIRE(got.predictions.size() == held_out.size());
+        tape().reset();
+        const auto greedy = e.model->greedy_decode(make_batch(held_out), longest_target(held_out) + 1);
+        for (std::size_t k = 0; k < held_out.size(); ++k) {
+            tape().reset();
+            const std::vector<int> expected =
+                width == 1 ? greedy[k] : beam_search(*e.model, held_out[k].src, width, longest_target(held_out) + 1).ids;
+            CHECK(got.predictions[k] == expected);
+        }
+        REQUIRE(got.bleu_counts.has_value());
+        CHECK(got.bleu_counts->bleu == *got.bleu);
+        CHECK(*expected(held_out, got.predictions, &e.task.tgt_vocab()).bleu == *got.bleu);
+    }
+    CHECK_FALSE(evaluate(*e.model, held_out).bleu_counts.has_value());  // no target vocabulary: no BLEU
+}
+
+TEST_CASE("a beam that stops with K finished returns a finished hypothesis, never a prefix still growing") {
+    // K = 2 on p = (<eos> 0.35, x 0.6): step 1 keeps x and <eos> (finished), step 2 keeps x x and
+    // x <eos> (finished): K finished at j = 2 < max_length, and the live x x (log p = 2 log 0.6 =
+    // −1.02) may not compete with its log p so far: every continuation falls below <eos>'s −1.05.
+    auto model = fixed_model({1e-6, 1e-6, 0.35, 0.6, 0.05 - 2e-6});
+    const BeamResult got = beam(*model, {3, Vocab::eos}, 2, 3);
+    CHECK(got.ids == std::vector<int>{Vocab::eos});
+    for (const BeamHypothesis& h : got.ranked) CHECK(h.finished);
+}

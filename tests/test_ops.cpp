@@ -404,3 +404,137 @@ TEST_CASE("matmul, softmax and cross-entropy agree with the scalar engine") {
             return total / 2.0;
         });
 }
+
+// ---- the Transformer's ops (SPEC §14) ----
+
+TEST_CASE("rsqrt: gradient and value") {
+    check_unary(stepgrad::rsqrt, 0.5, 3);
+    tape().reset();
+    CHECK(rsqrt(full(1, 1, 4.0)).value(0) == 0.5);
+}
+
+TEST_CASE("row_mean and repeat_cols: gradients and values") {
+    auto x = random_parameter("x", 3, 4, 31), column = random_parameter("column", 3, 1, 32);
+    require_gradients([&] { return weighted_sum(row_mean(x->use())); }, {x.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(repeat_cols(column->use(), 5)); }, {column.get()}, op_tolerance);
+    tape().reset();
+    const Tensor mean_of_rows = row_mean(x->use());
+    CHECK(mean_of_rows.rows() == 3);
+    CHECK(mean_of_rows.cols() == 1);
+    CHECK(mean_of_rows.at(1, 0) == doctest::Approx((x->value[4] + x->value[5] + x->value[6] + x->value[7]) / 4).epsilon(1e-15));
+    const Tensor repeated = repeat_cols(column->use(), 5);
+    for (int j = 0; j < 5; ++j) CHECK(repeated.at(2, j) == column->value[2]);
+    CHECK_THROWS_AS(repeat_cols(x->use(), 2), ShapeError);
+}
+
+TEST_CASE("layer_norm: gradient of x, gamma and beta") {
+    auto x = random_parameter("x", 3, 6, 33, -2, 2);
+    auto gamma = random_parameter("gamma", 1, 6, 34, 0.5, 1.5), beta = random_parameter("beta", 1, 6, 35);
+    require_gradients([&] { return weighted_sum(layer_norm(x->use(), gamma->use(), beta->use()).out); },
+                      {x.get(), gamma.get(), beta.get()}, op_tolerance);
+    // the statistics a trace prints are differentiable too
+    require_gradients([&] {
+        const LayerNormOutput ln = layer_norm(x->use(), gamma->use(), beta->use());
+        return add(weighted_sum(ln.mean, 7), weighted_sum(ln.variance, 8));
+    }, {x.get()}, op_tolerance);
+}
+
+TEST_CASE("layer_norm: values are γ (x − μ) / √(σ² + 1e-5) + β with the biased variance") {
+    auto x = random_parameter("x", 2, 5, 36, -3, 3);
+    auto gamma = random_parameter("gamma", 1, 5, 37), beta = random_parameter("beta", 1, 5, 38);
+    tape().reset();
+    const LayerNormOutput ln = layer_norm(x->use(), gamma->use(), beta->use());
+    for (int r = 0; r < 2; ++r) {
+        double mu = 0, var = 0;
+        for (int j = 0; j < 5; ++j) mu += x->value[static_cast<std::size_t>(r * 5 + j)] / 5;
+        for (int j = 0; j < 5; ++j) var += std::pow(x->value[static_cast<std::size_t>(r * 5 + j)] - mu, 2) / 5;
+        CHECK(ln.mean.value(static_cast<std::size_t>(r)) == doctest::Approx(mu).epsilon(1e-14));
+        CHECK(ln.variance.value(static_cast<std::size_t>(r)) == doctest::Approx(var).epsilon(1e-14));
+        for (int j = 0; j < 5; ++j) {
+            const auto k = static_cast<std::size_t>(j);
+            const double expected = gamma->value[k] * (x->value[static_cast<std::size_t>(r * 5 + j)] - mu) / std::sqrt(var + 1e-5) + beta->value[k];
+            CHECK(ln.out.at(r, j) == doctest::Approx(expected).epsilon(1e-13));
+        }
+    }
+    CHECK_THROWS_AS(layer_norm(x->use(), constant(1, 4, std::vector<double>(4, 1.0)), beta->use()), ShapeError);
+}
+
+TEST_CASE("split_heads and merge_heads: layout, inverse of each other, gradients") {
+    // B = 2 examples of n = 3 positions, h = 2 heads of d_k = 2
+    auto x = random_parameter("x", 6, 4, 39);
+    require_gradients([&] { return weighted_sum(split_heads(x->use(), 2, 2)); }, {x.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(merge_heads(x->use(), 2, 3)); }, {x.get()}, op_tolerance);
+    tape().reset();
+    const Tensor split = split_heads(x->use(), 2, 2);
+    CHECK(split.rows() == 12);
+    CHECK(split.cols() == 2);
+    // row (b·h + i)·n + t holds x[b·n + t, i·d_k …]: example 1, head 1, position 2
+    CHECK(split.at((1 * 2 + 1) * 3 + 2, 0) == x->value[(1 * 3 + 2) * 4 + 2]);
+    CHECK(split.at((1 * 2 + 1) * 3 + 2, 1) == x->value[(1 * 3 + 2) * 4 + 3]);
+    const Tensor merged = merge_heads(split, 2, 2);
+    CHECK(merged.to_vector() == x->value);
+    CHECK_THROWS_AS(split_heads(x->use(), 4, 2), ShapeError);  // 6 rows are not 4 examples
+    CHECK_THROWS_AS(split_heads(x->use(), 2, 3), ShapeError);  // 4 columns are not 3 heads
+}
+
+TEST_CASE("batched_matmul and batched_matmul_nt: gradients, and each group is its own matmul") {
+    const int groups = 3;
+    auto a = random_parameter("a", groups * 2, 4, 40), b = random_parameter("b", groups * 4, 3, 41);
+    auto c = random_parameter("c", groups * 5, 4, 42);
+    require_gradients([&] { return weighted_sum(batched_matmul(a->use(), b->use(), groups)); }, {a.get(), b.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(batched_matmul_nt(a->use(), c->use(), groups)); }, {a.get(), c.get()}, op_tolerance);
+    tape().reset();
+    const Tensor ab = batched_matmul(a->use(), b->use(), groups), act = batched_matmul_nt(a->use(), c->use(), groups);
+    for (int g = 0; g < groups; ++g) {
+        const Tensor expected_ab = matmul(slice_rows(a->use(), 2 * g, 2), slice_rows(b->use(), 4 * g, 4));
+        const Tensor expected_act = matmul_nt(slice_rows(a->use(), 2 * g, 2), slice_rows(c->use(), 5 * g, 5));
+        for (int r = 0; r < 2; ++r) {
+            for (int j = 0; j < 3; ++j) CHECK(ab.at(2 * g + r, j) == doctest::Approx(expected_ab.at(r, j)).epsilon(1e-14));
+            for (int j = 0; j < 5; ++j) CHECK(act.at(2 * g + r, j) == doctest::Approx(expected_act.at(r, j)).epsilon(1e-14));
+        }
+    }
+    CHECK_THROWS_AS(batched_matmul(a->use(), b->use(), 4), ShapeError);
+    CHECK_THROWS_AS(batched_matmul_nt(a->use(), b->use(), groups), ShapeError);  // widths 4 and 3
+}
+
+TEST_CASE("attention_mask: causal hides later positions, padding hides keys past the length") {
+    const std::vector<int> key_lengths = {3, 2};
+    const std::vector<int> mask = attention_mask(2, 1, 3, 3, key_lengths, true);
+    // example 0: only the causal upper triangle; example 1: also key 2 (padding)
+    const std::vector<int> expected = {0, 1, 1,  0, 0, 1,  0, 0, 0,
+                                       0, 1, 1,  0, 0, 1,  0, 0, 1};
+    CHECK(mask == expected);
+    CHECK(attention_mask(1, 2, 2, 3, {}, false) == std::vector<int>(12, 0));
+    CHECK_THROWS_AS(attention_mask(3, 1, 2, 2, key_lengths, false), ShapeError);
+}
+
+TEST_CASE("masked softmax: α exactly 0 where masked with −∞, gradient of the rest") {
+    auto scores = random_parameter("scores", 4, 4, 43, -2, 2);
+    const std::vector<int> mask = attention_mask(1, 1, 4, 4, {}, true);
+    const double minus_infinity = -std::numeric_limits<double>::infinity();
+    require_gradients([&] { return weighted_sum(softmax(masked_fill(scores->use(), mask, minus_infinity))); },
+                      {scores.get()}, op_tolerance);
+    tape().reset();
+    const Tensor alpha = softmax(masked_fill(scores->use(), mask, minus_infinity));
+    for (int t = 0; t < 4; ++t)
+        for (int s = 0; s < 4; ++s)
+            if (s > t) CHECK(alpha.at(t, s) == 0.0);
+    CHECK(alpha.at(0, 0) == 1.0);  // the first position sees only itself
+}
+
+TEST_CASE("positional_encoding: sin on even columns, cos on odd, repeated per example") {
+    tape().reset();
+    const int d = 6;
+    const Tensor pe = positional_encoding(4, d, 2);
+    CHECK(pe.rows() == 8);
+    CHECK_FALSE(pe.requires_grad());
+    for (int p = 0; p < 4; ++p)
+        for (int k = 0; k < d / 2; ++k) {
+            const double angle = p / std::pow(10000.0, 2.0 * k / d);
+            CHECK(pe.at(p, 2 * k) == doctest::Approx(std::sin(angle)).epsilon(1e-15));
+            CHECK(pe.at(p, 2 * k + 1) == doctest::Approx(std::cos(angle)).epsilon(1e-15));
+            CHECK(pe.at(4 + p, 2 * k) == pe.at(p, 2 * k));  // example 1 has the same table
+        }
+    CHECK(pe.at(0, 1) == 1.0);  // position 0: sin 0 = 0, cos 0 = 1
+    CHECK_THROWS_AS(positional_encoding(0, d), ShapeError);
+}

@@ -264,8 +264,14 @@ TEST_CASE("a held-out summary goes into the trace as \"eval\", and a batch of tw
     Seq2Seq model(configs[1]);
     model.init(4);
     const TraceRun run = run_traced_example(model, example);
-    const EvalSummary eval{"reverse", 40, 0.75, 0.5};
-    const Json trace = parse_json(seq2seq_trace("test", model, src_vocab, tgt_vocab, run, &eval));
+    EvalSummary eval{"reverse", 40, 0.75, 0.5, {}, {}};
+    Json trace = parse_json(seq2seq_trace("test", model, src_vocab, tgt_vocab, run, &eval));
+    CHECK_FALSE(trace.at("eval").contains("alignment_accuracy"));  // written only when measured
+    eval.alignment_accuracy = 0.25;
+    eval.alignment_accuracy_shifted = 0.625;
+    trace = parse_json(seq2seq_trace("test", model, src_vocab, tgt_vocab, run, &eval));
+    CHECK(trace.at("eval").at("alignment_accuracy").as_number() == 0.25);
+    CHECK(trace.at("eval").at("alignment_accuracy_shifted").as_number() == 0.625);
     CHECK(trace.at("eval").at("task").as_string() == "reverse");
     CHECK(trace.at("eval").at("examples").as_int() == 40);
     CHECK(trace.at("eval").at("token_accuracy").as_number() == 0.75);
@@ -275,7 +281,7 @@ TEST_CASE("a held-out summary goes into the trace as \"eval\", and a batch of tw
     const std::vector<Example> two{example, example};
     tape().reset();
     const Batch batch = make_batch(two);
-    const TraceRun batch_run{batch, model.forward(batch)};
+    const TraceRun batch_run{batch, model.forward(batch), {}};
     CHECK_THROWS_WITH(seq2seq_trace("test", model, src_vocab, tgt_vocab, batch_run),
                       "seq2seq_trace: a trace holds one example (batch 1)");
 }

@@ -187,3 +187,163 @@ TEST_CASE("a NaN in the loss stops training, naming the step and the op") {
                          doctest::Contains("step 12: the loss is not finite"), TrainingError);
     CHECK_THROWS_WITH(train_step(s.model, *optimizer, batch, 0.01, 1.0, 12), doctest::Contains("made by op 'output.b'"));
 }
+
+// ---- scheduled sampling (SPEC §13) ----
+
+namespace {
+
+// Three targets of 3, 5 and 1 tokens: padding on both sides of the batch.
+std::vector<Example> ragged_examples() {
+    return {{{3, 4, 5, 6, 2}, {4, 3, 2}}, {{6, 3, 2}, {5, 5, 4, 3, 2}}, {{4, 2}, {2}}};
+}
+
+ModelConfig tiny_config(const char* decoder, const char* score) {
+    ModelConfig c;
+    c.decoder = parse_decoder_kind(decoder);
+    c.score = std::string(decoder) == "plain" ? ScoreKind::none : parse_score_kind(score);
+    c.src_vocab = 7;
+    c.tgt_vocab = 6;
+    c.embed = c.hidden = 3;
+    c.attn = 2;
+    return c;
+}
+
+std::vector<double> all_grads(Seq2Seq& model) {
+    std::vector<double> grads;
+    for (const Parameter* p : model.parameters()) grads.insert(grads.end(), p->grad.begin(), p->grad.end());
+    return grads;
+}
+
+// Forward and backward with these coins: the loss, and every gradient.
+std::pair<double, std::vector<double>> loss_and_grads(Seq2Seq& model, const Batch& batch, std::span<const std::uint8_t> feed_gold) {
+    tape().reset();
+    for (Parameter* p : model.parameters()) p->zero_grad();
+    const Forward forward = model.forward(batch, feed_gold);
+    tape().backward(forward.loss);
+    return {forward.loss.value(0), all_grads(model)};
+}
+
+// The losses of train() before scheduled sampling existed: its loop, teacher forced.
+std::vector<double> teacher_forced_losses(Seq2Seq& model, TaskGenerator& task, const TrainOptions& options) {
+    auto optimizer = make_optimizer(options.optimizer);
+    std::vector<double> losses;
+    for (int step = 1; step <= options.steps; ++step) {
+        const Batch batch = make_batch(task.next(options.batch_size));
+        losses.push_back(train_step(model, *optimizer, batch, cosine_lr(options.lr, step - 1, options.steps), options.clip, step));
+    }
+    return losses;
+}
+
+}  // namespace
+
+TEST_CASE("scheduled sampling: coins that all say gold give exactly teacher forcing, bit for bit") {
+    for (const char* decoder : {"plain", "bahdanau", "luong"}) {
+        INFO(decoder);
+        Seq2Seq model(tiny_config(decoder, "concat"));
+        model.init(7);
+        const Batch batch = make_batch(ragged_examples());
+        const std::vector<std::uint8_t> gold(batch.tgt_in.size(), 1);
+        const auto [loss, grads] = loss_and_grads(model, batch, {});
+        const auto [gold_loss, gold_grads] = loss_and_grads(model, batch, gold);
+        CHECK(gold_loss == loss);
+        CHECK(gold_grads == grads);
+        tape().reset();
+        CHECK(model.forward(batch, gold).inputs == batch.tgt_in);
+    }
+}
+
+TEST_CASE("scheduled sampling with every coin on the model: a hand-checked case feeds back the argmax") {
+    // A plain model whose every step predicts token 4: output.W = 0, output.b = 5 at id 4, 0
+    // elsewhere. Each example reads <bos>, then 4 at each of its own positions; padding stays.
+    Seq2Seq model(tiny_config("plain", "none"));
+    model.init(3);
+    std::fill(model.output_W.value.begin(), model.output_W.value.end(), 0.0);
+    std::fill(model.output_b.value.begin(), model.output_b.value.end(), 0.0);
+    model.output_b.value[4] = 5.0;
+    const Batch batch = make_batch(ragged_examples());  // n = 5; targets of 3, 5 and 1 tokens
+    const std::vector<std::uint8_t> sampled(batch.tgt_in.size(), 0);
+    tape().reset();
+    const Forward forward = model.forward(batch, sampled);
+    const std::vector<int> expected{1, 4, 4, 0, 0,  //
+                                    1, 4, 4, 4, 4,  //
+                                    1, 0, 0, 0, 0};
+    CHECK(forward.inputs == expected);
+    // and the loss is teacher forcing's on a batch whose decoder inputs are those ids
+    const double loss = forward.loss.value(0);
+    Batch fed = batch;
+    fed.tgt_in = expected;
+    tape().reset();
+    CHECK(model.forward(fed).loss.value(0) == doctest::Approx(loss).epsilon(1e-14));
+}
+
+TEST_CASE("scheduled sampling on a random attention model: each sampled input is the previous step's argmax") {
+    Seq2Seq model(tiny_config("bahdanau", "general"));
+    model.init(11);
+    const Batch batch = make_batch(ragged_examples());
+    const int n = batch.tgt_len, V = model.config().tgt_vocab;
+    std::vector<std::uint8_t> coins(batch.tgt_in.size(), 0);
+    coins[static_cast<std::size_t>(n) + 2] = 1;  // example 1 reads its gold y_2 at step 3
+    tape().reset();
+    const Forward forward = model.forward(batch, coins);
+    int sampled = 0;
+    for (int b = 0; b < batch.size; ++b)
+        for (int j = 1; j < batch.tgt_lengths[static_cast<std::size_t>(b)]; ++j) {
+            const auto k = static_cast<std::size_t>(b * n + j);
+            const auto row = forward.logits.values().subspan((k - 1) * static_cast<std::size_t>(V), static_cast<std::size_t>(V));
+            const int argmax = static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
+            CAPTURE(b);
+            CAPTURE(j);
+            CHECK(forward.inputs[k] == (coins[k] ? batch.tgt_in[k] : argmax));
+            sampled += !coins[k];
+        }
+    CHECK(sampled == 5);  // 2 + 4 + 0 real positions past <bos>, one of them gold
+}
+
+TEST_CASE("scheduled sampling: gradients match finite differences (the argmax is a constant)") {
+    for (const char* decoder : {"plain", "bahdanau", "luong"}) {
+        INFO(decoder);
+        Seq2Seq model(tiny_config(decoder, "concat"));
+        model.init(7);
+        const Batch batch = make_batch(ragged_examples());
+        std::vector<std::uint8_t> coins(batch.tgt_in.size());
+        for (std::size_t k = 0; k < coins.size(); ++k) coins[k] = k % 3 == 0;  // a mix of gold and sampled
+        require_gradients([&] { return model.forward(batch, coins).loss; }, model.parameters(), 1e-5);
+    }
+}
+
+TEST_CASE("scheduled_sampling_coins: P = 1 is all gold, P = 0 all sampled, P = 0.5 about half, <bos> and padding always 1") {
+    const Batch batch = make_batch(ragged_examples());
+    Rng rng(1);
+    const std::vector<std::uint8_t> ones(batch.tgt_in.size(), 1);
+    CHECK(scheduled_sampling_coins(batch, 1.0, rng) == ones);
+    CHECK(rng.next_u64() == Rng(1).next_u64());  // P = 1 draws no coin
+    const std::vector<std::uint8_t> none{1, 0, 0, 1, 1,  //
+                                         1, 0, 0, 0, 0,  //
+                                         1, 1, 1, 1, 1};
+    CHECK(scheduled_sampling_coins(batch, 0.0, rng) == none);
+    std::vector<Example> many(200, Example{{3, 2}, {3, 4, 5, 3, 4, 5, 2}});
+    const Batch big = make_batch(many);
+    const auto coins = scheduled_sampling_coins(big, 0.5, rng);
+    long gold = 0;
+    for (std::size_t k = 0; k < coins.size(); ++k)
+        if (k % 7 != 0) gold += coins[k];
+    CHECK(gold == doctest::Approx(600).epsilon(0.1));  // 1,200 coins
+    CHECK_THROWS_WITH(scheduled_sampling_coins(batch, 1.5, rng), doctest::Contains("from 0 to 1; got 1.5"));
+}
+
+TEST_CASE("train with teacher_forcing 1 gives exactly the losses of teacher forcing, and P < 1 is repeatable and differs") {
+    TrainOptions options;
+    options.steps = 12;
+    options.batch_size = 8;
+    options.progress = false;
+    Setup before, with_p1, half, half_again;
+    const std::vector<double> expected = teacher_forced_losses(before.model, before.task, options);
+    options.teacher_forcing = 1.0;
+    CHECK(train(with_p1.model, with_p1.task, options).losses == expected);
+    options.teacher_forcing = 0.5;
+    const std::vector<double> sampled = train(half.model, half.task, options).losses;
+    CHECK(train(half_again.model, half_again.task, options).losses == sampled);  // same seed, same coins
+    CHECK(sampled.front() != expected.front());
+    options.teacher_forcing = -0.1;
+    CHECK_THROWS_WITH(train(half.model, half.task, options), doctest::Contains("from 0 to 1; got -0.1"));
+}

@@ -4,6 +4,7 @@
 // tensor.hpp (B batch, m source length, K a block width).
 #include <initializer_list>
 #include <span>
+#include <vector>
 
 #include "stepgrad/tensor.hpp"
 
@@ -74,5 +75,48 @@ Tensor add_to_blocks(Tensor blocks, Tensor row);
 // keeps two (B, m·A) tensors and their gradients per target step and made the concat
 // decoder's backward a third slower; the tests hold the fused op to it.
 Tensor additive_scores(Tensor keys, Tensor query, Tensor v);
+
+// ---- the Transformer's ops (SPEC §14) ----
+// Letters: d = d_model features, h heads of d_k = d/h columns, n query and m key
+// positions; a batch of B sequences is (B·n, d), row b·n + t holding position t of example b.
+
+// y = 1/√x;  the inverse standard deviation of a layer norm
+Tensor rsqrt(Tensor x);
+// y_r = (1/c) Σ_j x_rj: (r, c) → (r, 1), the mean of each row's features
+Tensor row_mean(Tensor x);
+// y_rj = x_r: (r, 1) → (r, cols), a per-row number (μ, 1/σ) laid over every feature
+Tensor repeat_cols(Tensor x, int cols);
+
+// LN(x) = γ ⊙ (x − μ) / √(σ² + ε) + β over each row's d features, σ² the biased variance.
+// Composed from the ops above (no backward of its own); μ and σ² are kept for traces.
+struct LayerNormOutput {
+    Tensor out;       // (r, d)
+    Tensor mean;      // μ: (r, 1)
+    Tensor variance;  // σ²: (r, 1)
+};
+LayerNormOutput layer_norm(Tensor x, Tensor gamma, Tensor beta, double epsilon = 1e-5);
+
+// Heads: (B·n, h·d_k) → (B·h·n, d_k), row (b·h + i)·n + t = x[b·n + t, i·d_k : (i+1)·d_k];
+// head i of example b becomes the contiguous rows a batched product reads as one matrix.
+Tensor split_heads(Tensor x, int batch, int heads);
+// The inverse, [head_1 … head_h] side by side: (B·h·n, d_k) → (B·n, h·d_k)
+Tensor merge_heads(Tensor x, int batch, int heads);
+
+// One matrix product per group g of rows (an example's head): G = groups.
+// batched_matmul     (G·r, k)·(G·k, c) → (G·r, c),  y_g = a_g b_g
+// batched_matmul_nt  (G·r, k)·(G·c, k) → (G·r, c),  y_g = a_g b_gᵀ
+Tensor batched_matmul(Tensor a, Tensor b, int groups);
+Tensor batched_matmul_nt(Tensor a, Tensor b, int groups);
+
+// Flags for masked_fill on scores (B·h·n, m), 1 where query t of example b must not see
+// key s: s ≥ key_lengths[b] (padding; empty key_lengths: nothing is padded) or, when
+// causal, s > t (a decoder position sees only itself and earlier ones). Fill with −∞
+// before the softmax and α is exactly 0 there.
+std::vector<int> attention_mask(int batch, int heads, int queries, int keys, std::span<const int> key_lengths,
+                                bool causal);
+
+// PE[p, 2k] = sin(p / 10000^{2k/d}),  PE[p, 2k+1] = cos(p / 10000^{2k/d}),  p = 0 … length−1,
+// repeated for each of the B examples: a constant (B·length, d), no gradient.
+Tensor positional_encoding(int length, int d, int batch = 1);
 
 }  // namespace stepgrad

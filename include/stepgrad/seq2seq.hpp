@@ -85,6 +85,9 @@ struct DecoderStep {
 struct Forward {
     Encoded encoder;
     std::vector<DecoderStep> decoder;  // j = 1..n
+    // (B·n) the y_{j−1} step j read, laid out as batch.tgt_in: the data's, or where scheduled
+    // sampling fed it back, the model's own argmax of logits_{j−1}
+    std::vector<int> inputs;
     Tensor logits;        // (B·n, V): row b·n + (j−1) holds logits_j of example b
     Tensor token_losses;  // (B·n, 1): −log softmax(logits_j)[y_j], 0 at padding
     Tensor loss;          // (1, 1): mean over the target tokens that are not padding
@@ -115,6 +118,12 @@ public:
 
     // Teacher-forced pass over a batch (y_{j−1} from the data), with the loss.
     Forward forward(const Batch& batch);
+    // Scheduled sampling (Bengio et al. 2015, SPEC §13): as forward, except that where
+    // feed_gold[b·n + j] is 0 (the layout of tgt_in, 0-based j ≥ 1) example b's step j + 1
+    // reads the model's own argmax of logits_j instead of y_j. The argmax is a constant id:
+    // no gradient flows through the choice. The flag of <bos> (j = 0) and of padding are
+    // ignored; empty flags, or all 1, give exactly forward(batch).
+    Forward forward(const Batch& batch, std::span<const std::uint8_t> feed_gold);
     // The model's own argmax fed back; per example the ids up to and including <eos>
     // (or max_length ids). Reads only the source side of the batch.
     std::vector<std::vector<int>> greedy_decode(const Batch& batch, int max_length);

@@ -1,7 +1,7 @@
 #pragma once
-// Learning: the training loop with its progress line, held-out evaluation with greedy
-// decoding or beam search (decode.hpp), and how often α falls on the gold alignment.
-// The optimizers are in optim.hpp.
+// Learning: the training loop with its progress line (teacher forced, or with scheduled
+// sampling), held-out evaluation with greedy decoding or beam search (decode.hpp), and how
+// often α falls on the gold alignment. The optimizers are in optim.hpp.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "stepgrad/bleu.hpp"
 #include "stepgrad/optim.hpp"
+#include "stepgrad/random.hpp"
 #include "stepgrad/seq2seq.hpp"
 #include "stepgrad/tasks.hpp"
 
@@ -24,6 +26,8 @@ struct Accuracy {
     // Corpus BLEU-4 in [0, 100] (bleu.hpp) of the predictions against the targets, on the
     // tokens as the task writes them (up to <eos>); only for a word-level target vocabulary.
     std::optional<double> bleu;
+    std::optional<BleuScore> bleu_counts;  // the same BLEU with its n-gram counts, c, r and BP
+    std::vector<std::vector<int>> predictions;  // the ids decoded for each example, <eos> included
 };
 struct EvaluateOptions {
     int batch_size = 100;
@@ -85,6 +89,9 @@ struct TrainOptions {
     std::string save_path;   // checkpoint written at the end, and on Ctrl-C
     bool progress = true;    // progress line on stderr
     std::string label;       // shown at the start of the progress line
+    // P of scheduled sampling (SPEC §13): each decoder input is the gold y_{j−1} with
+    // probability P, else the model's own previous argmax. 1: always gold (teacher forcing).
+    double teacher_forcing = 1;
 };
 
 struct TrainResult {
@@ -101,10 +108,21 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// With teacher_forcing P < 1 the coins come from one Rng of their own, seeded from the
+// task's seed: the same seed gives the same coins, and the examples drawn do not depend on P.
+// With P = 1 no coin is drawn.
 TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& options);
 
 // One optimisation step on a batch; returns the loss. Throws TrainingError on NaN/Inf.
-double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step);
+// `feed_gold` (empty: teacher forcing) as Seq2Seq::forward takes it.
+double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
+                  std::span<const std::uint8_t> feed_gold = {});
+
+// The coins of scheduled sampling for one batch, laid out as batch.tgt_in: 1 (feed the gold
+// token) with probability P, drawn for each example's real positions j ≥ 1 in order; 1 at
+// <bos> and padding, which never change. P = 1 draws nothing and returns all 1.
+// Throws std::invalid_argument for P outside [0, 1].
+std::vector<std::uint8_t> scheduled_sampling_coins(const Batch& batch, double P, Rng& rng);
 
 // While train() runs, Ctrl-C (SIGINT), SIGTERM and SIGHUP set a flag the training loop
 // reads between steps; a second one of the same signal quits at once. Outside training

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "common/printing.hpp"  // defines: alignment_heatmap
+#include "stepgrad/decode.hpp"  // defines: beam_search
 #include "stepgrad/support/files.hpp"
 #include "stepgrad/support/svg.hpp"
 #include "stepgrad/support/text.hpp"  // defines: split_words
@@ -22,16 +23,30 @@ void print_segmentation(const Vocab& vocab, const std::string& sentence, Printer
     if (tokens.size() != split_words(sentence).size()) out.line("segmented: {}", fmt::join(tokens, " | "));
 }
 
-// What the model writes for the example's source on its own (greedy, its argmax fed back),
-// and whether that is the answer. Resets the tape.
-void print_model_output(Seq2Seq& model, const Example& example, const Vocab& tgt_vocab, Printer& out) {
+// What the model writes for `source` on its own, its <eos> included: greedy decoding (its
+// argmax fed back) or, with --beam K > 1, beam search. Resets the tape.
+std::vector<int> model_output(Seq2Seq& model, const std::vector<int>& source, const LessonFlags& f) {
+    const int max_length = 2 * static_cast<int>(source.size()) + 2;
     tape().reset();
-    const Batch batch = make_batch(std::span<const Example>(&example, 1));  // greedy decoding reads only the source
-    const std::vector<int> written = model.greedy_decode(batch, 2 * static_cast<int>(example.src.size()) + 2).front();
+    std::vector<int> written;
+    if (f.beam == 1) {
+        const Example example{source, {Vocab::eos}};  // greedy decoding reads only the source
+        written = model.greedy_decode(make_batch(std::span<const Example>(&example, 1)), max_length).front();
+    } else {
+        written = beam_search(model, source, f.beam, max_length, f.length_penalty).ids;
+    }
     tape().reset();
+    return written;
+}
+
+// What the model writes for the example's source, and whether that is the answer.
+void print_model_output(const Example& example, const LessonFlags& f, Trained& trained, Printer& out) {
+    const Vocab& tgt_vocab = trained.task->tgt_vocab();
+    const std::vector<int> written = model_output(*trained.model, example.src, f);
     const std::vector<int> words(written.begin(), written.end() - (!written.empty() && written.back() == Vocab::eos));
     const std::vector<int> answer(example.tgt.begin(), example.tgt.end() - 1);  // without its <eos>
-    out.text(fmt::format("The model writes (greedy): \"{}\" — {}.", tgt_vocab.decode(words),
+    out.text(fmt::format("The model writes ({}): \"{}\" — {}.",
+                         f.beam == 1 ? "greedy" : decoding_words(evaluate_options(f, *trained.task)), tgt_vocab.decode(words),
                          words == answer ? "the answer" : fmt::format("wrong: the answer is \"{}\"", tgt_vocab.decode(answer))));
 }
 
@@ -45,18 +60,14 @@ Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out)
     try {
         example = task_answer(*trained.task, example.src);  // the target and its gold alignment
         out.text("Your sentence, with the task's answer as the target the decoder is scored on.");
-        print_model_output(*trained.model, example, trained.task->tgt_vocab(), out);
+        print_model_output(example, flags, trained, out);
     } catch (const TaskError& e) {
         // No reference answer: trace what the model itself writes, fed back step by step.
-        tape().reset();
-        example.tgt = {Vocab::eos};  // greedy decoding reads only the source side of the batch
-        const Batch batch = make_batch(std::span<const Example>(&example, 1));
-        example.tgt = trained.model->greedy_decode(batch, 2 * static_cast<int>(example.src.size()) + 2).front();
-        tape().reset();
+        example.tgt = model_output(*trained.model, example.src, flags);
         if (example.tgt.empty() || example.tgt.back() != Vocab::eos) example.tgt.push_back(Vocab::eos);
         out.text(fmt::format("Your sentence has no reference answer ({}), so the target below is the model's own "
-                             "greedy output, and the loss measures how sure it was of it.",
-                             e.what()));
+                             "{} output, and the loss measures how sure it was of it.",
+                             e.what(), flags.beam == 1 ? "greedy" : "beam search's"));
     }
     return example;
 }

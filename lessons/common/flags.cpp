@@ -18,17 +18,11 @@ namespace stepgrad {
 
 namespace {
 
-// "a, b or c"
-std::string one_of(const std::vector<std::string>& words) {
-    std::string text;
-    for (std::size_t i = 0; i < words.size(); ++i)
-        text += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
-    return text;
-}
+std::string one_of(const std::vector<std::string>& words) { return listed(words, "or"); }
 
 // --load together with a training flag: the loaded model is not trained.
 void refuse_training_flags(const Cli& cli) {
-    for (const char* flag : {"--steps", "--batch", "--lr", "--optimizer", "--clip", "--save"})
+    for (const char* flag : {"--steps", "--batch", "--lr", "--optimizer", "--clip", "--teacher-forcing", "--save"})
         if (cli.given(flag))
             throw UsageError(fmt::format("{} has no effect with --load (a loaded model is not trained): drop one of "
                                          "the two",
@@ -58,6 +52,8 @@ void require_agreement(const Cli& cli, const LessonFlags& f, const Checkpoint& c
     agree("--cell", f.cell, cell_kind_name(c.cell));
     agree("--decoder", f.decoder, decoder_kind_name(c.decoder));
     agree("--score", f.score, score_kind_name(c.score));
+    agree("--bidirectional", f.bidirectional, c.bidirectional);
+    agree("--layers", f.layers, c.layers);
     agree("--embed", f.embed, c.embed);
     agree("--hidden", f.hidden, c.hidden);
     if (c.score == ScoreKind::concat || c.score == ScoreKind::qk || c.score == ScoreKind::qk_scaled)
@@ -182,12 +178,35 @@ void check_lesson_flags(const Cli& cli, LessonFlags& f, const LengthRange& typed
     if (cli.given("--max-len")) f.max_len = typed.max_len;
     check_output_files(cli, {{"--json", f.json}, {"--svg", f.svg}, {"--save", f.save}}, {{"--load", f.load}});
     refuse_unused_attn(cli, f, !scores.empty());
+    if (f.bidirectional && !scores.empty() && f.score == "dot")
+        throw UsageError("--bidirectional with --score dot: dot needs keys as wide as the decoder state, and "
+                         "[→h_i; ←h_i] is twice as wide; use --score general or qk");
 
     const Vocab src_vocab = checked_src_vocab(cli, f, decoders, scores);
     if (cli.given("--sentence") && !f.list_vocab) check_sentence(src_vocab, f.sentence);  // listing comes first
 }
 
 }  // namespace
+
+std::string listed(const std::vector<std::string>& items, std::string_view last) {
+    std::string text;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == items.size() ? fmt::format(" {} ", last) : ", ") + items[i];
+    return text;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        items.push_back(text.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return items;
+}
+
+std::string_view cell_title(std::string_view cell) { return cell == "rnn" ? "SimpleRNN" : cell == "gru" ? "GRU" : "LSTM"; }
 
 int list_vocabularies(const LessonFlags& f) {
     Printer out(f.print);
@@ -208,6 +227,25 @@ TaskConfig task_config(const LessonFlags& f) {
     config.max_len = f.max_len.value_or(config.max_len);
     config.seed = f.seed;
     return config;
+}
+
+void add_encoder_flags(Cli& cli, LessonFlags& f) {
+    cli.flag("--bidirectional", f.bidirectional,
+             "read the source both ways: keys [→h_i; ←h_i], the decoder from s_0 = tanh(bridge.W ←h_1 + bridge.b)");
+    cli.option("--layers", f.layers, "stacked layers L of encoder and decoder", 1, 4);
+}
+
+void add_decoding_flags(Cli& cli, LessonFlags& f) {
+    cli.option("--beam", f.beam, "beam width K of held-out evaluation and --sentence (1: greedy decoding)", 1, 64);
+    cli.option("--length-penalty", f.length_penalty, "a of the beam's length penalty lp(n) = ((5 + n) / 6)^a "
+               "(0: rank by log p alone)", 0.0, 5.0);
+    cli.option("--teacher-forcing", f.teacher_forcing, "P: in training each decoder input is the gold token with "
+               "probability P, else the model's own previous argmax", 0.0, 1.0);
+    cli.check([&cli, &f] {
+        if (cli.given("--length-penalty") && f.beam == 1)
+            throw UsageError("--length-penalty has no effect with greedy decoding (--beam 1): it ranks the finished "
+                             "hypotheses of a beam; add --beam K or leave --length-penalty out");
+    });
 }
 
 void add_size_and_training_flags(Cli& cli, LessonFlags& f) {
@@ -234,11 +272,13 @@ void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& 
     if (!scores.empty()) cli.choice("--score", f.score, scores, "attention score function");
     cli.choice("--task", f.task, tasks, "task the model learns");
     cli.option("--seed", f.seed, "seed of data, initialisation and everything random", 0, checkpoint_max_seed);
+    add_encoder_flags(cli, f);
     add_size_and_training_flags(cli, f);
+    add_decoding_flags(cli, f);
     cli.option("--min-len", typed->min_len, "shortest source, in tokens (other tasks: their own default)", 1, task_max_len);
     cli.option("--max-len", typed->max_len, "longest source, in tokens (other tasks: their own default)", 1, task_max_len);
     cli.option("--held-out", f.held_out, "held-out examples for evaluation", 1, 100000);
-    cli.option("--json", f.json, "write the trace of one example here (SPEC §7)", "PATH");
+    cli.option("--json", f.json, f.json_help, "PATH");
     if (!scores.empty())
         cli.option("--svg", f.svg, "write α of the traced example here, an SVG heatmap with the tokens on both axes", "PATH");
     cli.option("--save", f.save, "save the trained model to this checkpoint", "PATH");

@@ -38,6 +38,8 @@ struct LessonFlags {
     std::uint64_t seed = 1;
     int embed = 16;
     int hidden = 16;
+    bool bidirectional = false;  // --bidirectional: keys [→h; ←h] (SPEC §11)
+    int layers = 1;              // --layers L, encoder and decoder alike
     int attn = 16;
     int steps = 1000;
     int batch = 32;
@@ -45,7 +47,11 @@ struct LessonFlags {
     std::string optimizer = "adam";
     double clip = 1.0;
     int held_out = 500;
+    int beam = 1;                // --beam K: every held-out evaluation and --sentence; 1 is greedy
+    double length_penalty = 0;   // --length-penalty a of lp(n) = ((5 + n) / 6)^a (SPEC §13)
+    double teacher_forcing = 1;  // --teacher-forcing P: scheduled sampling when below 1
     std::string json;
+    std::string json_help = "write the trace of one example here (SPEC §7)";  // what this lesson's --json holds
     std::string svg;  // --svg: α of the traced example as a picture (attention lessons)
     std::string save;
     std::string load;
@@ -57,28 +63,44 @@ struct LessonFlags {
     std::shared_ptr<const Checkpoint> checkpoint;
 };
 
+// --bidirectional and --layers: the encoder Bahdanau et al. used, and stacked layers (SPEC §11).
+void add_encoder_flags(Cli& cli, LessonFlags& flags);
+
+// --beam, --length-penalty and --teacher-forcing: how held-out examples and --sentence are
+// decoded, and how the decoder is fed in training (SPEC §13). Adds a Cli check that refuses
+// --length-penalty with greedy decoding (--beam 1), where it changes nothing.
+void add_decoding_flags(Cli& cli, LessonFlags& flags);
+
 // --embed, --hidden, --attn, --steps, --batch, --lr, --optimizer, --clip: the model's sizes
 // and its training, the flags every lesson that trains shares (add_lesson_flags adds them).
 void add_size_and_training_flags(Cli& cli, LessonFlags& flags);
 
-// Registers --cell, --decoder, --score, --task, --seed, --embed, --hidden, --attn,
-// --steps, --batch, --lr, --optimizer, --clip, --min-len, --max-len, --held-out, --json,
-// --svg (with attention), --save, --load, --sentence, --list-vocab, --color and --trace.
+// Registers --cell, --decoder, --score, --task, --seed, --bidirectional, --layers, --embed, --hidden, --attn,
+// --steps, --batch, --lr, --optimizer, --clip, --beam, --length-penalty, --teacher-forcing,
+// --min-len, --max-len, --held-out, --json, --svg (with attention), --save, --load,
+// --sentence, --list-vocab, --color and --trace.
 // `decoders`/`scores` list what this lesson accepts (no scores: a plain model).
 // It also adds a Cli check, so that a bad combination fails at parse time (one line,
 // exit 2) before anything runs: min > max lengths or lengths the task cannot make;
 // --json/--svg/--save that cannot be written, or two of them naming one file; --load of
 // a missing or damaged checkpoint, of a model this lesson is not about, or together
 // with a flag that contradicts it (the checkpoint fixes the model and the task: --cell,
-// --decoder, --score, --embed, --hidden, --attn, --task, --min-len, --max-len and --seed
-// may be given only with the checkpoint's own values, and the training flags not at
-// all); a --sentence with a token the task's source vocabulary lacks.
+// --decoder, --score, --bidirectional, --layers, --embed, --hidden, --attn, --task, --min-len, --max-len and --seed
+// may be given only with the checkpoint's own values, and the training flags, --teacher-forcing
+// among them, not at all); a --sentence with a token the task's source vocabulary lacks.
 void add_lesson_flags(Cli& cli, LessonFlags& flags, const std::vector<std::string>& decoders,
                       const std::vector<std::string>& scores);
 
 // --list-vocab: prints the source and target vocabularies of the task the flags ask for
 // (or of --load's checkpoint), every token, and returns the exit code, 0.
 int list_vocabularies(const LessonFlags& flags);
+
+// "a, b and c" (last = "and"), "a, b or c" (last = "or").
+std::string listed(const std::vector<std::string>& items, std::string_view last);
+// A list flag's items: "a,,b" → {"a", "", "b"} (the caller says which are allowed).
+std::vector<std::string> split_commas(const std::string& text);
+// --cell's value as the lessons write it: "SimpleRNN", "GRU", "LSTM".
+std::string_view cell_title(std::string_view cell);
 
 // The task the flags ask for, lengths as LessonFlags describes them, seeded by --seed.
 TaskConfig task_config(const LessonFlags& flags);

@@ -23,17 +23,20 @@ struct CellRole {
     const Cell* cell = nullptr;
     bool decoder = false;
     bool first_layer = false;
+    bool reverse = false;  // a bidirectional encoder's backward cell
 };
 
 CellRole find_cell(Seq2Seq& model, const Parameter* p) {
-    const auto search = [&](const std::vector<std::unique_ptr<Cell>>& cells, bool decoder) -> CellRole {
+    const auto search = [&](const std::vector<std::unique_ptr<Cell>>& cells, bool decoder, bool reverse) -> CellRole {
         for (std::size_t l = 0; l < cells.size(); ++l) {
             const Cell& cell = *cells[l];
-            if (p == &cell.W_ih || p == &cell.W_hh || p == &cell.b_ih || p == &cell.b_hh) return {&cell, decoder, l == 0};
+            if (p == &cell.W_ih || p == &cell.W_hh || p == &cell.b_ih || p == &cell.b_hh)
+                return {&cell, decoder, l == 0, reverse};
         }
         return {};
     };
-    for (const CellRole& role : {search(model.encoder, false), search(model.encoder_reverse, false), search(model.decoder, true)})
+    for (const CellRole& role : {search(model.encoder, false, false), search(model.encoder_reverse, false, true),
+                                 search(model.decoder, true, false)})
         if (role.cell) return role;
     return {};
 }
@@ -61,8 +64,8 @@ void print_cell_parameter(Printer& out, const Seq2Seq& model, const Parameter& p
                        row_of(p, 0).subspan(g * static_cast<std::size_t>(H), static_cast<std::size_t>(H)));
         return;
     }
-    const std::string multiplies = &p == &role.cell->W_ih ? input_columns(model, role)
-                                                          : columns(0, H, role.decoder ? "s_{j−1}" : "h_{t−1}");
+    const std::string previous = role.decoder ? "s_{j−1}" : role.reverse ? "←h_{t+1}" : "h_{t−1}";
+    const std::string multiplies = &p == &role.cell->W_ih ? input_columns(model, role) : columns(0, H, previous);
     out.line("  {} ({} × {}){}", p.name(), p.rows(), p.cols(), stacking);
     out.line("    columns {}", multiplies);
     const std::vector<std::string> labels = gate_row_labels(kind, H);
@@ -94,6 +97,7 @@ std::string matrix_columns(const ModelConfig& config, std::string_view name) {
     if (name == "attention.W_K") return columns(0, H_k, "h_i");
     if (name == "attention.W_Q") return columns(0, H, "s");
     if (name == "output.W_c") return columns(0, H, "s_j") + " | " + columns(H, H_k, "c_j");
+    if (name.starts_with("bridge.")) return columns(0, H, "←h_1");
     return "";
 }
 

@@ -7,7 +7,7 @@
 
 #include "common/parameters.hpp"  // defines: gate_letters
 #include "stepgrad/support/text.hpp"  // defines: quoted
-#include "stepgrad/train.hpp"
+#include "common/training.hpp"  // defines: evaluate, evaluate_options
 
 namespace stepgrad {
 
@@ -58,17 +58,21 @@ void print_cell_equations(Printer& out, CellKind kind, std::string_view input, s
 
 // A cell step's gates (from --trace gates on; with full each pre-activation first), its
 // new state and, for LSTM, its memory c (`memory_label` names it: the decoder's c_j would
-// read as the context).
-void print_gates(Printer& out, const CellStep& step, std::string_view state_name, int t, std::string_view memory_label = "c_{}") {
+// read as the context). `arrow` ("→", "←" or "") marks a bidirectional encoder's direction
+// on every label.
+void print_gates(Printer& out, const CellStep& step, std::string_view state_name, int t, std::string_view memory_label = "c_{}",
+                 std::string_view arrow = "") {
     if (out.shows(TraceLevel::gates))
         for (const Gate& gate : step.gates()) {
-            if (out.shows(TraceLevel::full)) out.vector(fmt::format("pre {}_{}", gate.name, t), gate.pre_activation.row(0));
-            out.vector(fmt::format("{}_{}", gate.name, t), gate.value.row(0));
+            if (out.shows(TraceLevel::full))
+                out.vector(fmt::format("pre {}{}_{}", arrow, gate.name, t), gate.pre_activation.row(0));
+            out.vector(fmt::format("{}{}_{}", arrow, gate.name, t), gate.value.row(0));
         }
     if (out.shows(TraceLevel::full) && step.gate_count == 0)
-        out.vector(fmt::format("pre {}_{}", state_name, t), step.pre_activation.row(0));
-    if (step.state.c.defined()) out.vector(fmt::format(fmt::runtime(memory_label), t), step.state.c.row(0));
-    out.vector(fmt::format("{}_{}", state_name, t), step.state.h.row(0));
+        out.vector(fmt::format("pre {}{}_{}", arrow, state_name, t), step.pre_activation.row(0));
+    if (step.state.c.defined())
+        out.vector(fmt::format("{}{}", arrow, fmt::format(fmt::runtime(memory_label), t)), step.state.c.row(0));
+    out.vector(fmt::format("{}{}_{}", arrow, state_name, t), step.state.h.row(0));
 }
 
 // The one line that ends a section below --trace full: which flag shows the rest.
@@ -217,6 +221,64 @@ std::string doubled_shades(std::span<const double> alpha) {
     return cells;
 }
 
+// One direction of one encoder layer, in the order it runs: forward t = 1 … m, backward
+// t = m … 1. The first layer's forward pass names each x_t.
+void print_encoder_direction(Printer& out, const std::vector<CellStep>& steps, bool backward, bool names_inputs,
+                             const TraceRun& run, const Vocab& src_vocab, std::string_view arrow) {
+    const std::size_t m = steps.size();
+    for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t t = backward ? m - 1 - k : k;
+        const std::string token = quoted(src_vocab, run.batch.src[t]);
+        if (out.shows(TraceLevel::gates)) {
+            if (names_inputs)
+                out.line("  x_{} = {}{}", t + 1, token, out.shows(TraceLevel::full) ? fmt::format(": src_embed[{}]", token) : "");
+            print_gates(out, steps[t], "h", static_cast<int>(t + 1), "c_{}", arrow);
+        } else {
+            out.vector(fmt::format("{}h_{} ({})", arrow, t + 1, token), steps[t].state.h.row(0));
+        }
+    }
+}
+
+// A bidirectional encoder's annotations h_t = [→h_t; ←h_t] of the top layer: what
+// attention reads (a plain model has no attention, but its layers are the same).
+void print_annotations(Printer& out, const TraceRun& run, bool attention) {
+    const EncoderLayer& top = run.forward.encoder.layers.back();
+    if (attention) out.line("  the annotations, what attention reads:");
+    for (std::size_t t = 0; t < top.forward.size(); ++t) {
+        const auto forward = top.forward[t].state.h.row(0), backward = top.backward[t].state.h.row(0);
+        std::vector<double> annotation(forward.begin(), forward.end());
+        annotation.insert(annotation.end(), backward.begin(), backward.end());
+        out.vector(fmt::format("h_{} = [→h_{}; ←h_{}]", t + 1, t + 1, t + 1), annotation);
+    }
+}
+
+// Where every decoder layer starts: s_0 = h_m (LSTM c_0 = c_m) of its encoder layer, or
+// with a bidirectional encoder the bridge's s_0 = tanh(bridge.W ←h_1 + bridge.b), c_0 = 0.
+void print_decoder_start(Printer& out, const ModelConfig& config, const TraceRun& run) {
+    const std::vector<CellState>& initial = run.forward.encoder.initial;
+    const int m = run.batch.src_len;
+    for (std::size_t l = 0; l < initial.size(); ++l) {
+        const std::string layer = initial.size() > 1 ? fmt::format("layer {}: ", l + 1) : "";
+        const std::string bridge = l == 0 ? "bridge" : fmt::format("bridge.l{}", l + 1);
+        if (config.bidirectional)
+            out.vector(fmt::format("{}s_0 = tanh({}.W ←h_1 + {}.b)", layer, bridge, bridge), initial[l].h.row(0));
+        else if (out.shows(TraceLevel::full))
+            out.line("  {}from s_0 = h_{}{}", layer, m,
+                     config.cell == CellKind::lstm ? fmt::format(" and c_0 = c_{}, the encoder's last memory", m) : "");
+    }
+}
+
+// Step j's cell in every decoder layer, bottom first, each under "layer ℓ" when there are
+// several (the query and the output layer use the top one).
+void print_decoder_layers(Printer& out, const DecoderStep& step, int t) {
+    const std::string memory = "c_{} (LSTM memory)";
+    if (step.layers.size() <= 1) return print_gates(out, step.cell, "s", t, memory);
+    for (std::size_t l = 0; l < step.layers.size(); ++l) {
+        out.line("  layer {}:", l + 1);
+        print_gates(out, step.layers[l], "s", t, memory);
+    }
+}
+
 }  // namespace
 
 void print_vocabulary(Printer& out, std::string_view side, const Vocab& vocab) {
@@ -239,21 +301,26 @@ void print_vocabulary(Printer& out, std::string_view side, const Vocab& vocab) {
 }
 
 void print_encoder(Printer& out, Seq2Seq& model, const TraceRun& run, const Vocab& src_vocab) {
-    const auto& steps = run.forward.encoder.steps;
-    if (out.shows(TraceLevel::full)) print_cell_equations(out, model.config().cell, "x_t", "h", "t");
-    for (std::size_t t = 0; t < steps.size(); ++t) {
-        if (out.shows(TraceLevel::gates)) {
-            out.line("  x_{} = {}{}", t + 1, quoted(src_vocab, run.batch.src[t]),
-                     out.shows(TraceLevel::full) ? fmt::format(": src_embed[{}]", quoted(src_vocab, run.batch.src[t])) : "");
-            print_gates(out, steps[t], "h", static_cast<int>(t + 1));
-        } else {
-            out.vector(fmt::format("h_{} ({})", t + 1, quoted(src_vocab, run.batch.src[t])), steps[t].state.h.row(0));
-        }
+    const ModelConfig& config = model.config();
+    const std::vector<EncoderLayer>& layers = run.forward.encoder.layers;
+    const bool stacked = layers.size() > 1;
+    if (out.shows(TraceLevel::full)) {
+        print_cell_equations(out, config.cell, "x_t", "h", "t");
+        if (config.bidirectional)
+            out.write_line("    ←h_t: the same with ←h_{t+1} for h_{t−1}, from ←h_{m+1} = 0 (its own weights, .reverse)");
+        if (stacked) out.write_line("    layer ℓ > 1: x_t is layer ℓ−1's output at t (its weights .lℓ)");
     }
-    const std::size_t m = steps.size();
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        if (stacked)
+            out.line("  layer {}: reads {}", l + 1, l == 0 ? "src_embed[x_t]" : config.bidirectional ? fmt::format("layer {}'s [→h_t; ←h_t]", l) : fmt::format("layer {}'s h_t", l));
+        print_encoder_direction(out, layers[l].forward, false, l == 0, run, src_vocab, config.bidirectional ? "→" : "");
+        if (config.bidirectional) print_encoder_direction(out, layers[l].backward, true, false, run, src_vocab, "←");
+    }
+    if (config.bidirectional) print_annotations(out, run, config.decoder != DecoderKind::plain);
+    const std::size_t m = layers.front().forward.size();
     out.text(fmt::format("x_{} = '{}' ends every source: the task appends it, so that the encoder knows where the "
                          "source stops.", m, src_vocab.token(Vocab::eos)));
-    print_keys(out, model.config(), run);
+    print_keys(out, config, run);
     print_more_hint(out);
 }
 
@@ -264,8 +331,9 @@ void print_decoder_steps(Printer& out, Seq2Seq& model, const TraceRun& run, cons
         const bool context_in = config.decoder == DecoderKind::bahdanau;
         print_cell_equations(out, config.cell, context_in ? "x_j" : "tgt_embed[y_{j−1}]", "s", "j");
         if (context_in) out.write_line("    x_j = [tgt_embed[y_{j−1}]; c_j], the token read and the context");
-        out.line("  from s_0 = h_{}{}", run.batch.src_len, config.cell == CellKind::lstm ? fmt::format(" and c_0 = c_{}, the encoder's last memory", run.batch.src_len) : "");
+        if (config.layers > 1) out.write_line("    layer ℓ > 1: x_j is layer ℓ−1's s_j (its weights .lℓ)");
     }
+    print_decoder_start(out, config, run);
     if (out.shows(TraceLevel::steps))
         for (std::size_t j = 0; j < run.forward.decoder.size(); ++j) print_decoder_step(out, model, run, j, src_vocab, tgt_vocab);
     out.blank();
@@ -279,16 +347,15 @@ void print_decoder_step(Printer& out, Seq2Seq& model, const TraceRun& run, std::
     const DecoderStep& step = run.forward.decoder[j];
     const int t = static_cast<int>(j + 1);
     const ModelConfig& config = model.config();
-    const std::string memory = "c_{} (LSTM memory)";
     out.blank();
     out.line("{}", out.bold(fmt::format("step j = {}: reads y_{} = {}, must predict y_{} = {}", t, t - 1,
                                         quoted(tgt_vocab, run.batch.tgt_in[j]), t, quoted(tgt_vocab, run.batch.tgt_out[j]))));
-    if (config.decoder == DecoderKind::luong) print_gates(out, step.cell, "s", t, memory);
+    if (config.decoder == DecoderKind::luong) print_decoder_layers(out, step, t);
     if (step.attention.alpha.defined()) print_attention(out, config, run, j, src_vocab);
     if (config.decoder != DecoderKind::luong) {
         if (out.shows(TraceLevel::full) && config.decoder == DecoderKind::bahdanau)
             out.line("  x_{} = [tgt_embed[{}]; c_{}]", t, quoted(tgt_vocab, run.batch.tgt_in[j]), t);
-        print_gates(out, step.cell, "s", t, memory);
+        print_decoder_layers(out, step, t);
     }
     if (step.attentional.defined()) out.vector(fmt::format("h̃_{} = tanh(W_c [s_{}; c_{}])", t, t, t), step.attentional.row(0));
     if (out.shows(TraceLevel::full)) print_logits(out, config, run, j, tgt_vocab);
@@ -317,6 +384,13 @@ Heatmap alignment_heatmap(const TraceRun& run, const Vocab& src_vocab, const Voc
 void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
     const Heatmap h = alignment_heatmap(run, src_vocab, tgt_vocab);
     if (h.values.empty()) return;
+    // as Printer::heatmap lays it out: "  label │", a column of at least 4 per token, one
+    // space between columns, "│"
+    std::size_t label_width = 0;
+    for (const std::string& row : h.row_labels) label_width = std::max(label_width, display_width(row));
+    std::size_t width = 2 + label_width + 2 + h.col_labels.size();
+    for (const std::string& column : h.col_labels) width += std::max<std::size_t>(4, display_width(column));
+    if (width > screen_columns) return print_alignment_compact(out, run, src_vocab, tgt_vocab);
     out.heatmap("α: target tokens down, source tokens across", h.values, h.rows, h.cols, h.row_labels, h.col_labels);
 }
 
@@ -366,18 +440,22 @@ std::string expected_alignment(std::string_view task) {
     if (task == "dates")
         return "For `dates` each digit of the answer should look at the characters of its field (the year's digits "
                "at the year), wherever the format puts them.";
+    if (task == "headline")
+        return "For `headline` most source columns should stay empty (the day, the articles, a place or a source "
+               "at the end); the country's row looks at the official's nationality, a verb's at its past form, a "
+               "paraphrase such as `against` at `for combating`.";
     return fmt::format("For `{}` each word should look at the word it translates{}; where the two languages order "
                        "words differently, the peaks leave the diagonal.",
                        task, task == "translate" ? "" : " (one with none, such as 的 or 了, anywhere)");
 }
 
-void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task) {
+void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task, const EvaluateOptions& options) {
     std::map<int, std::vector<Example>> by_length;
     for (const Example& e : task.held_out()) by_length[static_cast<int>(e.src.size()) - 1].push_back(e);
     Table table({"source length", "examples", "token accuracy", "sequence accuracy"});
     table.precision(3);
     for (const auto& [length, examples] : by_length) {
-        const Accuracy a = evaluate(model, examples);
+        const Accuracy a = evaluate(model, examples, options);
         table.add_row(length, static_cast<int>(examples.size()), a.token_accuracy, a.sequence_accuracy);
     }
     out.table(table);

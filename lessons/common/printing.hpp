@@ -13,6 +13,7 @@
 #include "stepgrad/support/svg.hpp"  // defines: Heatmap
 #include "stepgrad/support/trace.hpp"
 #include "stepgrad/tasks.hpp"
+#include "stepgrad/train.hpp"  // defines: EvaluateOptions
 
 namespace stepgrad {
 
@@ -46,8 +47,9 @@ void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, 
 void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
 // The sentence that says what shape α should take for `task` (reverse: the anti-diagonal).
 std::string expected_alignment(std::string_view task);
-// Held-out accuracy per source length, one row per length. Decoding resets the tape:
-// tensors of an earlier run are gone afterwards.
-void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task);
+// Held-out accuracy per source length, one row per length, decoded as `options` say
+// (--beam, --length-penalty). Decoding resets the tape: tensors of an earlier run are gone
+// afterwards.
+void print_accuracy_by_length(Printer& out, Seq2Seq& model, const TaskGenerator& task, const EvaluateOptions& options);
 
 }  // namespace stepgrad

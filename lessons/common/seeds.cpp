@@ -1,10 +1,12 @@
-// Seed 000's decoder update recomputed, and the model's α beside seed 004's (see seeds.hpp).
+// Seed 000's decoder update recomputed, the model's α beside seed 004's, and what its α does
+// with seed 004's summarisation sentence (see seeds.hpp).
 #include "common/seeds.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "common/printing.hpp"  // defines: alignment_heatmap
+#include "stepgrad/support/text.hpp"  // defines: split_words
 
 namespace stepgrad {
 
@@ -202,6 +205,179 @@ void compare_with_seed_004(Printer& out, std::string_view task, const TraceRun& 
                          "{:.2f}. Its rows give the source <eos> {:.2f} on average, which the seed has no column for.",
                          compare_peaks(model), model_peak > seed_peak ? "sharper" : "flatter", model_peak, seed_peak,
                          on_eos));
+}
+
+// --- seed 004 §2.5: a summariser's α, "russian defense minister ivanov …" → "russia calls for …" ---
+
+namespace {
+
+constexpr std::string_view seed_news =
+    "russian defense minister ivanov called sunday for the creation of a joint front for combating global terrorism";
+constexpr std::string_view seed_headline = "russia calls for joint front against terrorism";
+// A source word takes part in a merge when it holds at least this share of the headline word's α.
+constexpr double merge_share = 0.1;
+
+// The run's α without its <eos> row and column: headline words down, source words across.
+struct HeadlineAlpha {
+    std::vector<std::string> words, sources;
+    std::vector<std::vector<double>> alpha;  // alpha[j][i]
+    Alignment gold;                          // gold[j]: the source words headline word j rewrites
+};
+
+bool labels_are(const std::vector<std::string>& labels, std::string_view text) {
+    const std::vector<std::string_view> words = split_words(text);
+    return labels.size() == words.size() + 1 && labels.back() == "<eos>" &&
+           std::equal(words.begin(), words.end(), labels.begin());
+}
+
+std::optional<HeadlineAlpha> seed_headline_alpha(std::string_view task, const TraceRun& run, const Vocab& src_vocab,
+                                                 const Vocab& tgt_vocab) {
+    const Heatmap h = alignment_heatmap(run, src_vocab, tgt_vocab);
+    if (task != "headline" || h.values.empty() || !labels_are(h.col_labels, seed_news) ||
+        !labels_are(h.row_labels, seed_headline) || run.gold.size() != h.rows)
+        return std::nullopt;
+    HeadlineAlpha a;
+    a.words.assign(h.row_labels.begin(), h.row_labels.end() - 1);
+    a.sources.assign(h.col_labels.begin(), h.col_labels.end() - 1);
+    for (std::size_t j = 0; j < a.words.size(); ++j) {
+        const auto row = h.values.begin() + static_cast<std::ptrdiff_t>(j * h.cols);
+        a.alpha.emplace_back(row, row + static_cast<std::ptrdiff_t>(a.sources.size()));
+        a.gold.push_back(run.gold[j]);
+    }
+    return a;
+}
+
+std::vector<int> all_positions(const HeadlineAlpha& a) {
+    std::vector<int> positions(a.sources.size());
+    for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int>(i);
+    return positions;
+}
+
+bool contains(const std::vector<int>& positions, int i) {
+    return std::find(positions.begin(), positions.end(), i) != positions.end();
+}
+
+std::string words_at(const HeadlineAlpha& a, const std::vector<int>& positions, std::string_view separator = " ") {
+    std::vector<std::string> words;
+    for (const int i : positions) words.push_back(a.sources[static_cast<std::size_t>(i)]);
+    return fmt::format("{}", fmt::join(words, separator));
+}
+
+// "ivanov 0.52, minister 0.25": the values at `positions`, in that order.
+std::string values_at(const HeadlineAlpha& a, const std::vector<int>& positions, const std::vector<double>& values) {
+    std::vector<std::string> parts;
+    for (const int i : positions)
+        parts.push_back(fmt::format("{} {:.2f}", a.sources[static_cast<std::size_t>(i)],
+                                    values[static_cast<std::size_t>(i)]));
+    return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// The positions of `among` where headline word j's α is at least merge_share, largest first.
+std::vector<int> holders(const HeadlineAlpha& a, std::size_t j, const std::vector<int>& among) {
+    std::vector<int> held;
+    for (const int i : among)
+        if (a.alpha[j][static_cast<std::size_t>(i)] >= merge_share) held.push_back(i);
+    std::stable_sort(held.begin(), held.end(), [&](int x, int y) {
+        return a.alpha[j][static_cast<std::size_t>(x)] > a.alpha[j][static_cast<std::size_t>(y)];
+    });
+    return held;
+}
+
+// Source words whose α summed over the headline words is below headline_skip_below, beside
+// those the rule drops (no headline word comes from them).
+std::string describe_skips(const HeadlineAlpha& a) {
+    std::vector<double> total(a.sources.size(), 0.0);  // Σ_j α_{j,i}
+    for (const auto& row : a.alpha)
+        for (std::size_t i = 0; i < row.size(); ++i) total[i] += row[i];
+    std::vector<int> skipped, dropped, both, dropped_reached;
+    std::vector<std::vector<int>> skipped_kept(a.words.size());  // by the headline word they make
+    for (const int i : all_positions(a)) {
+        const bool skip = total[static_cast<std::size_t>(i)] < headline_skip_below;
+        const auto made = std::find_if(a.gold.begin(), a.gold.end(), [&](const auto& g) { return contains(g, i); });
+        const bool drop = made == a.gold.end();
+        if (skip) skipped.push_back(i);
+        if (drop) dropped.push_back(i);
+        if (skip && drop) both.push_back(i);
+        if (!skip && drop) dropped_reached.push_back(i);
+        if (skip && !drop) skipped_kept[static_cast<std::size_t>(made - a.gold.begin())].push_back(i);
+    }
+    std::vector<std::string> kept;  // "defense minister ivanov (of "russia")"
+    for (std::size_t j = 0; j < a.words.size(); ++j)
+        if (!skipped_kept[j].empty())
+            kept.push_back(fmt::format("{} (of \"{}\")", words_at(a, skipped_kept[j]), a.words[j]));
+    std::string text = fmt::format(
+        "Skips: {} of the {} source words get less than {} of α summed over the {} headline words{}. The headline's "
+        "rule drops {} words ({}), and the model skips {} of them",
+        skipped.size(), a.sources.size(), headline_skip_below, a.words.size(),
+        skipped.empty() ? "" : ": " + values_at(a, skipped, total), dropped.size(), words_at(a, dropped, ", "),
+        both.size());
+    if (!dropped_reached.empty()) text += fmt::format("; α still reaches: {}", values_at(a, dropped_reached, total));
+    text += ".";
+    if (!kept.empty()) text += fmt::format(" It also skips words the rule keeps: {}.", fmt::join(kept, ", "));
+    return text;
+}
+
+// Headline words made of several source words: how much of their α falls on those, and
+// over how many of them it spreads.
+std::string describe_merges(const HeadlineAlpha& a) {
+    std::vector<std::string> merges;
+    for (std::size_t j = 0; j < a.words.size(); ++j) {
+        const std::vector<int>& gold = a.gold[j];
+        if (gold.size() < 2) continue;
+        double on_gold = 0;
+        for (const int i : gold) on_gold += a.alpha[j][static_cast<std::size_t>(i)];
+        const std::vector<int> held = holders(a, j, gold);
+        const std::string how = held.empty()        ? fmt::format("none of them holds {} of it", merge_share)
+                                : held.size() == 1 ? fmt::format("concentrated on {}", values_at(a, held, a.alpha[j]))
+                                                   : fmt::format("spread over {} of them ({})", held.size(),
+                                                                 values_at(a, held, a.alpha[j]));
+        merges.push_back(fmt::format("\"{}\" ← \"{}\": {:.2f} of its α on these {} words, {}", a.words[j],
+                                     words_at(a, gold), on_gold, gold.size(), how));
+    }
+    return fmt::format("Merges, headline words the rule makes of several source words: {}.", fmt::join(merges, "; "));
+}
+
+// " 3 places after called": where a row's largest α sits, seen from the nearest word it rewrites.
+std::string offset_from_gold(const HeadlineAlpha& a, std::size_t j, int largest) {
+    const std::vector<int>& gold = a.gold[j];
+    if (gold.empty() || contains(gold, largest)) return "";
+    const int nearest = *std::min_element(gold.begin(), gold.end(), [&](int x, int y) {
+        return std::abs(x - largest) < std::abs(y - largest);
+    });
+    const int places = std::abs(largest - nearest);
+    return fmt::format(", its largest α {} place{} {} {}", places, places == 1 ? "" : "s",
+                       largest > nearest ? "after" : "before", a.sources[static_cast<std::size_t>(nearest)]);
+}
+
+// Headline words the source does not contain, and where their α went.
+std::string describe_paraphrases(const HeadlineAlpha& a) {
+    std::vector<std::string> paraphrases;
+    for (std::size_t j = 0; j < a.words.size(); ++j) {
+        if (std::find(a.sources.begin(), a.sources.end(), a.words[j]) != a.sources.end()) continue;
+        const std::vector<double>& row = a.alpha[j];
+        const int largest = static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
+        std::vector<int> went = holders(a, j, all_positions(a));
+        if (went.empty()) went.push_back(largest);
+        paraphrases.push_back(fmt::format("\"{}\" (for \"{}\"): {}{}", a.words[j], words_at(a, a.gold[j]),
+                                          values_at(a, went, row), offset_from_gold(a, j, largest)));
+    }
+    return fmt::format("Paraphrases, headline words that are not in the source, and where their α went (each source "
+                       "word with at least {} of it): {}.",
+                       merge_share, fmt::join(paraphrases, "; "));
+}
+
+}  // namespace
+
+void describe_headline_attention(Printer& out, std::string_view task, const TraceRun& run, const Vocab& src_vocab,
+                                 const Vocab& tgt_vocab) {
+    const std::optional<HeadlineAlpha> a = seed_headline_alpha(task, run, src_vocab, tgt_vocab);
+    if (!a) return;
+    out.blank();
+    out.text(fmt::format("Seed 004 (§2.5) draws this sentence's α as a picture: a summariser that writes {} words "
+                         "for {}. What the model's α above does with them, from its numbers (the <eos> row and column "
+                         "left out):\n\n{}\n\n{}\n\n{}",
+                         a->words.size(), a->sources.size(), describe_skips(*a), describe_merges(*a),
+                         describe_paraphrases(*a)));
 }
 
 }  // namespace stepgrad

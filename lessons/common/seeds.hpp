@@ -6,6 +6,9 @@
 //   汤姆     0.6    0.2    0.2
 //   追逐     0.2    0.7    0.1
 //   杰瑞     0.3    0.1    0.5
+// and, in §2.5, α of a summariser as a picture: "russian defense minister ivanov called
+// sunday for the creation of a joint front for combating global terrorism" → "russia calls
+// for joint front against terrorism".
 #include <string_view>
 #include <vector>
 
@@ -33,5 +36,16 @@ void print_seed_000_decoder_update(Printer& out, Seq2Seq& model, const TraceRun&
 // in both, and how sharp the rows are. Prints nothing for any other run.
 void compare_with_seed_004(Printer& out, std::string_view task, const TraceRun& run, const Vocab& src_vocab,
                            const Vocab& tgt_vocab);
+
+// For task headline traced on seed 004's summarisation sentence (and only then): what the
+// model's α does with the 17 words, from its numbers — the source words it skips (α summed
+// over the headline words below headline_skip_below) beside those the headline's rule drops,
+// the merges (a headline word made of several source words: how its α spreads over them)
+// and the paraphrases (a headline word the source does not contain: where its α went).
+// Prints nothing for any other run.
+// Skipped: α summed over the headline words below a tenth of one word's whole attention.
+inline constexpr double headline_skip_below = 0.1;
+void describe_headline_attention(Printer& out, std::string_view task, const TraceRun& run, const Vocab& src_vocab,
+                                 const Vocab& tgt_vocab);
 
 }  // namespace stepgrad

@@ -20,17 +20,32 @@ void load(const LessonFlags& f, Trained& trained, Printer& out) {
              checkpoint->task.name);
 }
 
+// "bidirectional 2-layer ", or nothing for the one forward layer of §4.
+std::string encoder_words(const LessonFlags& f) {
+    return fmt::format("{}{}", f.bidirectional ? "bidirectional " : "", f.layers > 1 ? fmt::format("{}-layer ", f.layers) : "");
+}
+
+// ", each decoder input the gold token with probability P = 0.75, else the model's own
+// previous argmax", or nothing for teacher forcing (P = 1).
+std::string scheduled_sampling_words(double P) {
+    if (P == 1) return "";
+    return fmt::format(", each decoder input the gold token with probability P = {}, else the model's own previous "
+                       "argmax", P);
+}
+
 void train_from_scratch(const LessonFlags& f, Trained& trained, Printer& out) {
     trained.task = std::make_unique<TaskGenerator>(task_config(f), f.held_out);
     trained.model = std::make_unique<Seq2Seq>(model_config(f, *trained.task));
     trained.model->init(f.seed);
     const TaskConfig& task = trained.task->config();
-    out.text(fmt::format("Training a {} {} model ({} parameters) on '{}', sources of {}–{} tokens: {} steps of "
-                         "{} examples, {}, lr {} with cosine decay, {}.",
-                         f.cell, trained.model->config().decoder == DecoderKind::plain ? "plain" : f.decoder + "/" + f.score,
+    out.text(fmt::format("Training a {}{} {} model ({} parameters) on '{}', sources of {}–{} tokens: {} steps of "
+                         "{} examples, {}, lr {} with cosine decay, {}{}.",
+                         encoder_words(f), f.cell,
+                         trained.model->config().decoder == DecoderKind::plain ? "plain" : f.decoder + "/" + f.score,
                          trained.model->parameter_count(), f.task, task.min_len, task.max_len, f.steps, f.batch,
                          f.optimizer == "adam" ? "Adam" : "SGD", f.lr,
-                         f.clip > 0 ? fmt::format("gradient norm clipped at {}", f.clip) : "no clipping"));
+                         f.clip > 0 ? fmt::format("gradient norm clipped at {}", f.clip) : "no clipping",
+                         scheduled_sampling_words(f.teacher_forcing)));
     TrainOptions options = train_options(f);
     options.save_path = f.save;
     trained.training = train(*trained.model, *trained.task, options);
@@ -56,6 +71,8 @@ ModelConfig model_config(const LessonFlags& f, const TaskGenerator& task) {
     config.embed = f.embed;
     config.hidden = f.hidden;
     config.attn = f.attn;
+    config.bidirectional = f.bidirectional;
+    config.layers = f.layers;
     return config;
 }
 
@@ -66,7 +83,22 @@ TrainOptions train_options(const LessonFlags& f) {
     options.lr = f.lr;
     options.optimizer = f.optimizer;
     options.clip = f.clip;
+    options.teacher_forcing = f.teacher_forcing;
     return options;
+}
+
+EvaluateOptions evaluate_options(const LessonFlags& f, const TaskGenerator& task) {
+    EvaluateOptions options;
+    options.beam_width = f.beam;
+    options.length_penalty = f.length_penalty;
+    options.target = &task.tgt_vocab();  // BLEU when it is word level
+    return options;
+}
+
+std::string decoding_words(const EvaluateOptions& options) {
+    if (options.beam_width == 1) return "greedy decoding";
+    return fmt::format("beam search, K = {}{}", options.beam_width,
+                       options.length_penalty > 0 ? fmt::format(", length penalty a = {}", options.length_penalty) : "");
 }
 
 std::optional<AlignmentAccuracy> held_out_alignment(Seq2Seq& model, const TaskGenerator& task) {
@@ -80,11 +112,13 @@ Trained train_or_load(const LessonFlags& f, Printer& out) {
         load(f, trained, out);
     else
         train_from_scratch(f, trained, out);
-    trained.accuracy = evaluate(*trained.model, trained.task->held_out());
-    out.text(fmt::format("Held-out accuracy ({} examples never trained on, greedy decoding): {:.1f}% of target "
-                         "tokens, {:.1f}% of whole sequences.",
-                         trained.accuracy.examples, 100 * trained.accuracy.token_accuracy,
-                         100 * trained.accuracy.sequence_accuracy));
+    const EvaluateOptions decoding = evaluate_options(f, *trained.task);
+    trained.accuracy = evaluate(*trained.model, trained.task->held_out(), decoding);
+    const std::optional<double>& bleu = trained.accuracy.bleu;  // word-level tasks only
+    out.text(fmt::format("Held-out accuracy ({} examples never trained on, {}): {:.1f}% of target "
+                         "tokens, {:.1f}% of whole sequences{}.",
+                         trained.accuracy.examples, decoding_words(decoding), 100 * trained.accuracy.token_accuracy,
+                         100 * trained.accuracy.sequence_accuracy, bleu ? fmt::format(", BLEU {:.1f}", *bleu) : ""));
     trained.alignment = held_out_alignment(*trained.model, *trained.task);
     return trained;
 }
@@ -97,15 +131,19 @@ TaskConfig fixed_length_task(const LessonFlags& f, int length) {
 }
 
 Trained train_at_length(const LessonFlags& f, int length, const std::string& label) {
+    return train_quietly(f, fixed_length_task(f, length), label);
+}
+
+Trained train_quietly(const LessonFlags& f, const TaskConfig& task, const std::string& label) {
     Trained trained;
-    trained.task = std::make_unique<TaskGenerator>(fixed_length_task(f, length), f.held_out);
+    trained.task = std::make_unique<TaskGenerator>(task, f.held_out);
     trained.model = std::make_unique<Seq2Seq>(model_config(f, *trained.task));
     trained.model->init(f.seed);
     TrainOptions options = train_options(f);
     options.label = label;
     trained.training = train(*trained.model, *trained.task, options);
     if (trained.training.steps == f.steps) {
-        trained.accuracy = evaluate(*trained.model, trained.task->held_out());
+        trained.accuracy = evaluate(*trained.model, trained.task->held_out(), evaluate_options(f, *trained.task));
         trained.alignment = held_out_alignment(*trained.model, *trained.task);
     }
     return trained;

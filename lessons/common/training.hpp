@@ -31,8 +31,13 @@ ModelConfig model_config(const LessonFlags& flags, const TaskGenerator& task);
 // SPEC §11's alignment accuracy of `model` on the task's held-out examples; none for a
 // plain model. Resets the tape.
 std::optional<AlignmentAccuracy> held_out_alignment(Seq2Seq& model, const TaskGenerator& task);
-// --steps, --batch, --lr, --optimizer and --clip as train() takes them.
+// --steps, --batch, --lr, --optimizer, --clip and --teacher-forcing as train() takes them.
 TrainOptions train_options(const LessonFlags& flags);
+// How held-out examples are decoded: --beam K and --length-penalty a (greedy when K = 1),
+// with the task's target vocabulary, so that a word-level task reports BLEU too.
+EvaluateOptions evaluate_options(const LessonFlags& flags, const TaskGenerator& task);
+// "greedy decoding", "beam search, K = 4" or "beam search, K = 4, length penalty a = 0.6".
+std::string decoding_words(const EvaluateOptions& options);
 // Trains from scratch (progress on stderr) or loads --load; saves to --save. Throws
 // Interrupted, after saving, when Ctrl-C stopped the training.
 Trained train_or_load(const LessonFlags& flags, Printer& out);
@@ -47,5 +52,9 @@ TaskConfig fixed_length_task(const LessonFlags& flags, int length);
 // after the last step does not undo it). Calls on different threads do not interfere:
 // each thread has its own tape.
 Trained train_at_length(const LessonFlags& flags, int length, const std::string& label);
+// A model of `flags` trained on `task` without printing (progress on stderr, headed by
+// `label`), evaluated when it finished; safe on several threads at once (each has its own
+// tape). train_at_length is this on sources of one length.
+Trained train_quietly(const LessonFlags& flags, const TaskConfig& task, const std::string& label);
 
 }  // namespace stepgrad

@@ -27,13 +27,21 @@ void write_parameter(JsonWriter& w, const Parameter& p, std::span<const double> 
     write_tensor(w, shape, data);
 }
 
-namespace {
-
 void write_parameters(JsonWriter& w, const char* key, std::span<Parameter* const> parameters, bool gradients) {
     w.key(key).begin_object();
     for (const Parameter* p : parameters) write_parameter(w, *p, gradients ? p->grad : p->value);
     w.end_object();
 }
+
+void write_vocabularies_and_ids(JsonWriter& w, const Vocab& src_vocab, const Vocab& tgt_vocab, const Batch& batch) {
+    w.key("src_vocab").value(src_vocab.tokens);
+    w.key("tgt_vocab").value(tgt_vocab.tokens);
+    w.key("src").value(batch.src);
+    w.key("tgt").value(batch.tgt_out);
+    w.key("bos").value(Vocab::bos);
+}
+
+namespace {
 
 // "h", "c" (LSTM) and "gates" of one cell step, example 0. SPEC §11's layout writes a
 // SimpleRNN's "gates" as {}; §7's leaves them out.
@@ -96,11 +104,7 @@ std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& 
     JsonWriter w;
     write_header(w, lesson, config.cell, decoder_kind_name(config.decoder), score_kind_name(config.score),
                  config.embed, config.hidden, &config.attn, section11 ? &config : nullptr);
-    w.key("src_vocab").value(src_vocab.tokens);
-    w.key("tgt_vocab").value(tgt_vocab.tokens);
-    w.key("src").value(run.batch.src);
-    w.key("tgt").value(run.batch.tgt_out);
-    w.key("bos").value(Vocab::bos);
+    write_vocabularies_and_ids(w, src_vocab, tgt_vocab, run.batch);
     const std::vector<Parameter*> parameters = model.parameters();
     write_parameters(w, "params", parameters, false);
 
