@@ -15,9 +15,10 @@ void load(const LessonFlags& f, Trained& trained, Printer& out) {
     trained.task = std::make_unique<TaskGenerator>(checkpoint->task, f.held_out);
     trained.model = load_model(*checkpoint, *trained.task);
     const ModelConfig& c = checkpoint->model;
-    out.line("Loaded {} (step {}): {} cell, {} decoder, score {}, E = {}, H = {}, task {}.", f.load, checkpoint->step,
-             cell_kind_name(c.cell), decoder_kind_name(c.decoder), score_kind_name(c.score), c.embed, c.hidden,
-             checkpoint->task.name);
+    out.text(fmt::format("Loaded {} (step {}): {}{}{} cell, {} decoder, score {}, E = {}, H = {}, task {}.", f.load,
+                         checkpoint->step, c.bidirectional ? "bidirectional " : "",
+                         c.layers > 1 ? fmt::format("{}-layer ", c.layers) : "", cell_kind_name(c.cell),
+                         decoder_kind_name(c.decoder), score_kind_name(c.score), c.embed, c.hidden, checkpoint->task.name));
 }
 
 // "bidirectional 2-layer ", or nothing for the one forward layer of §4.
