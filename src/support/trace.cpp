@@ -33,6 +33,17 @@ void write_parameters(JsonWriter& w, const char* key, std::span<Parameter* const
     w.end_object();
 }
 
+void write_eval(JsonWriter& w, const EvalSummary& eval) {
+    w.key("eval").begin_object(JsonWriter::Layout::line);
+    w.key("task").value(eval.task);
+    w.key("examples").value(eval.examples);
+    w.key("token_accuracy").value(eval.token_accuracy);
+    w.key("sequence_accuracy").value(eval.sequence_accuracy);
+    if (eval.alignment_accuracy) w.key("alignment_accuracy").value(*eval.alignment_accuracy);
+    if (eval.alignment_accuracy_shifted) w.key("alignment_accuracy_shifted").value(*eval.alignment_accuracy_shifted);
+    w.end_object();
+}
+
 void write_vocabularies_and_ids(JsonWriter& w, const Vocab& src_vocab, const Vocab& tgt_vocab, const Batch& batch) {
     w.key("src_vocab").value(src_vocab.tokens);
     w.key("tgt_vocab").value(tgt_vocab.tokens);
@@ -168,16 +179,7 @@ std::string seq2seq_trace(std::string_view lesson, Seq2Seq& model, const Vocab& 
 
     w.key("loss").value(run.forward.loss.value(0));
     write_parameters(w, "grads", parameters, true);
-    if (eval) {
-        w.key("eval").begin_object(JsonWriter::Layout::line);
-        w.key("task").value(eval->task);
-        w.key("examples").value(eval->examples);
-        w.key("token_accuracy").value(eval->token_accuracy);
-        w.key("sequence_accuracy").value(eval->sequence_accuracy);
-        if (eval->alignment_accuracy) w.key("alignment_accuracy").value(*eval->alignment_accuracy);
-        if (eval->alignment_accuracy_shifted) w.key("alignment_accuracy_shifted").value(*eval->alignment_accuracy_shifted);
-        w.end_object();
-    }
+    if (eval) write_eval(w, *eval);
     w.end_object();
     w.finish();
     return w.str();

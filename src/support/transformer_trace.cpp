@@ -112,14 +112,7 @@ std::string transformer_trace(std::string_view lesson, Transformer& model, const
     write_matrix(w, "logits", run.forward.logits);
     w.key("loss").value(run.forward.loss.value(0));
     write_parameters(w, "grads", parameters, true);
-    if (eval) {
-        w.key("eval").begin_object(JsonWriter::Layout::line);
-        w.key("task").value(eval->task);
-        w.key("examples").value(eval->examples);
-        w.key("token_accuracy").value(eval->token_accuracy);
-        w.key("sequence_accuracy").value(eval->sequence_accuracy);
-        w.end_object();
-    }
+    if (eval) write_eval(w, *eval);
     w.end_object();
     w.finish();
     return w.str();

@@ -54,6 +54,8 @@ std::string encoder_trace(std::string_view lesson, Cell& cell, Parameter& src_em
 
 // Every parameter under `key` as {"name": {"shape", "data"}, …}: values, or gradients.
 void write_parameters(JsonWriter& w, const char* key, std::span<Parameter* const> parameters, bool gradients);
+// "eval": the held-out evaluation a lesson adds (SPEC §7), the alignment accuracies when set.
+void write_eval(JsonWriter& w, const EvalSummary& eval);
 // "src_vocab", "tgt_vocab", "src" (ids as fed), "tgt" (y_1 … y_n) and "bos" of a batch-1 run.
 void write_vocabularies_and_ids(JsonWriter& w, const Vocab& src_vocab, const Vocab& tgt_vocab, const Batch& batch);
 // One parameter as {"shape": …, "data": …}: a bias or vector is 1-D.
