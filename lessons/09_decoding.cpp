@@ -113,7 +113,8 @@ int main(int argc, char** argv) {
         tape().reset();
         const BeamResult by_greedy = beam_search(*trained.model, example.src, 1, max_length);  // K = 1 is greedy
         tape().reset();
-        const BeamResult beam = beam_search(*trained.model, example.src, tree_width, max_length, flags.length_penalty);
+        const BeamResult beam = beam_search(*trained.model, example.src, tree_width, max_length, flags.length_penalty,
+                                             record_every_candidate);
         tape().reset();
         out.line("  greedy writes \"{}\"  log p = {:.3f}", tgt_vocab.decode(by_greedy.ids), by_greedy.log_prob);
         out.line("  beam writes   \"{}\"  log p = {:.3f}", tgt_vocab.decode(beam.ids), beam.log_prob);

@@ -142,12 +142,6 @@ Parameter& Seq2Seq::parameter(std::string_view name) {
                                             decoder_kind_name(config_.decoder), name));
 }
 
-std::size_t Seq2Seq::parameter_count() {
-    std::size_t total = 0;
-    for (Parameter* p : parameters()) total += p->size();
-    return total;
-}
-
 void Seq2Seq::init(std::uint64_t seed) {
     Rng rng(seed);
     src_embed.init_uniform(rng, 1.0);
@@ -344,6 +338,52 @@ std::vector<std::vector<int>> Seq2Seq::greedy_decode(const Batch& batch, int max
         if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
     }
     return outputs;
+}
+
+Tensor Seq2Seq::loss(const Batch& batch, std::span<const std::uint8_t> feed_gold) { return forward(batch, feed_gold).loss; }
+
+namespace {
+
+struct RecurrentDecoderState final : DecoderState {
+    Encoded encoded;                // only its attention keys and source mask are read
+    std::vector<CellState> states;  // s_{j−1} per layer, bottom first
+    std::size_t source_length = 0;  // m
+};
+
+// Rows `rows` of a tensor with one row per prefix; an undefined one (c of a GRU) stays so.
+Tensor rows_of(const Tensor& t, std::span<const int> rows) { return t.defined() ? gather_rows(t, rows) : t; }
+
+}  // namespace
+
+std::unique_ptr<DecoderState> Seq2Seq::start_decoding(const Batch& batch) {
+    auto state = std::make_unique<RecurrentDecoderState>();
+    state->encoded = encode(batch);
+    state->states = state->encoded.initial;
+    state->source_length = static_cast<std::size_t>(batch.src_len);
+    return state;
+}
+
+Tensor Seq2Seq::next_log_probs(DecoderState& state, std::span<const int> inputs) {
+    auto& recurrent = dynamic_cast<RecurrentDecoderState&>(state);
+    const DecoderStep step = decoder_step(recurrent.encoded, recurrent.states, inputs);
+    for (std::size_t l = 0; l < recurrent.states.size(); ++l) recurrent.states[l] = step.layers[l].state;
+    return log_softmax(output_logits(step.features));
+}
+
+void Seq2Seq::select_rows(DecoderState& state, std::span<const int> rows) {
+    auto& recurrent = dynamic_cast<RecurrentDecoderState&>(state);
+    for (CellState& s : recurrent.states) s = {rows_of(s.h, rows), rows_of(s.c, rows)};
+    AttentionKeys& keys = recurrent.encoded.attention;
+    keys.states = rows_of(keys.states, rows);
+    keys.keys = rows_of(keys.keys, rows);
+    const std::span<const int> mask = recurrent.encoded.source_mask;
+    if (mask.empty()) return;
+    std::vector<int> selected;  // the padding flags travel with their rows
+    for (const int r : rows) {
+        const auto flags = mask.subspan(static_cast<std::size_t>(r) * recurrent.source_length, recurrent.source_length);
+        selected.insert(selected.end(), flags.begin(), flags.end());
+    }
+    recurrent.encoded.source_mask = tape().save(selected);
 }
 
 }  // namespace stepgrad

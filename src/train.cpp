@@ -36,7 +36,7 @@ Tokens written(const Vocab& vocab, const std::vector<int>& ids) {
 
 }  // namespace
 
-Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, const EvaluateOptions& options) {
+Accuracy evaluate(Model& model, std::span<const Example> examples, const EvaluateOptions& options) {
     if (options.batch_size < 1 || options.beam_width < 1)
         throw std::invalid_argument("evaluate: the batch size and the beam width must be at least 1");
     Accuracy result;
@@ -83,7 +83,7 @@ Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, const Evalu
     return result;
 }
 
-Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size) {
+Accuracy evaluate(Model& model, std::span<const Example> examples, int batch_size) {
     EvaluateOptions options;
     options.batch_size = batch_size;
     return evaluate(model, examples, options);
@@ -360,22 +360,22 @@ std::vector<std::uint8_t> scheduled_sampling_coins(const Batch& batch, double P,
     return feed_gold;
 }
 
-double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
+double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
                   std::span<const std::uint8_t> feed_gold) {
     const std::vector<Parameter*> parameters = model.parameters();
     tape().reset();
     for (Parameter* p : parameters) p->zero_grad();
-    const Forward forward = model.forward(batch, feed_gold);
-    const double loss = forward.loss.value(0);
+    const Tensor loss_tensor = model.loss(batch, feed_gold);
+    const double loss = loss_tensor.value(0);
     if (!std::isfinite(loss)) non_finite("loss", step, false);
-    tape().backward(forward.loss);
+    tape().backward(loss_tensor);
     const double norm = clip_grad_norm(parameters, clip);
     if (!std::isfinite(norm)) non_finite("gradient norm", step, true);
     optimizer.step(parameters, lr);
     return loss;
 }
 
-TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& options) {
+TrainResult train(Model& model, TaskGenerator& task, const TrainOptions& options) {
     if (options.steps < 0 || options.batch_size <= 0)
         throw std::invalid_argument("train: steps must be ≥ 0 and the batch size positive");
     check_teacher_forcing(options.teacher_forcing);

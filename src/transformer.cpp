@@ -165,12 +165,6 @@ Parameter& Transformer::parameter(std::string_view name) {
     throw std::invalid_argument(fmt::format("this {}-norm transformer has no parameter '{}'", norm_position_name(config_.norm), name));
 }
 
-std::size_t Transformer::parameter_count() {
-    std::size_t total = 0;
-    for (Parameter* p : parameters()) total += p->size();
-    return total;
-}
-
 void Transformer::init(std::uint64_t seed) {
     Rng rng(seed);
     const double d = config_.d_model;
@@ -325,6 +319,64 @@ std::vector<std::vector<int>> Transformer::greedy_decode(const Batch& batch, int
         if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
     }
     return outputs;
+}
+
+Tensor Transformer::loss(const Batch& batch, std::span<const std::uint8_t> feed_gold) {
+    if (std::find(feed_gold.begin(), feed_gold.end(), std::uint8_t{0}) != feed_gold.end())
+        throw std::invalid_argument("the Transformer trains teacher forced only (--teacher-forcing 1): its decoder "
+                                    "reads the whole gold prefix at once, so it cannot feed back its own argmax");
+    return forward(batch).loss;
+}
+
+namespace {
+
+struct TransformerDecoderState final : DecoderState {
+    TransformerEncoded encoded;             // memory, lengths; one row block of m per prefix
+    std::vector<std::vector<int>> prefixes; // <bos> y_1 … y_{j−1} per row
+};
+
+}  // namespace
+
+std::unique_ptr<DecoderState> Transformer::start_decoding(const Batch& batch) {
+    auto state = std::make_unique<TransformerDecoderState>();
+    state->encoded = encode(batch);
+    state->prefixes.resize(static_cast<std::size_t>(batch.size));
+    return state;
+}
+
+Tensor Transformer::next_log_probs(DecoderState& state, std::span<const int> inputs) {
+    auto& decoding = dynamic_cast<TransformerDecoderState&>(state);
+    if (inputs.size() != decoding.prefixes.size())
+        throw std::invalid_argument(fmt::format("next_log_probs: {} inputs for {} rows", inputs.size(), decoding.prefixes.size()));
+    std::vector<int> ids;  // rows × n, row-major as batch.tgt_in
+    for (std::size_t r = 0; r < inputs.size(); ++r) {
+        decoding.prefixes[r].push_back(inputs[r]);
+        ids.insert(ids.end(), decoding.prefixes[r].begin(), decoding.prefixes[r].end());
+    }
+    const int rows = static_cast<int>(inputs.size());
+    const int n = rows ? static_cast<int>(decoding.prefixes.front().size()) : 0;
+    const Tensor logits = decode(decoding.encoded, ids, n, {}).logits;
+    std::vector<int> last(static_cast<std::size_t>(rows));  // position n of every row
+    for (int r = 0; r < rows; ++r) last[static_cast<std::size_t>(r)] = r * n + n - 1;
+    return log_softmax(gather_rows(logits, last));
+}
+
+void Transformer::select_rows(DecoderState& state, std::span<const int> rows) {
+    auto& decoding = dynamic_cast<TransformerDecoderState&>(state);
+    TransformerEncoded& encoded = decoding.encoded;
+    const int m = encoded.length;
+    std::vector<int> memory_rows;  // row r·m + t of the new memory is row rows[r]·m + t of the old
+    std::vector<std::vector<int>> prefixes;
+    std::vector<int> src_lengths;
+    for (const int r : rows) {
+        for (int t = 0; t < m; ++t) memory_rows.push_back(r * m + t);
+        prefixes.push_back(decoding.prefixes[static_cast<std::size_t>(r)]);
+        if (!encoded.src_lengths.empty()) src_lengths.push_back(encoded.src_lengths[static_cast<std::size_t>(r)]);
+    }
+    encoded.memory = gather_rows(encoded.memory, memory_rows);
+    encoded.batch = static_cast<int>(rows.size());
+    encoded.src_lengths = std::move(src_lengths);
+    decoding.prefixes = std::move(prefixes);
 }
 
 }  // namespace stepgrad

@@ -15,6 +15,7 @@
 #include "stepgrad/decode.hpp"
 #include "stepgrad/tasks.hpp"
 #include "stepgrad/train.hpp"
+#include "stepgrad/transformer.hpp"
 
 using namespace stepgrad;
 
@@ -58,7 +59,7 @@ std::vector<int> greedy(Seq2Seq& model, const std::vector<int>& source, int max_
 
 BeamResult beam(Seq2Seq& model, const std::vector<int>& source, int width, int max_length, double a = 0) {
     tape().reset();
-    return beam_search(model, source, width, max_length, a);
+    return beam_search(model, source, width, max_length, a, record_every_candidate);
 }
 
 // Every target of at most max_length tokens: ended by <eos>, or max_length long.
@@ -350,4 +351,129 @@ TEST_CASE("a beam that stops with K finished returns a finished hypothesis, neve
     const BeamResult got = beam(*model, {3, Vocab::eos}, 2, 3);
     CHECK(got.ids == std::vector<int>{Vocab::eos});
     for (const BeamHypothesis& h : got.ranked) CHECK(h.finished);
+}
+
+// ---- every Model: the RNN models and the Transformer decode one step at a time alike ----
+
+namespace {
+
+std::unique_ptr<Transformer> random_transformer(NormPosition norm, int src_vocab, int tgt_vocab, std::uint64_t seed) {
+    TransformerConfig config;
+    config.src_vocab = src_vocab;
+    config.tgt_vocab = tgt_vocab;
+    config.d_model = 8;
+    config.heads = 2;
+    config.layers = 2;
+    config.d_ff = 12;
+    config.norm = norm;
+    auto model = std::make_unique<Transformer>(config);
+    model->init(seed);
+    return model;
+}
+
+// One of each kind of Model: recurrent plain, bahdanau and luong (padded sources exercise the
+// mask), a stacked bidirectional LSTM, and the Transformer pre and post.
+std::vector<std::pair<std::string, std::unique_ptr<Model>>> every_kind_of_model(int src_vocab, int tgt_vocab) {
+    std::vector<std::pair<std::string, std::unique_ptr<Model>>> models;
+    for (const char* decoder : {"plain", "bahdanau", "luong"}) {
+        ModelConfig config = small_config(src_vocab, tgt_vocab);
+        config.decoder = parse_decoder_kind(decoder);
+        config.score = config.decoder == DecoderKind::plain ? ScoreKind::none : ScoreKind::concat;
+        models.emplace_back(decoder, random_model(config, 31));
+    }
+    ModelConfig stacked = small_config(src_vocab, tgt_vocab);
+    stacked.cell = CellKind::lstm;
+    stacked.layers = 2;
+    stacked.bidirectional = true;
+    stacked.score = ScoreKind::qk_scaled;
+    models.emplace_back("lstm bidirectional 2 layers", random_model(stacked, 32));
+    models.emplace_back("transformer pre", random_transformer(NormPosition::pre, src_vocab, tgt_vocab, 33));
+    models.emplace_back("transformer post", random_transformer(NormPosition::post, src_vocab, tgt_vocab, 34));
+    return models;
+}
+
+// log softmax of one row of `logits`, computed here.
+std::vector<double> log_softmax_row(const Tensor& logits, int row) {
+    std::vector<double> out(static_cast<std::size_t>(logits.cols()));
+    double largest = -std::numeric_limits<double>::infinity(), total = 0;
+    for (int v = 0; v < logits.cols(); ++v) largest = std::max(largest, logits.at(row, v));
+    for (int v = 0; v < logits.cols(); ++v) total += std::exp(logits.at(row, v) - largest);
+    for (int v = 0; v < logits.cols(); ++v) out[static_cast<std::size_t>(v)] = logits.at(row, v) - largest - std::log(total);
+    return out;
+}
+
+// Σ_j log p(y_j) of each example's target under teacher forcing: the oracle for beam search.
+std::vector<double> teacher_forced_log_probs(Model& model, const std::vector<Example>& examples) {
+    tape().reset();
+    const Batch batch = make_batch(examples);
+    Tensor logits;
+    if (auto* transformer = dynamic_cast<Transformer*>(&model)) logits = transformer->forward(batch).logits;
+    else logits = dynamic_cast<Seq2Seq&>(model).forward(batch).logits;
+    std::vector<double> totals;
+    for (int b = 0; b < batch.size; ++b) {
+        double total = 0;
+        for (int j = 0; j < batch.tgt_lengths[static_cast<std::size_t>(b)]; ++j)
+            total += log_softmax_row(logits, b * batch.tgt_len + j)[static_cast<std::size_t>(examples[static_cast<std::size_t>(b)].tgt[static_cast<std::size_t>(j)])];
+        totals.push_back(total);
+    }
+    return totals;
+}
+
+}  // namespace
+
+TEST_CASE("step by step, every kind of model gives its teacher-forced log p, rows selected or not") {
+    // Three examples of different source lengths; after two steps the rows become 2, 0, 0, 1
+    // (dropped, copied, reordered): each row must go on exactly as its example would.
+    const std::vector<Example> examples{{{3, 4, Vocab::eos}, {5, 3, 4, 6, Vocab::eos}},
+                                        {{5, 6, 3, 4, 5, Vocab::eos}, {4, 4, 6, 3, Vocab::eos}},
+                                        {{6, Vocab::eos}, {3, 5, 5, 4, Vocab::eos}}};
+    const std::vector<int> rows{2, 0, 0, 1};
+    for (auto& [name, model] : every_kind_of_model(7, 7)) {
+        CAPTURE(name);
+        tape().reset();
+        const Batch batch = make_batch(examples);
+        Tensor logits;
+        if (auto* transformer = dynamic_cast<Transformer*>(model.get())) logits = transformer->forward(batch).logits;
+        else logits = dynamic_cast<Seq2Seq&>(*model).forward(batch).logits;
+        const auto state = model->start_decoding(batch);
+        std::vector<int> example_of_row{0, 1, 2};
+        for (int j = 0; j < batch.tgt_len; ++j) {
+            if (j == 2) {
+                model->select_rows(*state, rows);
+                example_of_row = rows;
+            }
+            std::vector<int> inputs;
+            for (const int b : example_of_row) inputs.push_back(batch.tgt_in[static_cast<std::size_t>(b) * batch.tgt_len + j]);
+            const Tensor log_p = model->next_log_probs(*state, inputs);
+            REQUIRE(log_p.rows() == static_cast<int>(inputs.size()));
+            for (int r = 0; r < log_p.rows(); ++r) {
+                const std::vector<double> expected = log_softmax_row(logits, example_of_row[static_cast<std::size_t>(r)] * batch.tgt_len + j);
+                for (int v = 0; v < log_p.cols(); ++v)
+                    CHECK(log_p.at(r, v) == doctest::Approx(expected[static_cast<std::size_t>(v)]).epsilon(1e-12));
+            }
+        }
+    }
+}
+
+TEST_CASE("every kind of model: width 1 is greedy_decode, and a beam that prunes nothing is the exhaustive search") {
+    const int V = 5, max_length = 3;
+    for (auto& [name, model] : every_kind_of_model(7, V)) {
+        CAPTURE(name);
+        for (const auto& source : random_sources(3, 8, 7)) {
+            CAPTURE(source);
+            tape().reset();
+            const auto greedy_ids = model->greedy_decode(one(source), max_length).at(0);
+            tape().reset();
+            CHECK(beam_search(*model, source, 1, max_length).ids == greedy_ids);
+            const std::vector<std::vector<int>> targets = every_target(V, max_length);
+            std::vector<Example> examples;
+            for (const auto& target : targets) examples.push_back({source, target});
+            const std::vector<double> log_p = teacher_forced_log_probs(*model, examples);
+            const auto best = std::max_element(log_p.begin(), log_p.end()) - log_p.begin();
+            tape().reset();
+            const BeamResult got = beam_search(*model, source, V * V * V, max_length);
+            CHECK(got.ids == targets[static_cast<std::size_t>(best)]);
+            CHECK(got.log_prob == doctest::Approx(log_p[static_cast<std::size_t>(best)]).epsilon(1e-12));
+        }
+    }
 }

@@ -347,3 +347,113 @@ TEST_CASE("train with teacher_forcing 1 gives exactly the losses of teacher forc
     options.teacher_forcing = -0.1;
     CHECK_THROWS_WITH(train(half.model, half.task, options), doctest::Contains("from 0 to 1; got -0.1"));
 }
+
+// ---- the Transformer is a Model: the same training loop, evaluation and checkpoints ----
+
+namespace {
+
+Transformer small_transformer(const TaskGenerator& task, NormPosition norm) {
+    TransformerConfig config;
+    config.src_vocab = task.src_vocab().size();
+    config.tgt_vocab = task.tgt_vocab().size();
+    config.d_model = 16;
+    config.heads = 2;
+    config.layers = 1;
+    config.d_ff = 32;
+    config.norm = norm;
+    Transformer model(config);
+    model.init(9);
+    return model;
+}
+
+}  // namespace
+
+TEST_CASE("the Transformer learns with the same train(): a short run lowers the loss, pre and post") {
+    for (const NormPosition norm : {NormPosition::pre, NormPosition::post}) {
+        const std::string norm_name = norm_position_name(norm);
+        CAPTURE(norm_name);
+        TaskGenerator task{TaskConfig{"reverse", 3, 5, 6, 4}, 50};
+        Transformer model = small_transformer(task, norm);
+        TrainOptions options;
+        options.steps = 120;
+        options.batch_size = 16;
+        options.lr = 1e-2;
+        options.progress = false;
+        const TrainResult result = train(model, task, options);
+        REQUIRE(result.losses.size() == 120);
+        const double first = (result.losses[0] + result.losses[1] + result.losses[2]) / 3;
+        const double last = (result.losses[117] + result.losses[118] + result.losses[119]) / 3;
+        CAPTURE(first);
+        CAPTURE(last);
+        CHECK(last < 0.5 * first);
+    }
+}
+
+TEST_CASE("the Transformer trains teacher forced only: a scheduled-sampling coin is refused") {
+    TaskGenerator task{TaskConfig{"reverse", 3, 5, 6, 4}, 50};
+    Transformer model = small_transformer(task, NormPosition::pre);
+    const Batch batch = make_batch(std::span(task.held_out()).subspan(0, 4));
+    std::vector<std::uint8_t> gold(batch.tgt_in.size(), 1);
+    tape().reset();
+    CHECK(model.loss(batch, gold).value(0) == doctest::Approx(model.forward(batch).loss.value(0)).epsilon(1e-15));
+    gold[1] = 0;
+    CHECK_THROWS_WITH_AS(model.loss(batch, gold), doctest::Contains("teacher forced only"), std::invalid_argument);
+    TrainOptions options;
+    options.steps = 2;
+    options.progress = false;
+    options.teacher_forcing = 0.5;
+    CHECK_THROWS_AS(train(model, task, options), std::invalid_argument);
+    tape().reset();
+}
+
+TEST_CASE("a Transformer checkpoint round trip: bit-identical parameters and predictions; the wrong kind is refused") {
+    for (const NormPosition norm : {NormPosition::pre, NormPosition::post}) {
+        const std::string norm_name = norm_position_name(norm);
+        CAPTURE(norm_name);
+        TaskGenerator task{TaskConfig{"reverse", 3, 5, 6, 4}, 50};
+        Transformer model = small_transformer(task, norm);
+        const std::string path = temp_path("transformer.ckpt");
+        save_checkpoint(path, model, task, 11);
+        const Checkpoint checkpoint = read_checkpoint(path);
+        REQUIRE(checkpoint.transformer.has_value());
+        CHECK(checkpoint.transformer->norm == norm);
+        CHECK(checkpoint.transformer->d_model == 16);
+        CHECK(checkpoint.step == 11);
+        auto loaded = load_transformer(checkpoint, task);
+        const auto original = model.parameters(), restored = loaded->parameters();
+        REQUIRE(original.size() == restored.size());
+        for (std::size_t k = 0; k < original.size(); ++k) CHECK(original[k]->value == restored[k]->value);
+        const Batch batch = make_batch(task.held_out());
+        tape().reset();
+        const auto before = model.greedy_decode(batch, 8);
+        tape().reset();
+        CHECK(loaded->greedy_decode(batch, 8) == before);
+        tape().reset();
+        CHECK_THROWS_WITH_AS(load_model(checkpoint, task), doctest::Contains("holds a Transformer"), CheckpointError);
+        std::filesystem::remove(path);
+    }
+    Setup recurrent;
+    const std::string path = temp_path("recurrent.ckpt");
+    save_checkpoint(path, recurrent.model, recurrent.task, 3);
+    CHECK_THROWS_WITH_AS(load_transformer(read_checkpoint(path), recurrent.task), doctest::Contains("not a Transformer"),
+                         CheckpointError);
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("a Transformer checkpoint that claims more parameters than it holds is refused before allocating") {
+    TaskGenerator task{TaskConfig{"reverse", 3, 5, 6, 4}, 50};
+    Transformer model = small_transformer(task, NormPosition::pre);
+    const std::string path = temp_path("transformer_big.ckpt");
+    save_checkpoint(path, model, task, 1);
+    std::string text = read_file(path);
+    const auto at = text.find("\"d_model\": 16");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 13, "\"d_model\": 16000");
+    // a valid checksum for the edited body, so that only the size check can refuse it
+    const auto body_start = text.find('\n', text.find('\n') + 1) + 1;
+    const std::string body = text.substr(body_start);
+    text = fmt::format("{}\nchecksum fnv1a64 {:016x}\n{}", checkpoint_format, fnv1a64(body), body);
+    write_file(path, text);
+    CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains("needs more parameters than it holds"), CheckpointError);
+    std::filesystem::remove(path);
+}

@@ -11,12 +11,15 @@
 //             score = log p / lp(n),  lp(n) = ((5 + n) / 6)^a     (GNMT, Wu et al. 2016)
 //             n counts the tokens written, <eos> included; a = 0 gives lp = 1: plain log p
 //
-// K = 1 is exactly greedy_decode. One decoder step per beam step runs the K prefixes as
-// K rows of one batch (the source encoded K times; rows past the live ones are idle).
+// K = 1 is exactly greedy_decode. The source is encoded once; each beam step runs the live
+// prefixes as the rows of one decoder step (Model::next_log_probs) and ranks their K·V
+// extensions without copying them: only the K kept become hypotheses, unless the tree is
+// asked for.
+#include <limits>
 #include <span>
 #include <vector>
 
-#include "stepgrad/seq2seq.hpp"
+#include "stepgrad/model.hpp"
 
 namespace stepgrad {
 
@@ -33,7 +36,9 @@ struct BeamHypothesis {
 };
 
 struct BeamStep {
-    std::vector<BeamHypothesis> candidates;  // every extension considered, best log p first
+    // the best extensions considered, best log p first: the K kept ones and as many pruned
+    // ones as `record` asked for
+    std::vector<BeamHypothesis> candidates;
     std::vector<int> kept;                   // indices into candidates of the live ones carried on
 };
 
@@ -41,12 +46,15 @@ struct BeamResult {
     std::vector<int> ids;                 // the best hypothesis: ends with <eos> unless cut off
     double log_prob = 0;
     double score = 0;
-    std::vector<BeamStep> steps;          // j = 1 … the last step run
+    std::vector<BeamStep> steps;          // j = 1 … the last step run, when `record` > 0
     std::vector<BeamHypothesis> ranked;   // finished (and cut-off) hypotheses, best score first
 };
 
-// `source`: x_1 … x_m as an Example's src holds them (<eos> included).
-BeamResult beam_search(Seq2Seq& model, std::span<const int> source, int beam_width, int max_length,
-                       double length_penalty = 0);
+// `source`: x_1 … x_m as an Example's src holds them (<eos> included). `record`: how many
+// candidates of each step to keep in result.steps, the tree lesson 09 draws (at least the
+// K kept); 0 records no steps, which is what evaluation needs and costs least.
+inline constexpr int record_every_candidate = std::numeric_limits<int>::max();
+BeamResult beam_search(Model& model, std::span<const int> source, int beam_width, int max_length,
+                       double length_penalty = 0, int record = 0);
 
 }  // namespace stepgrad

@@ -32,6 +32,7 @@
 #include "stepgrad/attention.hpp"
 #include "stepgrad/cells.hpp"
 #include "stepgrad/data.hpp"
+#include "stepgrad/model.hpp"
 
 namespace stepgrad {
 
@@ -93,16 +94,15 @@ struct Forward {
     Tensor loss;          // (1, 1): mean over the target tokens that are not padding
 };
 
-class Seq2Seq {
+class Seq2Seq final : public Model {
 public:
     explicit Seq2Seq(const ModelConfig& config);
 
     const ModelConfig& config() const { return config_; }
     // Every parameter, in the order of SPEC §4's names (§11's layers, reverse and bridge
     // after their layer-1 kin: encoder…, decoder…, bridge…).
-    std::vector<Parameter*> parameters();
+    std::vector<Parameter*> parameters() override;
     Parameter& parameter(std::string_view name);  // throws naming the unknown parameter
-    std::size_t parameter_count();
     // Embeddings uniform(−1, 1); cells uniform(±1/√H); W, v, W_K, W_Q, W_c, output
     // uniform(±1/√fan_in) as PyTorch's nn.Linear. All from one Rng, in parameter order.
     void init(std::uint64_t seed);
@@ -126,7 +126,14 @@ public:
     Forward forward(const Batch& batch, std::span<const std::uint8_t> feed_gold);
     // The model's own argmax fed back; per example the ids up to and including <eos>
     // (or max_length ids). Reads only the source side of the batch.
-    std::vector<std::vector<int>> greedy_decode(const Batch& batch, int max_length);
+    std::vector<std::vector<int>> greedy_decode(const Batch& batch, int max_length) override;
+
+    // ---- Model: forward(batch, feed_gold).loss, and decoding one step at a time ----
+    Tensor loss(const Batch& batch, std::span<const std::uint8_t> feed_gold = {}) override;
+    // The state is s_{j−1} of every layer and the encoder's keys, one row per prefix.
+    std::unique_ptr<DecoderState> start_decoding(const Batch& batch) override;
+    Tensor next_log_probs(DecoderState& state, std::span<const int> inputs) override;
+    void select_rows(DecoderState& state, std::span<const int> rows) override;
 
     // s_0 = tanh(bridge.W ←h_1 + bridge.b): where one decoder layer of a bidirectional model starts.
     struct Bridge {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "stepgrad/bleu.hpp"
+#include "stepgrad/model.hpp"
 #include "stepgrad/optim.hpp"
 #include "stepgrad/random.hpp"
 #include "stepgrad/seq2seq.hpp"
@@ -31,14 +32,14 @@ struct Accuracy {
 };
 struct EvaluateOptions {
     int batch_size = 100;
-    int beam_width = 1;             // K: 1 is greedy decoding (Seq2Seq::greedy_decode)
+    int beam_width = 1;             // K: 1 is greedy decoding (Model::greedy_decode)
     double length_penalty = 0;      // a of lp(n) = ((5 + n) / 6)^a, for K > 1
     const Vocab* target = nullptr;  // the task's target vocabulary: BLEU when it is word level
 };
 // Decodes every example (greedily in batches, or by beam search one at a time) and scores
 // the predictions. Resets the tape.
-Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, const EvaluateOptions& options = {});
-Accuracy evaluate(Seq2Seq& model, std::span<const Example> examples, int batch_size);
+Accuracy evaluate(Model& model, std::span<const Example> examples, const EvaluateOptions& options = {});
+Accuracy evaluate(Model& model, std::span<const Example> examples, int batch_size);
 
 // ---- alignment ----
 // Does α look where the gold alignment says (SPEC §11)? Teacher forced, over the target
@@ -111,11 +112,11 @@ public:
 // With teacher_forcing P < 1 the coins come from one Rng of their own, seeded from the
 // task's seed: the same seed gives the same coins, and the examples drawn do not depend on P.
 // With P = 1 no coin is drawn.
-TrainResult train(Seq2Seq& model, TaskGenerator& task, const TrainOptions& options);
+TrainResult train(Model& model, TaskGenerator& task, const TrainOptions& options);
 
 // One optimisation step on a batch; returns the loss. Throws TrainingError on NaN/Inf.
-// `feed_gold` (empty: teacher forcing) as Seq2Seq::forward takes it.
-double train_step(Seq2Seq& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
+// `feed_gold` (empty: teacher forcing) as Model::loss takes it.
+double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
                   std::span<const std::uint8_t> feed_gold = {});
 
 // The coins of scheduled sampling for one batch, laid out as batch.tgt_in: 1 (feed the gold

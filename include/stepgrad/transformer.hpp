@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "stepgrad/data.hpp"
+#include "stepgrad/model.hpp"
 #include "stepgrad/ops.hpp"
 
 namespace stepgrad {
@@ -145,7 +146,7 @@ struct TransformerForward {
     Tensor loss;          // (1, 1): mean over the target tokens that are not padding
 };
 
-class Transformer {
+class Transformer final : public Model {
 public:
     explicit Transformer(const TransformerConfig& config);
 
@@ -153,9 +154,8 @@ public:
     // Every parameter in SPEC §14's order: src_embed, tgt_embed, encoder.0 … (self_attn, norm1,
     // ffn, norm2), encoder.norm (pre), decoder.0 … (self_attn, norm1, cross_attn, norm2, ffn,
     // norm3), decoder.norm (pre), output.W, output.b.
-    std::vector<Parameter*> parameters();
+    std::vector<Parameter*> parameters() override;
     Parameter& parameter(std::string_view name);  // throws naming the unknown parameter
-    std::size_t parameter_count();
     // From one Rng, in parameter order: embeddings uniform(±√(3/d)) (std 1/√d, so √d·embedding
     // has std 1, the scale of PE); W_Q, W_K, W_V, W_O Xavier uniform(±√(6/(d + d))) and their
     // biases 0, as nn.MultiheadAttention; FFN and output uniform(±1/√fan_in), as nn.Linear;
@@ -172,7 +172,17 @@ public:
     TransformerForward forward(const Batch& batch);
     // The model's own argmax fed back, re-running the decoder over the whole prefix at each
     // step; per example the ids up to and including <eos> (or max_length ids).
-    std::vector<std::vector<int>> greedy_decode(const Batch& batch, int max_length);
+    std::vector<std::vector<int>> greedy_decode(const Batch& batch, int max_length) override;
+
+    // ---- Model ----
+    // forward(batch).loss. Teacher forced only: every decoder position is computed at once
+    // from the gold prefix, so scheduled sampling (a 0 in feed_gold) throws std::invalid_argument.
+    Tensor loss(const Batch& batch, std::span<const std::uint8_t> feed_gold = {}) override;
+    // The state is the encoder's memory and each row's prefix <bos> y_1 … y_{j−1}; a step
+    // re-runs the decoder over the whole prefix (as greedy_decode) and reads its last position.
+    std::unique_ptr<DecoderState> start_decoding(const Batch& batch) override;
+    Tensor next_log_probs(DecoderState& state, std::span<const int> inputs) override;
+    void select_rows(DecoderState& state, std::span<const int> rows) override;
 
     Parameter src_embed;
     Parameter tgt_embed;

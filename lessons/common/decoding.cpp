@@ -193,9 +193,9 @@ std::string timing_words(const std::vector<DecoderRun>& runs) {
         }
     const std::string why = above_K
         ? "More than K times greedy: besides running its K prefixes as K rows of one batch, each beam step ranks "
-          "all K·V extensions, and each carries a copy of its prefix."
-        : "Less than K times greedy: a beam step runs its K prefixes as K rows of one batch, and a beam stops once "
-          "K hypotheses have finished.";
+          "all K·V extensions."
+        : "Less than K times greedy: the source is encoded once, a beam step runs its live prefixes as the rows of "
+          "one batch, and a beam stops once K hypotheses have finished and no live prefix can beat them.";
     return fmt::format("Time, one sentence at a time: greedy {:.2f} ms a sentence; beam search {}. {} Greedy decoding "
                        "in batches of 100, as evaluate() runs it, takes {:.3f} ms a sentence. These times are measured "
                        "on this machine now: they vary from run to run.",

@@ -19,20 +19,35 @@ std::uint64_t fnv1a64(std::string_view bytes) {
     return hash;
 }
 
-void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerator& task, int step) {
-    const ModelConfig& c = model.config();
+namespace {
+
+void write_model_config(JsonWriter& w, Model& model) {
+    w.key("model").begin_object(JsonWriter::Layout::line);
+    if (const auto* transformer = dynamic_cast<const Transformer*>(&model)) {
+        const TransformerConfig& c = transformer->config();
+        w.key("kind").value("transformer").key("norm").value(norm_position_name(c.norm));
+        w.key("src_vocab").value(c.src_vocab).key("tgt_vocab").value(c.tgt_vocab);
+        w.key("d_model").value(c.d_model).key("heads").value(c.heads).key("layers").value(c.layers).key("d_ff").value(c.d_ff);
+    } else {
+        const ModelConfig& c = dynamic_cast<const Seq2Seq&>(model).config();
+        w.key("cell").value(cell_kind_name(c.cell)).key("decoder").value(decoder_kind_name(c.decoder));
+        w.key("score").value(score_kind_name(c.score)).key("src_vocab").value(c.src_vocab).key("tgt_vocab").value(c.tgt_vocab);
+        w.key("embed_dim").value(c.embed).key("hidden_dim").value(c.hidden).key("attn_dim").value(c.attn);
+        w.key("bidirectional").value(c.bidirectional).key("layers").value(c.layers);  // SPEC §11
+    }
+    w.end_object();
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, Model& model, const TaskGenerator& task, int step) {
     const TaskConfig& t = task.config();
     if (t.seed > checkpoint_max_seed)
         throw CheckpointError(fmt::format("cannot save {}: a checkpoint holds task seeds up to {}, not {}", path,
                                           checkpoint_max_seed, t.seed));
     JsonWriter w;
     w.begin_object();
-    w.key("model").begin_object(JsonWriter::Layout::line);
-    w.key("cell").value(cell_kind_name(c.cell)).key("decoder").value(decoder_kind_name(c.decoder));
-    w.key("score").value(score_kind_name(c.score)).key("src_vocab").value(c.src_vocab).key("tgt_vocab").value(c.tgt_vocab);
-    w.key("embed_dim").value(c.embed).key("hidden_dim").value(c.hidden).key("attn_dim").value(c.attn);
-    w.key("bidirectional").value(c.bidirectional).key("layers").value(c.layers);  // SPEC §11
-    w.end_object();
+    write_model_config(w, model);
     w.key("task").begin_object(JsonWriter::Layout::line);
     w.key("name").value(t.name).key("min_len").value(t.min_len).key("max_len").value(t.max_len);
     w.key("symbols").value(t.symbols).key("seed").value(t.seed);
@@ -97,6 +112,54 @@ double fewest_parameters(const ModelConfig& c) {
     return count;
 }
 
+// The same for a Transformer: the embeddings, per layer its attention projections and FFN,
+// and the output layer.
+double fewest_parameters(const TransformerConfig& c) {
+    const double d = c.d_model, layers = c.layers;
+    return (c.src_vocab + c.tgt_vocab) * d + layers * (3 * 4 * d * d + 2 * 2 * d * c.d_ff) + c.tgt_vocab * d;
+}
+
+std::string sizes_of(const Checkpoint& checkpoint) {
+    if (const auto& t = checkpoint.transformer)
+        return fmt::format("d = {}, h = {}, N = {}, d_ff = {}", t->d_model, t->heads, t->layers, t->d_ff);
+    return fmt::format("E = {}, H = {}, A = {}", checkpoint.model.embed, checkpoint.model.hidden, checkpoint.model.attn);
+}
+
+std::pair<int, int> vocabulary_sizes(const Checkpoint& checkpoint) {
+    if (const auto& t = checkpoint.transformer) return {t->src_vocab, t->tgt_vocab};
+    return {checkpoint.model.src_vocab, checkpoint.model.tgt_vocab};
+}
+
+ModelConfig read_recurrent_config(const Json& m) {
+    ModelConfig config;
+    config.cell = parse_cell_kind(m.at("cell").as_string());
+    config.decoder = parse_decoder_kind(m.at("decoder").as_string());
+    config.score = parse_score_kind(m.at("score").as_string());
+    config.src_vocab = m.at("src_vocab").as_int();
+    config.tgt_vocab = m.at("tgt_vocab").as_int();
+    config.embed = m.at("embed_dim").as_int();
+    config.hidden = m.at("hidden_dim").as_int();
+    config.attn = m.at("attn_dim").as_int();
+    // SPEC §11; a checkpoint written before them holds a one-layer forward encoder
+    if (m.contains("bidirectional")) config.bidirectional = m.at("bidirectional").as_bool();
+    if (m.contains("layers")) config.layers = m.at("layers").as_int();
+    validate(config);
+    return config;
+}
+
+TransformerConfig read_transformer_config(const Json& m) {
+    TransformerConfig config;
+    config.norm = parse_norm_position(m.at("norm").as_string());
+    config.src_vocab = m.at("src_vocab").as_int();
+    config.tgt_vocab = m.at("tgt_vocab").as_int();
+    config.d_model = m.at("d_model").as_int();
+    config.heads = m.at("heads").as_int();
+    config.layers = m.at("layers").as_int();
+    config.d_ff = m.at("d_ff").as_int();
+    validate(config);
+    return config;
+}
+
 // A trained model's parameters are finite and of modest size; a file with a valid
 // checksum can still hold ±1e200 (written by hand or by a diverged run), whose forward
 // would overflow into NaN in every printed number.
@@ -145,23 +208,15 @@ Checkpoint read_checkpoint(const std::string& path) {
         const Json body = parse_json(rest);
         const Json& m = body.at("model");
         Checkpoint checkpoint;
-        checkpoint.model.cell = parse_cell_kind(m.at("cell").as_string());
-        checkpoint.model.decoder = parse_decoder_kind(m.at("decoder").as_string());
-        checkpoint.model.score = parse_score_kind(m.at("score").as_string());
-        checkpoint.model.src_vocab = m.at("src_vocab").as_int();
-        checkpoint.model.tgt_vocab = m.at("tgt_vocab").as_int();
-        checkpoint.model.embed = m.at("embed_dim").as_int();
-        checkpoint.model.hidden = m.at("hidden_dim").as_int();
-        checkpoint.model.attn = m.at("attn_dim").as_int();
-        // SPEC §11; a checkpoint written before them holds a one-layer forward encoder
-        if (m.contains("bidirectional")) checkpoint.model.bidirectional = m.at("bidirectional").as_bool();
-        if (m.contains("layers")) checkpoint.model.layers = m.at("layers").as_int();
-        validate(checkpoint.model);
+        if (m.contains("kind") && m.at("kind").as_string() == "transformer")
+            checkpoint.transformer = read_transformer_config(m);
+        else
+            checkpoint.model = read_recurrent_config(m);
         checkpoint.params = body.at("params");
         check_parameter_values(checkpoint.params);
-        if (fewest_parameters(checkpoint.model) > numbers_held(checkpoint.params))
-            throw CheckpointError(fmt::format("its model (E = {}, H = {}, A = {}) needs more parameters than it holds",
-                                              checkpoint.model.embed, checkpoint.model.hidden, checkpoint.model.attn));
+        const double needed = checkpoint.transformer ? fewest_parameters(*checkpoint.transformer) : fewest_parameters(checkpoint.model);
+        if (needed > numbers_held(checkpoint.params))
+            throw CheckpointError(fmt::format("its model ({}) needs more parameters than it holds", sizes_of(checkpoint)));
         const Json& t = body.at("task");
         checkpoint.task.name = t.at("name").as_string();
         checkpoint.task.min_len = t.at("min_len").as_int();
@@ -175,11 +230,11 @@ Checkpoint read_checkpoint(const std::string& path) {
         validate(checkpoint.task);
         for (const Json& token : body.at("src_vocab").as_array()) checkpoint.src_tokens.push_back(token.as_string());
         for (const Json& token : body.at("tgt_vocab").as_array()) checkpoint.tgt_tokens.push_back(token.as_string());
-        if (checkpoint.src_tokens.size() != static_cast<std::size_t>(checkpoint.model.src_vocab) ||
-            checkpoint.tgt_tokens.size() != static_cast<std::size_t>(checkpoint.model.tgt_vocab))
+        const auto [src_vocab, tgt_vocab] = vocabulary_sizes(checkpoint);
+        if (checkpoint.src_tokens.size() != static_cast<std::size_t>(src_vocab) ||
+            checkpoint.tgt_tokens.size() != static_cast<std::size_t>(tgt_vocab))
             throw CheckpointError(fmt::format("its model has vocabularies of {} and {} tokens, but it lists {} and {}",
-                                              checkpoint.model.src_vocab, checkpoint.model.tgt_vocab,
-                                              checkpoint.src_tokens.size(), checkpoint.tgt_tokens.size()));
+                                              src_vocab, tgt_vocab, checkpoint.src_tokens.size(), checkpoint.tgt_tokens.size()));
         checkpoint.step = body.at("step").as_int();
         if (checkpoint.step < 0) throw CheckpointError(fmt::format("step must be ≥ 0, got {}", checkpoint.step));
         return checkpoint;
@@ -188,17 +243,36 @@ Checkpoint read_checkpoint(const std::string& path) {
     }
 }
 
-std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGenerator& task) {
+namespace {
+
+template <class M, class Config>
+std::unique_ptr<M> model_with_parameters(const Checkpoint& checkpoint, const Config& config, const TaskGenerator& task) {
+    const auto [src_vocab, tgt_vocab] = vocabulary_sizes(checkpoint);
     if (checkpoint.src_tokens != task.src_vocab().tokens || checkpoint.tgt_tokens != task.tgt_vocab().tokens ||
-        checkpoint.model.src_vocab != task.src_vocab().size() || checkpoint.model.tgt_vocab != task.tgt_vocab().size())
+        src_vocab != task.src_vocab().size() || tgt_vocab != task.tgt_vocab().size())
         throw CheckpointError(fmt::format("the checkpoint's vocabularies do not match the task '{}' it names", task.config().name));
-    auto model = std::make_unique<Seq2Seq>(checkpoint.model);
+    auto model = std::make_unique<M>(config);
     try {
         load_parameters(checkpoint.params, model->parameters());
     } catch (const std::exception& e) {
         throw CheckpointError(fmt::format("checkpoint does not fit its model: {}", e.what()));
     }
     return model;
+}
+
+}  // namespace
+
+std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGenerator& task) {
+    if (checkpoint.transformer)
+        throw CheckpointError("the checkpoint holds a Transformer, not a recurrent seq2seq model (lesson 10 loads it)");
+    return model_with_parameters<Seq2Seq>(checkpoint, checkpoint.model, task);
+}
+
+std::unique_ptr<Transformer> load_transformer(const Checkpoint& checkpoint, const TaskGenerator& task) {
+    if (!checkpoint.transformer)
+        throw CheckpointError(fmt::format("the checkpoint holds a recurrent {} {} model, not a Transformer",
+                                          cell_kind_name(checkpoint.model.cell), decoder_kind_name(checkpoint.model.decoder)));
+    return model_with_parameters<Transformer>(checkpoint, *checkpoint.transformer, task);
 }
 
 }  // namespace stepgrad

@@ -2,6 +2,7 @@
 // Checkpoints: a trained model and the task it was trained on, in one file.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include "stepgrad/seq2seq.hpp"
 #include "stepgrad/support/json.hpp"
 #include "stepgrad/tasks.hpp"
+#include "stepgrad/transformer.hpp"
 
 namespace stepgrad {
 
@@ -24,7 +26,8 @@ public:
 };
 
 struct Checkpoint {
-    ModelConfig model;
+    ModelConfig model;  // the recurrent model's; unused when `transformer` is set
+    std::optional<TransformerConfig> transformer;  // model.kind "transformer" (SPEC §14)
     TaskConfig task;
     std::vector<std::string> src_tokens;
     std::vector<std::string> tgt_tokens;
@@ -38,12 +41,14 @@ inline constexpr double checkpoint_max_abs_parameter = 1e6;
 // The largest task seed a checkpoint holds exactly (its JSON numbers are doubles).
 inline constexpr std::uint64_t checkpoint_max_seed = std::uint64_t{1} << 53;
 
-// Throws CheckpointError for a task seed above checkpoint_max_seed.
-void save_checkpoint(const std::string& path, Seq2Seq& model, const TaskGenerator& task, int step);
+// Throws CheckpointError for a task seed above checkpoint_max_seed. A Model is a Seq2Seq
+// or a Transformer.
+void save_checkpoint(const std::string& path, Model& model, const TaskGenerator& task, int step);
 Checkpoint read_checkpoint(const std::string& path);
 // The model a checkpoint holds, with its parameters; checks the vocabularies against
-// the task the checkpoint names.
+// the task the checkpoint names, and the kind of model (a recurrent one, or a Transformer).
 std::unique_ptr<Seq2Seq> load_model(const Checkpoint& checkpoint, const TaskGenerator& task);
+std::unique_ptr<Transformer> load_transformer(const Checkpoint& checkpoint, const TaskGenerator& task);
 
 std::uint64_t fnv1a64(std::string_view bytes);
 
