@@ -54,29 +54,43 @@ void Cell::init(Rng& rng) {
 
 std::vector<Parameter*> Cell::parameters() { return {&W_ih, &W_hh, &b_ih, &b_hh}; }
 
+Tensor Cell::input_projection(Tensor x) {
+    if (x.cols() != input_size_)
+        throw ShapeError(fmt::format("{} cell step: input ({}, {}) does not fit a cell with input size {} and hidden size {}",
+                                     cell_kind_name(kind_), x.rows(), x.cols(), input_size_, hidden_size_));
+    return linear(x, W_ih, b_ih);
+}
+
+CellStep Cell::step(Tensor x, const CellState& state) {
+    if (x.cols() != input_size_ || state.h.cols() != hidden_size_ || state.h.rows() != x.rows())
+        throw ShapeError(fmt::format("{} cell step: input ({}, {}) and state ({}, {}) do not fit a cell with input size {} "
+                                     "and hidden size {}",
+                                     cell_kind_name(kind_), x.rows(), x.cols(), state.h.rows(), state.h.cols(),
+                                     input_size_, hidden_size_));
+    return step_projected(input_projection(x), state);
+}
+
 namespace {
 
 // The k-th gate's H columns of a stacked (B, G·H) pre-activation.
 Tensor gate_part(Tensor stacked, int k, int H) { return slice_cols(stacked, k * H, H); }
 
-void check_step_shapes(const Cell& cell, Tensor x, const CellState& state) {
-    const int H = cell.hidden_size();
-    if (x.cols() != cell.input_size() || state.h.cols() != H || state.h.rows() != x.rows())
-        throw ShapeError(fmt::format(
-            "{} cell step: input ({}, {}) and state ({}, {}) do not fit a cell with input size {} "
-            "and hidden size {}",
-            cell_kind_name(cell.kind()), x.rows(), x.cols(), state.h.rows(), state.h.cols(),
-            cell.input_size(), H));
+void check_step_shapes(const Cell& cell, Tensor from_x, const CellState& state) {
+    const int H = cell.hidden_size(), G = gate_count(cell.kind());
+    if (from_x.cols() != G * H || state.h.cols() != H || state.h.rows() != from_x.rows())
+        throw ShapeError(fmt::format("{} cell step: input projection ({}, {}) and state ({}, {}) do not fit a cell "
+                                     "with {} gates of hidden size {}",
+                                     cell_kind_name(cell.kind()), from_x.rows(), from_x.cols(), state.h.rows(),
+                                     state.h.cols(), G, H));
 }
 
 class SimpleRnnCell final : public Cell {
 public:
     using Cell::Cell;
-    CellStep step(Tensor x, const CellState& state) override {
-        check_step_shapes(*this, x, state);
+    CellStep step_projected(Tensor from_x, const CellState& state) override {
+        check_step_shapes(*this, from_x, state);
         CellStep out;
         // h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
-        const Tensor from_x = linear(x, W_ih, b_ih);
         const Tensor from_h = linear(state.h, W_hh, b_hh);
         out.pre_activation = add(from_x, from_h);
         out.state.h = stepgrad::tanh(out.pre_activation);
@@ -87,10 +101,9 @@ public:
 class GruCell final : public Cell {
 public:
     using Cell::Cell;
-    CellStep step(Tensor x, const CellState& state) override {
-        check_step_shapes(*this, x, state);
+    CellStep step_projected(Tensor from_x, const CellState& state) override {  // from_x = W_i* x + b_i*  (B, 3H)
+        check_step_shapes(*this, from_x, state);
         const int H = hidden_size();
-        const Tensor from_x = linear(x, W_ih, b_ih);        // W_i* x + b_i*  (B, 3H)
         const Tensor from_h = linear(state.h, W_hh, b_hh);  // W_h* h + b_h*  (B, 3H)
         // r = σ(W_ir x + b_ir + W_hr h + b_hr)
         const Tensor r_pre = add(gate_part(from_x, 0, H), gate_part(from_h, 0, H));
@@ -113,11 +126,10 @@ public:
 class LstmCell final : public Cell {
 public:
     using Cell::Cell;
-    CellStep step(Tensor x, const CellState& state) override {
-        check_step_shapes(*this, x, state);
+    CellStep step_projected(Tensor from_x, const CellState& state) override {
+        check_step_shapes(*this, from_x, state);
         const int H = hidden_size();
         // every gate's W_i* x + b_i* + W_h* h + b_h*, stacked i, f, g, o  (B, 4H)
-        const Tensor from_x = linear(x, W_ih, b_ih);
         const Tensor from_h = linear(state.h, W_hh, b_hh);
         const Tensor pre = add(from_x, from_h);
         const Tensor i_pre = gate_part(pre, 0, H), f_pre = gate_part(pre, 1, H);

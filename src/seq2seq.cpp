@@ -72,6 +72,20 @@ const ModelConfig& validated(const ModelConfig& config) {
 // ←h_t = cell(x_t, ←h_{t+1}), t = m..1, from ←h_{m+1} = 0. At a padded position an
 // example keeps its state: the forward cell carries its last real state on, the backward
 // cell stays at 0 until it meets the example's last real token.
+// W_ih x_t + b_ih for t = 1..m. When the inputs are one time-major (m·B, In) tensor (layer 1's
+// embeddings) one product serves every position, since it does not depend on the recurrence.
+std::vector<Tensor> input_projections(Cell& cell, std::span<const Tensor> inputs, Tensor time_major, int B) {
+    std::vector<Tensor> projected;
+    if (time_major.defined()) {
+        const Tensor all = cell.input_projection(time_major);  // (m·B, G·H)
+        for (std::size_t t = 0; t < inputs.size(); ++t) projected.push_back(slice_rows(all, static_cast<int>(t) * B, B));
+    } else {
+        for (const Tensor& x : inputs) projected.push_back(cell.input_projection(x));
+    }
+    return projected;
+}
+
+// One direction of one encoder layer, from its input projections W_ih x_t + b_ih.
 std::vector<CellStep> run_direction(Cell& cell, std::span<const Tensor> inputs, bool backward, const Batch& batch) {
     const int B = batch.size, m = static_cast<int>(inputs.size());
     const bool padded = std::any_of(batch.src_lengths.begin(), batch.src_lengths.end(), [m](int n) { return n != m; });
@@ -80,7 +94,7 @@ std::vector<CellStep> run_direction(Cell& cell, std::span<const Tensor> inputs, 
     std::vector<int> running(static_cast<std::size_t>(B));
     for (int k = 0; k < m; ++k) {
         const int t = backward ? m - 1 - k : k;
-        CellStep step = cell.step(inputs[static_cast<std::size_t>(t)], state);
+        CellStep step = cell.step_projected(inputs[static_cast<std::size_t>(t)], state);
         if (padded) {  // only examples whose source reaches position t take the step
             for (int b = 0; b < B; ++b) running[static_cast<std::size_t>(b)] = t < batch.src_lengths[static_cast<std::size_t>(b)];
             step.state.h = select_rows(running, step.state.h, state.h);
@@ -172,8 +186,11 @@ Encoded Seq2Seq::encode(const Batch& batch) {
     Encoded out;
     for (std::size_t l = 0; l < encoder.size(); ++l) {
         EncoderLayer layer;
-        layer.forward = run_direction(*encoder[l], inputs, false, batch);
-        if (config_.bidirectional) layer.backward = run_direction(*encoder_reverse[l], inputs, true, batch);
+        const Tensor time_major = l == 0 ? embedded : Tensor{};
+        layer.forward = run_direction(*encoder[l], input_projections(*encoder[l], inputs, time_major, B), false, batch);
+        if (config_.bidirectional)
+            layer.backward =
+                run_direction(*encoder_reverse[l], input_projections(*encoder_reverse[l], inputs, time_major, B), true, batch);
         if (l + 1 < encoder.size())
             for (int t = 0; t < m; ++t) {
                 const auto i = static_cast<std::size_t>(t);

@@ -406,7 +406,7 @@ TEST_CASE("the Transformer trains teacher forced only: a scheduled-sampling coin
     tape().reset();
 }
 
-TEST_CASE("a Transformer checkpoint round trip: bit-identical parameters and predictions; the wrong kind is refused") {
+TEST_CASE("a Transformer checkpoint round trip gives bit-identical parameters and predictions, and the wrong kind is refused") {
     for (const NormPosition norm : {NormPosition::pre, NormPosition::post}) {
         const std::string norm_name = norm_position_name(norm);
         CAPTURE(norm_name);

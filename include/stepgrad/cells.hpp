@@ -66,7 +66,12 @@ public:
     int hidden_size() const { return hidden_size_; }
 
     // (x: B × In, state: B × H) → the new state and the gates that made it.
-    virtual CellStep step(Tensor x, const CellState& state) = 0;
+    CellStep step(Tensor x, const CellState& state);
+    // W_ih x + b_ih (B × G·H). It does not depend on the recurrence: an encoder computes it for
+    // every position in one product and steps with step_projected.
+    Tensor input_projection(Tensor x);
+    // The step, given from_x = W_ih x + b_ih.
+    virtual CellStep step_projected(Tensor from_x, const CellState& state) = 0;
     // h_0 = 0 (and c_0 = 0) for B examples.
     CellState initial_state(int batch) const;
 
