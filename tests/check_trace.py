@@ -9,7 +9,9 @@ encoders: every layer and direction, the bridge's decoder_init), and compares ev
 encoder and decoder step, the logits and the loss (|a − b| ≤ 1e-9·max(1, |b|)). The `grads` are checked by central
 finite differences of this file's own loss on a few entries of each parameter (evenly
 spaced, plus the largest) and along one pseudo-random direction through all its entries:
-|a − n| / max(|a|, |n|, 1e-4) ≤ 1e-5. Exit code 0 iff all pass.
+|a − n| / max(|a|, |n|, 1e-4) ≤ 1e-5. A Transformer trace (SPEC §14, model.kind
+"transformer") is checked by the sibling module check_transformer_trace.py, to the same
+tolerances. Exit code 0 iff all pass.
 """
 import json
 import math
@@ -17,6 +19,8 @@ import random
 import sys
 import time
 from operator import mul
+
+import check_transformer_trace as transformer  # SPEC §14: the sibling file
 
 FORMAT = "stepgrad-trace/1"
 FWD_TOL, GRAD_TOL, GRAD_SAMPLES = 1e-9, 1e-5, 6
@@ -499,6 +503,8 @@ def check_file(path):
     with open(path, encoding="utf-8") as f:
         T = json.load(f, parse_constant=reject_constant)
     need(isinstance(T, dict), "the file is not a JSON object")
+    if isinstance(T.get("model"), dict) and T["model"].get("kind") == "transformer":
+        return transformer.check_file(T)
     P = check_structure(T)
     P = {k: (r, c, list(d)) for k, (r, c, d) in P.items()}  # a private copy to perturb
     stats = Stats()
@@ -518,10 +524,12 @@ def main(paths):
         try:
             s = check_file(path)
             print(f"OK {path}: {s.count} numbers checked, max forward diff {s.max_fwd:.2g}, "
-                  f"max grad rel error {s.max_grad:.2g} ({time.perf_counter() - start:.2f} s)")
-        except (TraceError, OSError, ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as e:
+                  f"max grad rel error {s.max_grad:.2g}{s.note() if hasattr(s, 'note') else ''} "
+                  f"({time.perf_counter() - start:.2f} s)")
+        except (TraceError, transformer.TraceError, OSError, ValueError, KeyError, TypeError, AttributeError,
+                ArithmeticError) as e:
             ok = False
-            kind = "" if isinstance(e, TraceError) else type(e).__name__ + ": "
+            kind = "" if isinstance(e, (TraceError, transformer.TraceError)) else type(e).__name__ + ": "
             print(f"FAIL {path}: {kind}{e}")
     return 0 if ok else 1
 

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
+#include "stepgrad/support/files.hpp"              // defines: write_file_atomically
 #include "stepgrad/support/trace.hpp"              // defines: load_parameters
 #include "stepgrad/support/transformer_trace.hpp"  // defines: transformer_trace
 #include "stepgrad/transformer.hpp"
@@ -377,3 +379,28 @@ TEST_CASE("transformer_trace: a padded batch is refused, the masked scores are n
     run.batch = make_batch(padded_examples);
     CHECK_THROWS_AS(transformer_trace("10", model, vocab, vocab, run), std::invalid_argument);
 }
+
+namespace {
+// A small random model (d = 8, h = 2, N = 2, d_ff = 12; every parameter moved off its init, so
+// no bias of 0 or γ of 1 hides a mistake) and one unpadded example, m = 6 and n = 4: its trace
+// goes where STEPGRAD_TRACE_OUT says (tests/CMakeLists.txt: check_trace.py then recomputes it).
+void write_trace_for_check(NormPosition norm) {
+    TransformerConfig config = small_config(norm);
+    config.d_model = 8;
+    config.d_ff = 12;
+    Transformer model(config);
+    model.init(13);
+    Rng rng(17);
+    for (Parameter* p : model.parameters())
+        for (double& v : p->value) v += rng.uniform(-0.2, 0.2);
+    const Vocab vocab("v", Vocab::Level::character, {"a", "b", "c", "d"});  // 7 ids, as small_config
+    const TransformerTraceRun run = run_traced_example(model, Example{{3, 5, 4, 6, 6, 2}, {4, 6, 3, 2}});
+    const std::string text = transformer_trace("test", model, vocab, vocab, run);
+    CHECK(parse_json(text).at("model").at("norm").as_string() == norm_position_name(norm));
+    if (const char* path = std::getenv("STEPGRAD_TRACE_OUT")) write_file_atomically(path, text);
+}
+}  // namespace
+
+TEST_CASE("written for check_trace.py: transformer pre") { write_trace_for_check(NormPosition::pre); }
+
+TEST_CASE("written for check_trace.py: transformer post") { write_trace_for_check(NormPosition::post); }
