@@ -8,7 +8,7 @@ trace's own `params`, `src`, `tgt` and `bos` it runs SPEC §14's equations (pre 
 any d, h, N, d_ff) and compares every number the trace holds: per layer and head q, k, v, the
 scores — null exactly where the causal or padding mask puts −∞ — and α (exactly 0 there),
 each attention sub-layer's `out` (and the FFN's, `ffn`, if written), every norm's mean, var
-and out, each layer's `out`, `memory`, `logits` and `loss`: |a − b| ≤ 1e-9·max(1, |b|).
+and out (the final `encoder_norm` and `decoder_norm` of pre norm too, if written), each layer's `out`, `memory`, `logits` and `loss`: |a − b| ≤ 1e-9·max(1, |b|).
 A trace is one example: `<pad>` ids, if any, are the padding (masked as keys, not counted
 by the loss). The `grads` are checked by central finite differences of this file's own loss
 with check_trace.py's ε and criterion, |a − n| / max(|a|, |n|, 1e-4) ≤ 1e-5, but on fewer
@@ -197,7 +197,11 @@ def run_stage(C, P, S, name):
         S["x" if name == "src_embed" else "y"] = embed(P, name, C.src if name == "src_embed" else C.tgt_in, C.d)
     elif name.endswith(".norm"):            # pre: a final LN; post: none
         stream, out = ("x", "memory") if name == "encoder.norm" else ("y", "y_top")
-        S[out] = layer_norm(S[stream], P, name)["out"] if C.pre else S[stream]
+        if C.pre:
+            S[name] = layer_norm(S[stream], P, name)
+            S[out] = S[name]["out"]
+        else:
+            S[out] = S[stream]
     elif name == "output":                  # logits = y W_outᵀ + b_out; loss: mean of −log softmax(logits_j)[y_j]
         S["logits"] = linear(S["y_top"], P, "output.W", "output.b")
         nll = [-log_softmax(z)[y] for z, y in zip(S["logits"], C.tgt) if y != C.tgt_pad]
@@ -280,7 +284,8 @@ def check_ids(T, key, vocab):
 def check_structure(T):
     """SPEC §14's fields: model, vocabularies, ids, params and grads of the right shapes; returns (C, P)."""
     check_keys(T, "the trace", ["format", "lesson", "model", "src_vocab", "tgt_vocab", "src", "tgt", "bos", "params",
-                                "encoder_layers", "decoder_layers", "memory", "logits", "loss", "grads"], ["eval"])
+                                "encoder_layers", "decoder_layers", "memory", "logits", "loss", "grads"],
+               ["eval", "encoder_norm", "decoder_norm"])
     need(T["format"] == FORMAT, f"format is {T['format']!r}, expected {FORMAT!r}")
     need(isinstance(T["lesson"], str), "'lesson' is not a string")
     M = T["model"]
@@ -399,6 +404,10 @@ def check_forward(T, C, R, stats):
             if "ffn" in got:  # the FFN's output, before the residual sum
                 compare_matrix(stats, where + ".ffn", got["ffn"], want["ffn"]["out"])
             compare_matrix(stats, where + ".out", got["out"], want["out"])
+    for key, name in (("encoder_norm", "encoder.norm"), ("decoder_norm", "decoder.norm")):
+        if key in T:  # the final LNs of pre norm
+            need(C.pre, f"'{key}' in a post-norm trace, which has no final LN")
+            compare_norm(stats, key, T[key], R[name])
     compare_matrix(stats, "memory", T["memory"], R["memory"])
     compare_matrix(stats, "logits", T["logits"], R["logits"])
     compare_one(stats, "loss", T["loss"], R["loss"])

@@ -93,7 +93,7 @@ std::string transformer_trace(std::string_view lesson, Transformer& model, const
     for (const EncoderLayerForward& layer : run.forward.encoder.layers) {
         w.begin_object();
         write_sublayer(w, norm, "norm1", layer.norm1, [&] { write_attention(w, "self_attn", layer.self_attn); });
-        write_sublayer(w, norm, "norm2", layer.norm2, [] {});  // the FFN: its output is in the norm's or the layer's
+        write_sublayer(w, norm, "norm2", layer.norm2, [&] { write_matrix(w, "ffn", layer.ffn); });
         write_matrix(w, "out", layer.out);
         w.end_object();
     }
@@ -103,12 +103,15 @@ std::string transformer_trace(std::string_view lesson, Transformer& model, const
         w.begin_object();
         write_sublayer(w, norm, "norm1", layer.norm1, [&] { write_attention(w, "self_attn", layer.self_attn); });
         write_sublayer(w, norm, "norm2", layer.norm2, [&] { write_attention(w, "cross_attn", layer.cross_attn); });
-        write_sublayer(w, norm, "norm3", layer.norm3, [] {});
+        write_sublayer(w, norm, "norm3", layer.norm3, [&] { write_matrix(w, "ffn", layer.ffn); });
         write_matrix(w, "out", layer.out);
         w.end_object();
     }
     w.end_array();
+    // pre only: the final LN of each stack (memory is the encoder's)
+    if (norm == NormPosition::pre) write_norm(w, "encoder_norm", run.forward.encoder.final_norm);
     write_matrix(w, "memory", run.forward.encoder.memory);
+    if (norm == NormPosition::pre) write_norm(w, "decoder_norm", run.forward.decoder.final_norm);
     write_matrix(w, "logits", run.forward.logits);
     w.key("loss").value(run.forward.loss.value(0));
     write_parameters(w, "grads", parameters, true);

@@ -4,6 +4,9 @@
 // the order they are computed, every norm's "mean", "var" and "out", and every attention
 // sub-layer's "heads" (each head's "q", "k", "v", "scores" — null where masked — and
 // "alpha") and "out"; each layer's "out"; "memory", "logits" (n × V), "loss", "grads".
+// Beyond the golden layout, so that every sub-layer's output and every norm's statistics are
+// there: each layer's "ffn" (the FFN's output before the residual sum) and, with pre norm,
+// "encoder_norm" and "decoder_norm" (the final LNs' mean, var and out).
 // Matrices are {"shape": [r, c], "data": [row-major …]}; example 0 of the batch.
 #include <string>
 #include <string_view>
