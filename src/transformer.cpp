@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -191,13 +192,23 @@ void Transformer::init(std::uint64_t seed) {
 // α_i = softmax(Q_i K_iᵀ / √d_k, −∞ where masked), head_i = α_i V_i, out = [head_1 … head_h] W_Oᵀ + b_O
 AttentionResult Transformer::attention(MultiHeadAttention& attn, Tensor query_input, Tensor key_value_input,
                                        int batch, std::vector<int> mask) {
+    const int h = config_.heads;
+    const Tensor query = split_heads(linear(query_input, attn.W_Q, attn.b_Q), batch, h);
+    const Tensor key = split_heads(linear(key_value_input, attn.W_K, attn.b_K), batch, h);
+    const Tensor value = split_heads(linear(key_value_input, attn.W_V, attn.b_V), batch, h);
+    return attend(attn, query, key, value, batch, std::move(mask));
+}
+
+// From the heads' Q_i, K_i, V_i on: the part a decoder step with cached keys and values shares.
+AttentionResult Transformer::attend(MultiHeadAttention& attn, Tensor query, Tensor key, Tensor value, int batch,
+                                    std::vector<int> mask) {
     const int h = config_.heads, d_k = config_.d_model / h;
     AttentionResult r;
     r.batch = batch;
     r.heads = h;
-    r.query = split_heads(linear(query_input, attn.W_Q, attn.b_Q), batch, h);
-    r.key = split_heads(linear(key_value_input, attn.W_K, attn.b_K), batch, h);
-    r.value = split_heads(linear(key_value_input, attn.W_V, attn.b_V), batch, h);
+    r.query = query;
+    r.key = key;
+    r.value = value;
     r.scores = scale(batched_matmul_nt(r.query, r.key, batch * h), 1.0 / std::sqrt(static_cast<double>(d_k)));
     r.mask = tape().save(mask);
     r.alpha = softmax(masked_fill(r.scores, r.mask, -std::numeric_limits<double>::infinity()));
@@ -235,15 +246,22 @@ EncoderLayerForward Transformer::encoder_layer(TransformerEncoderLayer& layer, T
 DecoderLayerForward Transformer::decoder_layer(TransformerDecoderLayer& layer, Tensor y, const TransformerEncoded& encoded,
                                                int length, std::span<const int> target_lengths) {
     const int B = encoded.batch, h = config_.heads, n = length, m = encoded.length;
+    return decoder_sublayers(
+        layer, y,
+        [&](Tensor in) { return attention(layer.self_attn, in, in, B, attention_mask(B, h, n, n, target_lengths, true)); },
+        [&](Tensor in) {
+            return attention(layer.cross_attn, in, encoded.memory, B, attention_mask(B, h, n, m, encoded.src_lengths, false));
+        });
+}
+
+// The decoder layer's three sub-layers and their norms, whichever way attention gets its keys
+// and values (all positions at once, or one position against a cache).
+DecoderLayerForward Transformer::decoder_sublayers(TransformerDecoderLayer& layer, Tensor y,
+                                                   const std::function<AttentionResult(Tensor)>& self_attention,
+                                                   const std::function<AttentionResult(Tensor)>& cross_attention) {
     DecoderLayerForward f;
-    y = residual(config_.norm, layer.norm1, y, f.norm1, [&](Tensor in) {
-        f.self_attn = attention(layer.self_attn, in, in, B, attention_mask(B, h, n, n, target_lengths, true));
-        return f.self_attn.out;
-    });
-    y = residual(config_.norm, layer.norm2, y, f.norm2, [&](Tensor in) {
-        f.cross_attn = attention(layer.cross_attn, in, encoded.memory, B, attention_mask(B, h, n, m, encoded.src_lengths, false));
-        return f.cross_attn.out;
-    });
+    y = residual(config_.norm, layer.norm1, y, f.norm1, [&](Tensor in) { return (f.self_attn = self_attention(in)).out; });
+    y = residual(config_.norm, layer.norm2, y, f.norm2, [&](Tensor in) { return (f.cross_attn = cross_attention(in)).out; });
     f.out = residual(config_.norm, layer.norm3, y, f.norm3, [&](Tensor in) { return f.ffn = feed_forward(layer.ffn, in); });
     return f;
 }
@@ -330,35 +348,80 @@ Tensor Transformer::loss(const Batch& batch, std::span<const std::uint8_t> feed_
 
 namespace {
 
-struct TransformerDecoderState final : DecoderState {
-    TransformerEncoded encoded;             // memory, lengths; one row block of m per prefix
-    std::vector<std::vector<int>> prefixes; // <bos> y_1 … y_{j−1} per row
+// One decoder layer's keys and values so far, one row per prefix: the rows of K (and V) of
+// every position side by side, (rows, positions·d), so that a step appends a column block
+// and beam search picks rows with one gather.
+struct KeyValueCache {
+    Tensor self_keys, self_values;    // positions 0 … p−1 of the prefix; undefined before the first step
+    Tensor cross_keys, cross_values;  // the memory's, computed once: (rows, m·d)
 };
+
+struct TransformerDecoderState final : DecoderState {
+    TransformerEncoded encoded;  // memory and source lengths, one row block of m per prefix
+    std::vector<KeyValueCache> layers;
+    int position = 0;  // p: the decoder inputs read so far
+};
+
+// (rows·t, d) → (rows, t·d): row r's t positions side by side
+Tensor as_blocks(Tensor rows_by_position, int rows) {
+    return reshape(rows_by_position, rows, rows_by_position.rows() / rows * rows_by_position.cols());
+}
 
 }  // namespace
 
 std::unique_ptr<DecoderState> Transformer::start_decoding(const Batch& batch) {
     auto state = std::make_unique<TransformerDecoderState>();
     state->encoded = encode(batch);
-    state->prefixes.resize(static_cast<std::size_t>(batch.size));
+    const Tensor memory = state->encoded.memory;
+    for (TransformerDecoderLayer& layer : decoder) {
+        KeyValueCache cache;
+        // K = memory W_Kᵀ + b_K,  V = memory W_Vᵀ + b_V: the same at every step
+        cache.cross_keys = as_blocks(linear(memory, layer.cross_attn.W_K, layer.cross_attn.b_K), batch.size);
+        cache.cross_values = as_blocks(linear(memory, layer.cross_attn.W_V, layer.cross_attn.b_V), batch.size);
+        state->layers.push_back(cache);
+    }
     return state;
 }
 
+// Position p of every row: its query against the cached keys of positions 0 … p (its own
+// appended first), so no mask is needed — the cache holds no later position — and then
+// against the memory. The same numbers as the whole-prefix pass, up to rounding.
 Tensor Transformer::next_log_probs(DecoderState& state, std::span<const int> inputs) {
     auto& decoding = dynamic_cast<TransformerDecoderState&>(state);
-    if (inputs.size() != decoding.prefixes.size())
-        throw std::invalid_argument(fmt::format("next_log_probs: {} inputs for {} rows", inputs.size(), decoding.prefixes.size()));
-    std::vector<int> ids;  // rows × n, row-major as batch.tgt_in
-    for (std::size_t r = 0; r < inputs.size(); ++r) {
-        decoding.prefixes[r].push_back(inputs[r]);
-        ids.insert(ids.end(), decoding.prefixes[r].begin(), decoding.prefixes[r].end());
+    const int rows = static_cast<int>(inputs.size()), h = config_.heads, d = config_.d_model;
+    if (rows != decoding.encoded.batch)
+        throw std::invalid_argument(fmt::format("next_log_probs: {} inputs for {} rows", rows, decoding.encoded.batch));
+    const int p = decoding.position;
+    // Y = tgt_embed[y_{p}] · √d + PE[p]
+    const std::vector<int> at_p(static_cast<std::size_t>(rows), p);
+    Tensor y = add(scale(gather_rows(tgt_embed.use(), inputs), std::sqrt(static_cast<double>(d))),
+                   gather_rows(positional_encoding(p + 1, d), at_p));
+    const std::vector<int> memory_mask = attention_mask(rows, h, 1, decoding.encoded.length, decoding.encoded.src_lengths, false);
+    for (std::size_t l = 0; l < decoder.size(); ++l) {
+        TransformerDecoderLayer& layer = decoder[l];
+        KeyValueCache& cache = decoding.layers[l];
+        const auto self_attention = [&](Tensor in) {
+            const Tensor query = split_heads(linear(in, layer.self_attn.W_Q, layer.self_attn.b_Q), rows, h);
+            const Tensor key = linear(in, layer.self_attn.W_K, layer.self_attn.b_K);
+            const Tensor value = linear(in, layer.self_attn.W_V, layer.self_attn.b_V);
+            cache.self_keys = p == 0 ? key : concat_cols({cache.self_keys, key});
+            cache.self_values = p == 0 ? value : concat_cols({cache.self_values, value});
+            return attend(layer.self_attn, query, split_heads(reshape(cache.self_keys, rows * (p + 1), d), rows, h),
+                          split_heads(reshape(cache.self_values, rows * (p + 1), d), rows, h), rows,
+                          std::vector<int>(static_cast<std::size_t>(rows * h * (p + 1)), 0));
+        };
+        const auto cross_attention = [&](Tensor in) {
+            const int m = decoding.encoded.length;
+            const Tensor query = split_heads(linear(in, layer.cross_attn.W_Q, layer.cross_attn.b_Q), rows, h);
+            return attend(layer.cross_attn, query, split_heads(reshape(cache.cross_keys, rows * m, d), rows, h),
+                          split_heads(reshape(cache.cross_values, rows * m, d), rows, h), rows, memory_mask);
+        };
+        y = decoder_sublayers(layer, y, self_attention, cross_attention).out;
     }
-    const int rows = static_cast<int>(inputs.size());
-    const int n = rows ? static_cast<int>(decoding.prefixes.front().size()) : 0;
-    const Tensor logits = decode(decoding.encoded, ids, n, {}).logits;
-    std::vector<int> last(static_cast<std::size_t>(rows));  // position n of every row
-    for (int r = 0; r < rows; ++r) last[static_cast<std::size_t>(r)] = r * n + n - 1;
-    return log_softmax(gather_rows(logits, last));
+    if (decoder_norm) y = (*decoder_norm)(y).out;
+    ++decoding.position;
+    // logits = y W_outᵀ + b_out
+    return log_softmax(linear(y, output_W, output_b));
 }
 
 void Transformer::select_rows(DecoderState& state, std::span<const int> rows) {
@@ -366,17 +429,17 @@ void Transformer::select_rows(DecoderState& state, std::span<const int> rows) {
     TransformerEncoded& encoded = decoding.encoded;
     const int m = encoded.length;
     std::vector<int> memory_rows;  // row r·m + t of the new memory is row rows[r]·m + t of the old
-    std::vector<std::vector<int>> prefixes;
     std::vector<int> src_lengths;
     for (const int r : rows) {
         for (int t = 0; t < m; ++t) memory_rows.push_back(r * m + t);
-        prefixes.push_back(decoding.prefixes[static_cast<std::size_t>(r)]);
         if (!encoded.src_lengths.empty()) src_lengths.push_back(encoded.src_lengths[static_cast<std::size_t>(r)]);
     }
     encoded.memory = gather_rows(encoded.memory, memory_rows);
     encoded.batch = static_cast<int>(rows.size());
     encoded.src_lengths = std::move(src_lengths);
-    decoding.prefixes = std::move(prefixes);
+    for (KeyValueCache& cache : decoding.layers)
+        for (Tensor* blocks : {&cache.self_keys, &cache.self_values, &cache.cross_keys, &cache.cross_values})
+            if (blocks->defined()) *blocks = gather_rows(*blocks, rows);
 }
 
 }  // namespace stepgrad

@@ -20,6 +20,7 @@
 //   logits = y W_outᵀ + b_out;   loss = mean over the non-pad target tokens of −log softmax(logits)[y_j]
 // No dropout: the same seed gives the same bytes.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -178,8 +179,9 @@ public:
     // forward(batch).loss. Teacher forced only: every decoder position is computed at once
     // from the gold prefix, so scheduled sampling (a 0 in feed_gold) throws std::invalid_argument.
     Tensor loss(const Batch& batch, std::span<const std::uint8_t> feed_gold = {}) override;
-    // The state is the encoder's memory and each row's prefix <bos> y_1 … y_{j−1}; a step
-    // re-runs the decoder over the whole prefix (as greedy_decode) and reads its last position.
+    // The state is the encoder's memory and, per decoder layer, a cache of the keys and values
+    // so far: a step computes only the new position (the same tokens as re-running the whole
+    // prefix, as greedy_decode does; the numbers agree to rounding).
     std::unique_ptr<DecoderState> start_decoding(const Batch& batch) override;
     Tensor next_log_probs(DecoderState& state, std::span<const int> inputs) override;
     void select_rows(DecoderState& state, std::span<const int> rows) override;
@@ -196,6 +198,11 @@ public:
 private:
     AttentionResult attention(MultiHeadAttention& attn, Tensor query_input, Tensor key_value_input, int batch,
                               std::vector<int> mask);
+    AttentionResult attend(MultiHeadAttention& attn, Tensor query, Tensor key, Tensor value, int batch,
+                           std::vector<int> mask);
+    DecoderLayerForward decoder_sublayers(TransformerDecoderLayer& layer, Tensor y,
+                                          const std::function<AttentionResult(Tensor)>& self_attention,
+                                          const std::function<AttentionResult(Tensor)>& cross_attention);
     Tensor feed_forward(FeedForward& ffn, Tensor x);
     Tensor embed(Parameter& table, std::span<const int> ids, int batch, int length);
     EncoderLayerForward encoder_layer(TransformerEncoderLayer& layer, Tensor x, const TransformerEncoded& encoded);
