@@ -7,7 +7,10 @@ Runs lessons 03–06 under `--trace full --color never` for every cell × decode
 they offer, reads *only their stdout* (no JSON), and recomputes every printed gate,
 state, key, query, score, α, context, logit, probability and loss from other printed
 numbers: the parameters each lesson prints once, the embedding rows, the previous
-state. A number passes when it is within what rounding to the printed 4 decimals can
+state. Lesson 10's Transformer likewise, pre-norm and post-norm: the PE table and rows,
+X and Y, every μ and σ², LN output, Q_i, K_i, V_i, score (−∞ exactly where the causal mask
+is), α_i and its heatmap's shades, head_i, MHA, FFN hidden layer and output, residual sum,
+logit, p, −log p, the loss, and the spread of the scores in section 5. A number passes when it is within what rounding to the printed 4 decimals can
 explain: each printed input may be off by δ = 0.00005, and the bound of every check is
 that δ carried through its formula to first order (Σ|∂f/∂input|·δ), plus δ for the
 printed result itself. Anything further off is a wrong printout, a wrong label or a
@@ -20,6 +23,7 @@ import math
 import re
 import subprocess
 import sys
+import unicodedata
 
 DELTA = 0.5e-4  # half a unit of the 4th decimal: all that printing to 4 places can hide
 SLACK = 1.0001  # first-order bounds, and nothing else, need a hair more
@@ -534,6 +538,428 @@ def redo_lesson_03(check, text, cell):
         h, c = shown[f"h_{t}"], shown.get(f"c_{t}", c)
 
 
+# --- lesson 10: the Transformer (SPEC §14) --------------------------------------------
+
+MATRIX_HEAD = re.compile(r"^  (.*) \((\d+)×(\d+)\) =$")
+ENTRY = re.compile(r"-?inf|-?\d+\.\d+(?:e[+-]?\d+)?")
+STATS_ROW = re.compile(r"^\s+(\d+)\s+'(.*)'\s+(-?\d+\.\d+)\s+(-?\d+\.\d+)$")
+OUTPUT_ROW = re.compile(r"^\s+(\d+)\s+'(.*?)'\s+'(.*?)'\s+(-?\d+\.\d+)  (.*)$")
+SPREAD_ROW = re.compile(r"^  ((?:en|de)coder\.\d+\.(?:self|cross)_attn)\s+(-?\d+\.\d+)\s+(-?\d+\.\d+)$")
+HEATMAP_TITLE = re.compile(r"^  (α_\d+ = softmax|decoder\.\d+ cross-attention, head \d+)")
+SHADES = " ░▒▓█"
+
+
+def entry(text):
+    return -math.inf if text == "-inf" else math.inf if text == "inf" else float(text)
+
+
+def read_items(lines):
+    """The screen as a list of items in order: ("heading", text), ("matrix", label, row labels,
+    column labels, rows), ("stats", of, [(μ, σ²)]), ("heatmap", title, row labels, cells)."""
+    items, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        head = MATRIX_HEAD.match(line)
+        if head:
+            label, R, C = head.group(1), int(head.group(2)), int(head.group(3))
+            rows, names, columns = [[] for _ in range(R)], [None] * R, []
+            i += 1
+            while len(rows[-1]) < C:
+                if lines[i].startswith("    columns "):
+                    i += 1
+                if "[" not in lines[i]:
+                    columns += lines[i].split()
+                    i += 1
+                for r in range(R):
+                    name, _, numbers = lines[i].partition(" [")
+                    names[r] = name.strip()
+                    rows[r] += [entry(x) for x in ENTRY.findall(numbers.split("]")[0])]
+                    i += 1
+            # a shortened label ("…, columns 1–7 of 16") is not a full matrix: below --trace full only
+            items.append(("matrix", label, names, columns, rows))
+            continue
+        if line.startswith("  μ and σ² of "):
+            of = re.search(r"\((\S+)\)", line).group(1)
+            stats, i = [], i + 3  # the header and the rule
+            while i < len(lines) and STATS_ROW.match(lines[i]):
+                m = STATS_ROW.match(lines[i])
+                stats.append((m.group(2), float(m.group(3)), float(m.group(4))))
+                i += 1
+            items.append(("stats", of, stats))
+            continue
+        if HEATMAP_TITLE.match(line):
+            title, i = line.strip(), i + 1
+            while "│" not in lines[i]:  # the column labels (a compact map: position numbers, tokens)
+                i += 1
+            cells = []
+            while lines[i].startswith("  ") and "│" in lines[i]:
+                name, _, rest = lines[i].partition(" │")
+                cells.append((name.strip(), rest[:-1]))
+                i += 1
+            items.append(("heatmap", title, cells))
+            continue
+        if re.match(r"^((?:en|de)coder\.\d+ · sub-layer \d|(?:en|de)coder\.norm:|output: )", line):
+            items.append(("heading", line))
+        i += 1
+    return items
+
+
+def positional_encoding(p, k, d):
+    angle = p / 10000 ** (2 * (k // 2) / d)
+    return math.sin(angle) if k % 2 == 0 else math.cos(angle)
+
+
+def matmul_t(check, what, printed, inputs, W_rows, bias, columns):
+    """printed[p][c] = inputs[p] · W_rows[columns[c]] + bias[columns[c]], with affine's bound."""
+    for p, row in enumerate(printed):
+        values, bounds = affine([W_rows[k] for k in columns], inputs[p], [[bias[k] for k in columns]])
+        check.close(f"{what} row {p}", row, values, bounds)
+
+
+def statistics(check, what, x_rows, stats):
+    """μ and σ² of each row of x, as the table printed them."""
+    check.require(len(x_rows) == len(stats), f"{what}: {len(stats)} rows of μ, σ² for {len(x_rows)} positions")
+    for p, (x, (_, mu, var)) in enumerate(zip(x_rows, stats)):
+        d = len(x)
+        mean = sum(x) / d
+        check.close(f"{what}: μ[{p}]", mu, mean, DELTA)
+        # σ² = mean (x − μ)²: ∂σ²/∂x_k = 2(x_k − μ)/d
+        check.close(f"{what}: σ²[{p}]", var, sum((v - mean) ** 2 for v in x) / d,
+                    DELTA * sum(2 * abs(v - mean) for v in x) / d)
+
+
+def layer_norm(check, what, x_rows, stats, gamma, beta, printed):
+    """LN's output from the printed x, μ, σ², γ and β."""
+    for p, (x, (_, mu, var)) in enumerate(zip(x_rows, stats)):
+        s = math.sqrt(var + 1e-5)
+        # LN(x)_k = γ_k (x_k − μ)/√(σ² + ε) + β_k
+        expected = [g * (v - mu) / s + b for v, g, b in zip(x, gamma, beta)]
+        bounds = [DELTA * (2 * abs(g) / s + abs(g * (v - mu)) / (2 * s ** 3) + abs(v - mu) / s + 1)
+                  for v, g in zip(x, gamma)]
+        check.close(f"{what}: row {p}", printed[p], expected, bounds)
+
+
+def softmax_masked(row):
+    top = max(v for v in row if v != -math.inf)
+    exps = [0.0 if v == -math.inf else math.exp(v - top) for v in row]
+    return [e / sum(exps) for e in exps]
+
+
+def display_width(text):
+    """Columns in a terminal: two for East Asian wide characters (汉字)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def expected_shade(a):
+    """The shade of α, or None when α lies within rounding of a boundary."""
+    for edge in (0.2, 0.4, 0.6, 0.8):
+        if abs(a - edge) <= DELTA:
+            return None
+    return SHADES[min(4, int(a / 0.2))] if a < 1 else "█"
+
+
+def check_heatmap(check, what, cells, alpha, columns):
+    """Each cell of the heatmap is its α's shade, repeated across the column's width (a
+    compact map: two characters a column, no space between)."""
+    compact = cells and len(cells[0][1]) == 2 * len(columns)
+    widths = [2 if compact else max(4, display_width(c)) for c in columns]
+    for r, ((name, text), row) in enumerate(zip(cells, alpha)):
+        at = 0
+        for c, (a, w) in enumerate(zip(row, widths)):
+            cell = text[at:at + w]
+            at += w + (0 if compact else 1)
+            shade = expected_shade(a)
+            check.checked += 1
+            if shade is not None and cell != shade * w:
+                check.failures.append(f"{what}: row {r} column {c}: shade {cell!r} for α = {a}")
+
+
+class Transformer10:
+    """Redoes lesson 10's screen: the walk through encoder and decoder in the order printed."""
+
+    def __init__(self, check, text):
+        self.check = check
+        flat = " ".join(text.split())
+        m = re.search(r"(pre|post)-norm Transformer, d = (\d+), h = (\d+) heads? of d_k = (\d+), N = (\d+) layers?, "
+                      r"d_ff = (\d+)", flat)
+        self.norm, self.d, self.h, self.d_k, self.N, self.d_ff = m.group(1), *map(int, m.groups()[1:])
+        self.lines = text.split("\n")
+        self.params = Parameters([v for v in read_vectors(self.lines)
+                                  if re.match(r"(src_embed|tgt_embed|encoder|decoder|output)[.\[]", v[1])])
+        self.vectors = {label: values for _, label, values in read_vectors(self.lines)}
+        self.items = read_items(self.lines)
+
+    def rows(self, name):
+        return [self.params[f"{name}[{k}]"] for k in range(1, self.d + 1)]
+
+    def run(self):
+        self.positional_table()
+        self.pe_rows()
+        pre = self.norm == "pre"
+        stream = memory = None
+        side = None          # "encoder" or "decoder"
+        context = None       # e.g. encoder.0.self_attn, decoder.0.ffn
+        stats = None         # the last μ, σ² table, with its norm's name
+        normed = None        # LN's output of the current sub-layer (pre)
+        heads, alphas = {}, {}
+        mha = hidden = ffn = sum_ = None
+        heatmaps = []
+        spread = {}
+        features = None
+        logits = tokens = None
+        for item in self.items:
+            kind = item[0]
+            if kind == "heading":
+                text = item[1]
+                m = re.match(r"^((?:en|de)coder)\.(\d+) · sub-layer (\d)", text)
+                if m:
+                    side, layer, sub = m.group(1), m.group(2), int(m.group(3))
+                    part = "self_attn" if sub == 1 else ("ffn" if sub == (2 if side == "encoder" else 3) else "cross_attn")
+                    context, heads, alphas, normed = f"{side}.{layer}.{part}", {}, {}, None
+                elif text.startswith("decoder.norm") or text.startswith("encoder.norm"):
+                    context = text.split(":")[0]
+                elif text.startswith("output"):
+                    context = "output"
+                continue
+            if kind == "stats":
+                stats = item
+                if pre or context in ("encoder.norm", "decoder.norm"):
+                    statistics(self.check, f"{item[1]} of the stream", stream, item[2])
+                else:
+                    statistics(self.check, f"{item[1]} of the sum", sum_, item[2])
+                continue
+            if kind == "heatmap":
+                heatmaps.append(item)
+                continue
+            _, label, names, columns, rows = item
+            where = f"{context}: {label}"
+            key = label.split(" = ")[0]
+            if key in ("X", "Y"):
+                table = "src_embed" if key == "X" else "tgt_embed"
+                if key == "Y" and not pre:
+                    memory = stream
+                root = math.sqrt(self.d)
+                for p, (name, row) in enumerate(zip(names, rows)):
+                    token = name.split(" ", 1)[1][1:-1]
+                    embedding, pe = self.params[f"{table}['{token}']"], self.vectors[f"PE[{p}]"]
+                    # X[p] = embed[x_p]·√d + PE[p]
+                    self.check.close(f"{key} row {p}", row, [e * root + q for e, q in zip(embedding, pe)],
+                                     [DELTA * (root + 1)] * len(row))
+                stream, side = rows, ("encoder" if key == "X" else "decoder")
+                continue
+            if re.match(r"^LN[₁₂₃]\((x|y)\)$", key):
+                norm = stats[1]
+                layer_norm(self.check, where, stream, stats[2], self.params[f"{norm}.gamma"], self.params[f"{norm}.beta"],
+                           rows)
+                normed = rows
+                continue
+            m = re.match(r"^([QKV])_(\d+)$", key)
+            if m:
+                letter, i = m.group(1), int(m.group(2))
+                if letter == "Q":
+                    source = normed if pre else stream
+                else:
+                    source = memory if context.endswith("cross_attn") else (normed if pre else stream)
+                columns_of_head = list(range((i - 1) * self.d_k, i * self.d_k))
+                matmul_t(self.check, where, rows, source, self.rows(f"{context}.W_{letter}"),
+                         self.params[f"{context}.b_{letter}"], columns_of_head)
+                heads[(letter, i)] = rows
+                continue
+            m = re.match(r"^Q_(\d+)K_\d+ᵀ/√d_k$", key)
+            if m:
+                i = int(m.group(1))
+                Q, K = heads[("Q", i)], heads[("K", i)]
+                causal = context.startswith("decoder") and context.endswith("self_attn")
+                scale = math.sqrt(self.d_k)
+                for p, row in enumerate(rows):
+                    for c, value in enumerate(row):
+                        masked = causal and c > p
+                        if masked or value == -math.inf:
+                            self.check.require(masked and value == -math.inf,
+                                               f"{where}: [{p}][{c}] is {value}, masked: {masked}")
+                            self.check.checked += 1
+                            continue
+                        v, b = dot(Q[p], K[c])
+                        self.check.close(f"{where} [{p}][{c}]", value, v / scale, b / scale)
+                heads[("scores", i)] = rows
+                spread.setdefault(context, []).extend(v for row in rows for v in row if v != -math.inf)
+                continue
+            m = re.match(r"^α_(\d+)$", key)
+            if m:
+                i = int(m.group(1))
+                for p, row in enumerate(rows):
+                    # α = softmax(scores), exactly 0 where masked
+                    self.check.close(f"{where} row {p}", row, softmax_masked(heads[("scores", i)][p]),
+                                     [0.5 * DELTA] * len(row))
+                alphas[i] = (rows, columns)
+                heads[("alpha", i)] = rows
+                continue
+            m = re.match(r"^head_(\d+)$", key)
+            if m:
+                i = int(m.group(1))
+                A, V = heads[("alpha", i)], heads[("V", i)]
+                for p, row in enumerate(rows):
+                    # head_i = α_i V_i
+                    expected = [sum(a * v[c] for a, v in zip(A[p], V)) for c in range(len(row))]
+                    bounds = [DELTA * sum(abs(a) + abs(v[c]) for a, v in zip(A[p], V)) for c in range(len(row))]
+                    self.check.close(f"{where} row {p}", row, expected, bounds)
+                heads[("head", i)] = rows
+                continue
+            if key == "MHA":
+                concatenated = [sum((heads[("head", i)][p] for i in range(1, self.h + 1)), []) for p in range(len(rows))]
+                matmul_t(self.check, where, rows, concatenated, self.rows(f"{context}.W_O"), self.params[f"{context}.b_O"],
+                         list(range(self.d)))
+                mha = rows
+                continue
+            if key.startswith("relu("):
+                source = normed if pre else stream
+                W = [self.params[f"{context}.W_1[{k}]"] for k in range(1, self.d_ff + 1)]
+                for p, row in enumerate(rows):
+                    values, bounds = affine(W, source[p], [self.params[f"{context}.b_1"]])
+                    # relu: 1-Lipschitz
+                    self.check.close(f"{where} row {p}", row, [max(0.0, v) for v in values], bounds)
+                hidden = rows
+                continue
+            if key == "FFN":
+                matmul_t(self.check, where, rows, hidden, self.rows(f"{context}.W_2"), self.params[f"{context}.b_2"],
+                         list(range(self.d)))
+                ffn = rows
+                continue
+            m = re.match(r"^([xy]) \+ (MHA|FFN)(: the residual stream)?$", key)
+            if m:
+                added = mha if m.group(2) == "MHA" else ffn
+                for p, row in enumerate(rows):
+                    # the residual sum x + f(x)
+                    self.check.close(f"{where} row {p}", row, [a + b for a, b in zip(stream[p], added[p])],
+                                     [2 * DELTA] * len(row))
+                if m.group(3):
+                    stream = rows
+                else:
+                    sum_ = rows
+                continue
+            if re.match(r"^[xy]$", key) and "the residual stream" in label:  # post: x = LN(x + f): …
+                norm = stats[1]
+                layer_norm(self.check, where, sum_, stats[2], self.params[f"{norm}.gamma"], self.params[f"{norm}.beta"], rows)
+                stream = rows
+                continue
+            if key in ("memory", "LN(y)"):
+                norm = stats[1]
+                layer_norm(self.check, where, stream, stats[2], self.params[f"{norm}.gamma"], self.params[f"{norm}.beta"],
+                           rows)
+                if key == "memory":
+                    memory = rows
+                else:
+                    features = rows
+                continue
+            if key == "logits":
+                tokens = columns
+                source = features if pre else stream
+                W = [self.params[f"output.W['{t}']"] for t in tokens]
+                for p, row in enumerate(rows):
+                    self.check.close(f"{where} row {p}", row, *affine(W, source[p], [self.params["output.b"]]))
+                logits = rows
+                continue
+            if key == "p":
+                for p, row in enumerate(rows):
+                    self.check.close(f"{where} row {p}", row, softmax(logits[p]), [0.5 * DELTA] * len(row))
+                continue
+            self.check.failures.append(f"unexpected matrix {label!r}")
+        self.check.require(logits is not None, "no logits printed")
+        self.output_table(logits, tokens)
+        self.heatmaps(heatmaps)
+        self.spread_table(spread)
+
+    def positional_table(self):
+        start = next(i for i, line in enumerate(self.lines) if re.match(r"^  p +sin 0 +cos 1", line))
+        columns = [int(c) for c in self.lines[start].split()[2::2]]
+        for line in self.lines[start + 2:]:
+            fields = line.split()
+            if not fields or not fields[0].isdigit():
+                break
+            p = int(fields[0])
+            for k, value in zip(columns, fields[1:]):
+                self.check.close(f"PE table [{p}, {k}]", float(value), positional_encoding(p, k, self.d), 0.0)
+
+    def pe_rows(self):
+        for _, label, values in read_vectors(self.lines):  # the encoder's and the decoder's
+            m = re.match(r"^PE\[(\d+)\]$", label)
+            if m:
+                p = int(m.group(1))
+                self.check.close(label, values, [positional_encoding(p, k, self.d) for k in range(self.d)],
+                                 [0.0] * self.d)
+
+    def output_table(self, logits, tokens):
+        rows = [OUTPUT_ROW.match(line) for line in self.lines]
+        rows = [r for r in rows if r]
+        self.check.require(len(rows) == len(logits), f"{len(rows)} output rows for {len(logits)} logit rows")
+        losses = []
+        for r, logit_row in zip(rows, logits):
+            j, predict, shown, top = int(r.group(1)), r.group(3), float(r.group(4)), r.group(5)
+            p = softmax(logit_row)
+            target = tokens.index(predict)
+            # −log softmax(logits)[y]
+            self.check.close(f"output {j}: −log p", shown, -math.log(p[target]), 2 * DELTA)
+            losses.append(shown)
+            order = sorted(range(len(tokens)), key=lambda k: -p[k])
+            for (token, value), k in zip(TOP.findall(top.split("✗")[0]), order):
+                self.check.close(f"output {j}: p('{token}')", float(value), p[tokens.index(token)], 0.5e-3 + DELTA)
+                self.check.require(abs(p[k] - p[tokens.index(token)]) <= 2 * DELTA, f"output {j}: top 3 out of order")
+            self.check.require(("✗" in top) == (order[0] != target), f"output {j}: ✗ is wrong")
+        loss_line = next(line for line in self.lines if line.startswith("loss on this example"))
+        self.check.close("loss", float(NUMBER.findall(loss_line)[-1]), sum(losses) / len(losses), DELTA)
+
+    def heatmaps(self, heatmaps):
+        """Each head's heatmap against the α_i printed under it; section 6's cross maps against
+        the cross-attention's α_i."""
+        alphas = [item for item in self.items if item[0] == "matrix" and re.match(r"^α_\d+$", item[1])]
+        cross = {}
+        context = None
+        for item in self.items:
+            if item[0] == "heading":
+                context = item[1]
+            elif item[0] == "matrix" and re.match(r"^α_\d+$", item[1]) and "cross-attention" in (context or ""):
+                layer = re.match(r"^decoder\.(\d+)", context).group(1)
+                cross[(layer, item[1][2:])] = item
+        in_order = [h for h in heatmaps if h[1].startswith("α_")]
+        self.check.require(len(in_order) == len(alphas), f"{len(in_order)} heatmaps for {len(alphas)} α matrices")
+        for heatmap, alpha in zip(in_order, alphas):
+            check_heatmap(self.check, heatmap[1], heatmap[2], alpha[4], alpha[3])
+        for heatmap in heatmaps:
+            m = re.match(r"^decoder\.(\d+) cross-attention, head (\d+)", heatmap[1])
+            if m:
+                alpha = cross[(m.group(1), m.group(2))]
+                check_heatmap(self.check, heatmap[1], heatmap[2], alpha[4], alpha[3])
+
+    def spread_table(self, spread):
+        root = math.sqrt(self.d_k)
+        for line in self.lines:
+            m = SPREAD_ROW.match(line)
+            if not m:
+                continue
+            scores = spread[m.group(1)]
+            mean = sum(scores) / len(scores)
+            sd = math.sqrt(sum((e - mean) ** 2 for e in scores) / len(scores))
+            # sd is 1-Lipschitz in each score's rounding; printed to 3 places
+            self.check.close(f"{m.group(1)}: sd(q·k/√d_k)", float(m.group(3)), sd, 0.5e-3)
+            self.check.close(f"{m.group(1)}: sd(q·k)", float(m.group(2)), sd * root, 0.5e-3 + DELTA * root)
+
+
+def redo_transformer(check, text):
+    Transformer10(check, text).run()
+
+
+def perturbed_transformer(text):
+    """The screen with the first entry of the first Q_1 row changed by 0.01."""
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("  Q_1 = ")) + 1
+    while "[" not in lines[at]:  # "columns 1–4:" of a wide matrix
+        at += 1
+    number = NUMBER.search(lines[at], lines[at].index("["))
+    wrong = f"{float(number.group()) + 0.01:.4f}"
+    lines[at] = lines[at][:number.start()] + wrong + lines[at][number.end():]
+    return "\n".join(lines)
+
+
 # --- the runs --------------------------------------------------------------------------
 
 def configurations(quick):
@@ -560,6 +986,16 @@ def configurations(quick):
     # a trained model (its defaults), and a task with Chinese tokens
     runs.append(("05_concat_attention", [], ("gru", "bahdanau", "concat")))
     runs.append(("06_dot_attention", ["--task", "en-zh", "--steps", "40", "--held-out", "20"], ("gru", "bahdanau", "qk")))
+    # lesson 10, the Transformer: pre and post, one and two layers, a word-level task with
+    # Chinese tokens, and the lesson's own sizes on its --quick budget
+    tiny = ["--d-model", "8", "--d-ff", "12", "--steps", "30", "--held-out", "20"]
+    runs += [("10_transformer", tiny + ["--heads", "2"], (None, None, "pre")),
+             ("10_transformer", tiny + ["--heads", "2", "--norm", "post"], (None, None, "post")),
+             ("10_transformer", tiny + ["--layers", "2", "--heads", "4"], (None, None, "pre")),
+             ("10_transformer", tiny + ["--heads", "2", "--layers", "2", "--norm", "post"], (None, None, "post")),
+             ("10_transformer", tiny + ["--heads", "2", "--task", "en-zh", "--sentence", "Tom chases Jerry"],
+              (None, None, "pre")),
+             ("10_transformer", ["--quick"], (None, None, "pre"))]
     if quick:  # one of each lesson and score
         seen, kept = set(), []
         for run in runs:
@@ -586,6 +1022,8 @@ def redo(lesson, text, cell, decoder, score, check):
     try:
         if lesson == "03_rnn_cells":
             redo_lesson_03(check, text, cell)
+        elif lesson == "10_transformer":
+            redo_transformer(check, text)
         else:
             redo_seq2seq(check, text, cell, decoder, score)
             redo_scaling_section(check, text)
@@ -609,8 +1047,9 @@ def main():
             redo(lesson, run.stdout, cell, decoder, score, check)
             if lesson != "03_rnn_cells":  # the redo must see a number off by 0.01
                 caught = Checker(name)
-                redo(lesson, perturbed(run.stdout), cell, decoder, score, caught)
-                check.require(caught.failures, "a pre-activation changed by 0.01 went unnoticed")
+                wrong = perturbed_transformer(run.stdout) if lesson == "10_transformer" else perturbed(run.stdout)
+                redo(lesson, wrong, cell, decoder, score, caught)
+                check.require(caught.failures, "a number changed by 0.01 went unnoticed")
         total += check.checked
         status = "ok" if not check.failures else "FAILED"
         print(f"{status:6} {check.checked:6} numbers redone  {name}")

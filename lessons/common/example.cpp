@@ -25,7 +25,7 @@ void print_segmentation(const Vocab& vocab, const std::string& sentence, Printer
 
 // What the model writes for `source` on its own, its <eos> included: greedy decoding (its
 // argmax fed back) or, with --beam K > 1, beam search. Resets the tape.
-std::vector<int> model_output(Seq2Seq& model, const std::vector<int>& source, const LessonFlags& f) {
+std::vector<int> model_output(Model& model, const std::vector<int>& source, const LessonFlags& f) {
     const int max_length = 2 * static_cast<int>(source.size()) + 2;
     tape().reset();
     std::vector<int> written;
@@ -40,30 +40,35 @@ std::vector<int> model_output(Seq2Seq& model, const std::vector<int>& source, co
 }
 
 // What the model writes for the example's source, and whether that is the answer.
-void print_model_output(const Example& example, const LessonFlags& f, Trained& trained, Printer& out) {
-    const Vocab& tgt_vocab = trained.task->tgt_vocab();
-    const std::vector<int> written = model_output(*trained.model, example.src, f);
+void print_model_output(const Example& example, const LessonFlags& f, Model& model, const TaskGenerator& task,
+                        Printer& out) {
+    const Vocab& tgt_vocab = task.tgt_vocab();
+    const std::vector<int> written = model_output(model, example.src, f);
     const std::vector<int> words(written.begin(), written.end() - (!written.empty() && written.back() == Vocab::eos));
     const std::vector<int> answer(example.tgt.begin(), example.tgt.end() - 1);  // without its <eos>
     out.text(fmt::format("The model writes ({}): \"{}\" — {}.",
-                         f.beam == 1 ? "greedy" : decoding_words(evaluate_options(f, *trained.task)), tgt_vocab.decode(words),
+                         f.beam == 1 ? "greedy" : decoding_words(evaluate_options(f, task)), tgt_vocab.decode(words),
                          words == answer ? "the answer" : fmt::format("wrong: the answer is \"{}\"", tgt_vocab.decode(answer))));
 }
 
 }  // namespace
 
 Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out) {
-    if (flags.sentence.empty()) return trained.task->held_out().front();
-    print_segmentation(trained.task->src_vocab(), flags.sentence, out);
+    return traced_example(flags, *trained.model, *trained.task, out);
+}
+
+Example traced_example(const LessonFlags& flags, Model& model, const TaskGenerator& task, Printer& out) {
+    if (flags.sentence.empty()) return task.held_out().front();
+    print_segmentation(task.src_vocab(), flags.sentence, out);
     Example example;
-    example.src = trained.task->src_vocab().encode(flags.sentence);
+    example.src = task.src_vocab().encode(flags.sentence);
     try {
-        example = task_answer(*trained.task, example.src);  // the target and its gold alignment
+        example = task_answer(task, example.src);  // the target and its gold alignment
         out.text("Your sentence, with the task's answer as the target the decoder is scored on.");
-        print_model_output(example, flags, trained, out);
+        print_model_output(example, flags, model, task, out);
     } catch (const TaskError& e) {
         // No reference answer: trace what the model itself writes, fed back step by step.
-        example.tgt = model_output(*trained.model, example.src, flags);
+        example.tgt = model_output(model, example.src, flags);
         if (example.tgt.empty() || example.tgt.back() != Vocab::eos) example.tgt.push_back(Vocab::eos);
         out.text(fmt::format("Your sentence has no reference answer ({}), so the target below is the model's own "
                              "{} output, and the loss measures how sure it was of it.",

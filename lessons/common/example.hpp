@@ -17,6 +17,8 @@ namespace stepgrad {
 // (English the grammar does not make, a date with the wrong weekday), the model's own
 // greedy output, which a line on `out` then says.
 Example traced_example(const LessonFlags& flags, Trained& trained, Printer& out);
+// The same for any model (lesson 10's Transformer) trained on `task`.
+Example traced_example(const LessonFlags& flags, Model& model, const TaskGenerator& task, Printer& out);
 
 // Writes --json (when given) for this run, with the evaluation.
 void write_lesson_trace(const LessonFlags& flags, std::string_view lesson, Trained& trained, const TraceRun& run);

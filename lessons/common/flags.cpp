@@ -20,15 +20,6 @@ namespace {
 
 std::string one_of(const std::vector<std::string>& words) { return listed(words, "or"); }
 
-// --load together with a training flag: the loaded model is not trained.
-void refuse_training_flags(const Cli& cli) {
-    for (const char* flag : {"--steps", "--batch", "--lr", "--optimizer", "--clip", "--teacher-forcing", "--save"})
-        if (cli.given(flag))
-            throw UsageError(fmt::format("{} has no effect with --load (a loaded model is not trained): drop one of "
-                                         "the two",
-                                         flag));
-}
-
 // A checkpoint's model must be one this lesson is about.
 void require_lesson_model(const LessonFlags& f, const ModelConfig& c, const std::vector<std::string>& decoders,
                           const std::vector<std::string>& scores) {
@@ -44,9 +35,7 @@ void require_lesson_model(const LessonFlags& f, const ModelConfig& c, const std:
 // A flag typed next to --load must agree with the checkpoint, which decides.
 void require_agreement(const Cli& cli, const LessonFlags& f, const Checkpoint& checkpoint) {
     auto agree = [&](std::string_view flag, const auto& typed, const auto& held) {
-        if (cli.given(flag) && fmt::format("{}", typed) != fmt::format("{}", held))
-            throw UsageError(fmt::format("{} {} conflicts with --load {}, whose model has {} {}; leave {} out", flag,
-                                         typed, f.load, flag, held, flag));
+        require_checkpoint_value(cli, f, flag, fmt::format("{}", typed), fmt::format("{}", held));
     };
     const ModelConfig& c = checkpoint.model;
     agree("--cell", f.cell, cell_kind_name(c.cell));
@@ -58,10 +47,7 @@ void require_agreement(const Cli& cli, const LessonFlags& f, const Checkpoint& c
     agree("--hidden", f.hidden, c.hidden);
     if (c.score == ScoreKind::concat || c.score == ScoreKind::qk || c.score == ScoreKind::qk_scaled)
         agree("--attn", f.attn, c.attn);
-    agree("--task", f.task, checkpoint.task.name);
-    agree("--min-len", f.min_len.value_or(0), checkpoint.task.min_len);  // typed, so set, when given
-    agree("--max-len", f.max_len.value_or(0), checkpoint.task.max_len);
-    agree("--seed", f.seed, checkpoint.task.seed);
+    require_task_agreement(cli, f, checkpoint);
 }
 
 // --load: the checkpoint, read and checked against the lesson and the other flags.
@@ -75,6 +61,10 @@ std::shared_ptr<const Checkpoint> checked_checkpoint(const Cli& cli, const Lesso
     } catch (const CheckpointError& e) {
         throw UsageError(fmt::format("--load: {}", e.what()));
     }
+    if (checkpoint->transformer)  // its `model` holds no recurrent config to compare
+        throw UsageError(fmt::format("--load: {} holds a Transformer; this lesson is about {} models{} "
+                                     "(10_transformer loads it)",
+                                     f.load, one_of(decoders), scores.empty() ? "" : " with score " + one_of(scores)));
     require_lesson_model(f, checkpoint->model, decoders, scores);
     require_agreement(cli, f, *checkpoint);
     try {
@@ -132,22 +122,9 @@ void refuse_unused_attn(const Cli& cli, const LessonFlags& f, bool has_scores) {
 
 // The source vocabulary of the task the flags ask for, once its lengths are checked.
 Vocab checked_task_vocab(const LessonFlags& f) {
-    const TaskConfig config = task_config(f);
-    if (config.min_len > config.max_len) {
-        auto side = [&](const char* flag, int value, bool typed) {
-            return typed ? fmt::format("{} {}", flag, value) : fmt::format("{} (task {} default: {})", flag, f.task, value);
-        };
-        throw UsageError(fmt::format("{} is greater than {}", side("--min-len", config.min_len, f.min_len.has_value()),
-                                     side("--max-len", config.max_len, f.max_len.has_value())));
-    }
-    try {
-        const TaskGenerator task(config, f.held_out);
-        check_memory(f, task);
-        return task.src_vocab();
-    } catch (const TaskError& e) {
-        throw UsageError(fmt::format("--task {} --min-len {} --max-len {} --held-out {}: {}", f.task, config.min_len,
-                                     config.max_len, f.held_out, e.what()));
-    }
+    const std::unique_ptr<TaskGenerator> task = checked_task(f);
+    check_memory(f, *task);
+    return task->src_vocab();
 }
 
 // The source vocabulary of --load's checkpoint or, without --load, of the task the flags
@@ -157,17 +134,6 @@ Vocab checked_src_vocab(const Cli& cli, LessonFlags& f, const std::vector<std::s
     if (f.load.empty()) return checked_task_vocab(f);
     f.checkpoint = checked_checkpoint(cli, f, decoders, scores);
     return make_src_vocab(f.checkpoint->task);
-}
-
-void check_sentence(const Vocab& src_vocab, const std::string& sentence) {
-    std::vector<int> ids;
-    try {
-        ids = src_vocab.encode(sentence);
-    } catch (const TaskError& e) {
-        throw UsageError(fmt::format("--sentence: {}", e.what()));
-    }
-    if (ids.size() - 1 > static_cast<std::size_t>(task_max_len))
-        throw UsageError(fmt::format("--sentence: {} tokens; at most {}", ids.size() - 1, task_max_len));
 }
 
 // The flags taken together; see add_lesson_flags. `typed` holds what --min-len and
@@ -187,6 +153,59 @@ void check_lesson_flags(const Cli& cli, LessonFlags& f, const LengthRange& typed
 }
 
 }  // namespace
+
+void refuse_training_flags(const Cli& cli) {
+    for (const char* flag : {"--steps", "--batch", "--lr", "--optimizer", "--clip", "--teacher-forcing", "--save"})
+        if (cli.given(flag))
+            throw UsageError(fmt::format("{} has no effect with --load (a loaded model is not trained): drop one of "
+                                         "the two",
+                                         flag));
+}
+
+void require_checkpoint_value(const Cli& cli, const LessonFlags& f, std::string_view flag, const std::string& typed,
+                              const std::string& held) {
+    if (cli.given(flag) && typed != held)
+        throw UsageError(fmt::format("{} {} conflicts with --load {}, whose model has {} {}; leave {} out", flag, typed,
+                                     f.load, flag, held, flag));
+}
+
+void require_task_agreement(const Cli& cli, const LessonFlags& f, const Checkpoint& checkpoint) {
+    auto agree = [&](std::string_view flag, const auto& typed, const auto& held) {
+        require_checkpoint_value(cli, f, flag, fmt::format("{}", typed), fmt::format("{}", held));
+    };
+    agree("--task", f.task, checkpoint.task.name);
+    agree("--min-len", f.min_len.value_or(0), checkpoint.task.min_len);  // typed, so set, when given
+    agree("--max-len", f.max_len.value_or(0), checkpoint.task.max_len);
+    agree("--seed", f.seed, checkpoint.task.seed);
+}
+
+std::unique_ptr<TaskGenerator> checked_task(const LessonFlags& f) {
+    const TaskConfig config = task_config(f);
+    if (config.min_len > config.max_len) {
+        auto side = [&](const char* flag, int value, bool typed) {
+            return typed ? fmt::format("{} {}", flag, value) : fmt::format("{} (task {} default: {})", flag, f.task, value);
+        };
+        throw UsageError(fmt::format("{} is greater than {}", side("--min-len", config.min_len, f.min_len.has_value()),
+                                     side("--max-len", config.max_len, f.max_len.has_value())));
+    }
+    try {
+        return std::make_unique<TaskGenerator>(config, f.held_out);
+    } catch (const TaskError& e) {
+        throw UsageError(fmt::format("--task {} --min-len {} --max-len {} --held-out {}: {}", f.task, config.min_len,
+                                     config.max_len, f.held_out, e.what()));
+    }
+}
+
+void check_sentence(const Vocab& src_vocab, const std::string& sentence) {
+    std::vector<int> ids;
+    try {
+        ids = src_vocab.encode(sentence);
+    } catch (const TaskError& e) {
+        throw UsageError(fmt::format("--sentence: {}", e.what()));
+    }
+    if (ids.size() - 1 > static_cast<std::size_t>(task_max_len))
+        throw UsageError(fmt::format("--sentence: {} tokens; at most {}", ids.size() - 1, task_max_len));
+}
 
 std::string listed(const std::vector<std::string>& items, std::string_view last) {
     std::string text;
@@ -235,12 +254,10 @@ void add_encoder_flags(Cli& cli, LessonFlags& f) {
     cli.option("--layers", f.layers, "stacked layers L of encoder and decoder", 1, 4);
 }
 
-void add_decoding_flags(Cli& cli, LessonFlags& f) {
+void add_beam_flags(Cli& cli, LessonFlags& f) {
     cli.option("--beam", f.beam, "beam width K of held-out evaluation and --sentence (1: greedy decoding)", 1, 64);
     cli.option("--length-penalty", f.length_penalty, "a of the beam's length penalty lp(n) = ((5 + n) / 6)^a "
                "(0: rank by log p alone)", 0.0, 5.0);
-    cli.option("--teacher-forcing", f.teacher_forcing, "P: in training each decoder input is the gold token with "
-               "probability P, else the model's own previous argmax", 0.0, 1.0);
     cli.check([&cli, &f] {
         if (cli.given("--length-penalty") && f.beam == 1)
             throw UsageError("--length-penalty has no effect with greedy decoding (--beam 1): it ranks the finished "
@@ -248,10 +265,20 @@ void add_decoding_flags(Cli& cli, LessonFlags& f) {
     });
 }
 
+void add_decoding_flags(Cli& cli, LessonFlags& f) {
+    add_beam_flags(cli, f);
+    cli.option("--teacher-forcing", f.teacher_forcing, "P: in training each decoder input is the gold token with "
+               "probability P, else the model's own previous argmax", 0.0, 1.0);
+}
+
 void add_size_and_training_flags(Cli& cli, LessonFlags& f) {
     cli.option("--embed", f.embed, "embedding size E", 1, 1024);
     cli.option("--hidden", f.hidden, "hidden size H", 1, 1024);
     cli.option("--attn", f.attn, "attention size A (concat, qk, qk-scaled)", 1, 1024);
+    add_training_flags(cli, f);
+}
+
+void add_training_flags(Cli& cli, LessonFlags& f) {
     cli.option("--steps", f.steps, "training steps (batches) of each model", 0, 1000000);
     cli.option("--batch", f.batch, "examples per batch", 1, 4096);
     cli.option("--lr", f.lr, "learning rate (cosine decay to 0)", 1e-6, 10.0);

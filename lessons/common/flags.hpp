@@ -70,10 +70,30 @@ void add_encoder_flags(Cli& cli, LessonFlags& flags);
 // decoded, and how the decoder is fed in training (SPEC §13). Adds a Cli check that refuses
 // --length-penalty with greedy decoding (--beam 1), where it changes nothing.
 void add_decoding_flags(Cli& cli, LessonFlags& flags);
+// --beam and --length-penalty alone, with that check: for a model trained teacher forced
+// only (the Transformer), which has no --teacher-forcing.
+void add_beam_flags(Cli& cli, LessonFlags& flags);
 
 // --embed, --hidden, --attn, --steps, --batch, --lr, --optimizer, --clip: the model's sizes
 // and its training, the flags every lesson that trains shares (add_lesson_flags adds them).
 void add_size_and_training_flags(Cli& cli, LessonFlags& flags);
+// --steps, --batch, --lr, --optimizer, --clip: the training alone, whatever the model.
+void add_training_flags(Cli& cli, LessonFlags& flags);
+
+// ---- pieces of add_lesson_flags' check, for a lesson with flags of its own (lesson 10) ----
+// --load together with a training flag (--steps, --batch, --lr, --optimizer, --clip,
+// --teacher-forcing, --save): a loaded model is not trained.
+void refuse_training_flags(const Cli& cli);
+// `flag` typed next to --load must have the checkpoint's value `held` (the checkpoint decides).
+void require_checkpoint_value(const Cli& cli, const LessonFlags& flags, std::string_view flag, const std::string& typed,
+                              const std::string& held);
+// --task, --min-len, --max-len and --seed typed next to --load agree with the checkpoint's task.
+void require_task_agreement(const Cli& cli, const LessonFlags& flags, const Checkpoint& checkpoint);
+// The task the flags ask for, its lengths checked: min ≤ max, and lengths the task can make
+// --held-out distinct sources of. Throws UsageError naming the flags.
+std::unique_ptr<TaskGenerator> checked_task(const LessonFlags& flags);
+// --sentence: every token in the source vocabulary, at most task_max_len of them.
+void check_sentence(const Vocab& src_vocab, const std::string& sentence);
 
 // Registers --cell, --decoder, --score, --task, --seed, --bidirectional, --layers, --embed, --hidden, --attn,
 // --steps, --batch, --lr, --optimizer, --clip, --beam, --length-penalty, --teacher-forcing,

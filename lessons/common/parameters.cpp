@@ -72,15 +72,6 @@ void print_cell_parameter(Printer& out, const Seq2Seq& model, const Parameter& p
     for (int r = 0; r < p.rows(); ++r) out.vector(fmt::format("{}[{}]", p.name(), labels[static_cast<std::size_t>(r)]), row_of(p, r));
 }
 
-// The rows of an embedding that `ids` read, each once, named by token.
-void print_embedding_rows(Printer& out, const Parameter& p, std::span<const int> ids, const Vocab& vocab) {
-    std::vector<int> used;
-    for (int id : ids)
-        if (std::find(used.begin(), used.end(), id) == used.end()) used.push_back(id);
-    out.line("  {} ({} × {}): the {} rows this example reads", p.name(), p.rows(), p.cols(), used.size());
-    for (int id : used) out.vector(fmt::format("{}['{}']", p.name(), vocab.token(id)), row_of(p, id));
-}
-
 // What the output layer's columns multiply: s_j, [s_j | c_j] or h̃_j.
 std::string output_columns(const ModelConfig& config) {
     if (config.decoder == DecoderKind::plain) return columns(0, config.hidden, "s_j");
@@ -102,6 +93,14 @@ std::string matrix_columns(const ModelConfig& config, std::string_view name) {
 }
 
 }  // namespace
+
+void print_embedding_rows(Printer& out, const Parameter& p, std::span<const int> ids, const Vocab& vocab) {
+    std::vector<int> used;
+    for (int id : ids)
+        if (std::find(used.begin(), used.end(), id) == used.end()) used.push_back(id);
+    out.line("  {} ({} × {}): the {} rows this example reads", p.name(), p.rows(), p.cols(), used.size());
+    for (int id : used) out.vector(fmt::format("{}['{}']", p.name(), vocab.token(id)), row_of(p, id));
+}
 
 std::vector<std::string> gate_letters(CellKind kind) {
     switch (kind) {

@@ -8,6 +8,7 @@
 //   the rest             one row per line, numbered: attention.W[3]
 // A heading above each says its shape and what its columns multiply: decoder.W_ih's
 // columns are [tgt_embed[y_{j−1}] | c_j] with attention, attention.W's [h_i | s].
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ namespace stepgrad {
 std::vector<std::string> gate_letters(CellKind kind);
 // Row labels of a stacked W_ih or W_hh (G·H rows): r1 … r_H, z1 …, n1 … (SimpleRNN 1 … H).
 std::vector<std::string> gate_row_labels(CellKind kind, int hidden_size);
+
+// The rows of an embedding table that `ids` read, each once, named by token: src_embed['c'].
+void print_embedding_rows(Printer& out, const Parameter& table, std::span<const int> ids, const Vocab& vocab);
 
 // With --trace full: every parameter of `model` that the run uses, each once, as the
 // header describes. Below full, one line saying that --trace full prints them.

@@ -382,7 +382,15 @@ Heatmap alignment_heatmap(const TraceRun& run, const Vocab& src_vocab, const Voc
 }
 
 void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
-    const Heatmap h = alignment_heatmap(run, src_vocab, tgt_vocab);
+    print_fitted_heatmap(out, alignment_heatmap(run, src_vocab, tgt_vocab), "α: target tokens down, source tokens across",
+                         "α: target tokens down, source positions across");
+}
+
+void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
+    print_compact_heatmap(out, alignment_heatmap(run, src_vocab, tgt_vocab), "α: target tokens down, source positions across");
+}
+
+void print_fitted_heatmap(Printer& out, const Heatmap& h, std::string_view title, std::string_view compact_title) {
     if (h.values.empty()) return;
     // as Printer::heatmap lays it out: "  label │", a column of at least 4 per token, one
     // space between columns, "│"
@@ -390,12 +398,11 @@ void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, 
     for (const std::string& row : h.row_labels) label_width = std::max(label_width, display_width(row));
     std::size_t width = 2 + label_width + 2 + h.col_labels.size();
     for (const std::string& column : h.col_labels) width += std::max<std::size_t>(4, display_width(column));
-    if (width > screen_columns) return print_alignment_compact(out, run, src_vocab, tgt_vocab);
-    out.heatmap("α: target tokens down, source tokens across", h.values, h.rows, h.cols, h.row_labels, h.col_labels);
+    if (width > screen_columns) return print_compact_heatmap(out, h, compact_title);
+    out.heatmap(title, h.values, h.rows, h.cols, h.row_labels, h.col_labels);
 }
 
-void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab) {
-    const Heatmap h = alignment_heatmap(run, src_vocab, tgt_vocab);
+void print_compact_heatmap(Printer& out, const Heatmap& h, std::string_view title) {
     if (h.values.empty()) return;
     const std::size_t m = h.cols;
     const std::vector<std::string>& rows = h.row_labels;
@@ -404,7 +411,7 @@ void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src
     for (const std::string& row : rows) label_width = std::max(label_width, display_width(row));
     const std::string indent = "  " + std::string(label_width, ' ') + "  ";
 
-    out.write_line(fmt::format("  α: target tokens down, source positions across ({} of them)", m));
+    out.write_line(fmt::format("  {} ({} of them)", title, m));
     out.write_line(indent + position_numbers(m));
     // the tokens themselves when they fit their two columns ("·" for a last one that
     // does not, such as <eos>)

@@ -45,6 +45,11 @@ void print_alignment(Printer& out, const TraceRun& run, const Vocab& src_vocab, 
 // is numbered; the source tokens head their columns when they fit in two (a final <eos>
 // shows as ·), else they are listed underneath.
 void print_alignment_compact(Printer& out, const TraceRun& run, const Vocab& src_vocab, const Vocab& tgt_vocab);
+// Any α-like map (rows down, columns across): Printer::heatmap's when it fits in 80
+// columns, else print_compact_heatmap's, headed by `compact_title` and the column count.
+void print_fitted_heatmap(Printer& out, const Heatmap& map, std::string_view title, std::string_view compact_title);
+// One shade character per column, doubled, as print_alignment_compact draws α.
+void print_compact_heatmap(Printer& out, const Heatmap& map, std::string_view title);
 // The sentence that says what shape α should take for `task` (reverse: the anti-diagonal).
 std::string expected_alignment(std::string_view task);
 // Held-out accuracy per source length, one row per length, decoded as `options` say

@@ -47,17 +47,7 @@ void train_from_scratch(const LessonFlags& f, Trained& trained, Printer& out) {
                          f.optimizer == "adam" ? "Adam" : "SGD", f.lr,
                          f.clip > 0 ? fmt::format("gradient norm clipped at {}", f.clip) : "no clipping",
                          scheduled_sampling_words(f.teacher_forcing)));
-    TrainOptions options = train_options(f);
-    options.save_path = f.save;
-    trained.training = train(*trained.model, *trained.task, options);
-    if (trained.training.interrupted)
-        throw Interrupted(fmt::format("interrupted at step {}{}", trained.training.steps,
-                                      f.save.empty() ? "" : fmt::format("; checkpoint saved to {}", f.save)),
-                          interrupt_signal());
-    if (!trained.training.losses.empty())
-        out.line("Loss: {:.4f} after the first step, {:.4f} after the last.", trained.training.losses.front(),
-                 trained.training.losses.back());
-    if (!f.save.empty()) out.line("Saved the model to {}.", f.save);
+    trained.training = train_for_lesson(*trained.model, *trained.task, f, out);
 }
 
 }  // namespace
@@ -113,15 +103,41 @@ Trained train_or_load(const LessonFlags& f, Printer& out) {
         load(f, trained, out);
     else
         train_from_scratch(f, trained, out);
-    const EvaluateOptions decoding = evaluate_options(f, *trained.task);
-    trained.accuracy = evaluate(*trained.model, trained.task->held_out(), decoding);
-    const std::optional<double>& bleu = trained.accuracy.bleu;  // word-level tasks only
-    out.text(fmt::format("Held-out accuracy ({} examples never trained on, {}): {:.1f}% of target "
-                         "tokens, {:.1f}% of whole sequences{}.",
-                         trained.accuracy.examples, decoding_words(decoding), 100 * trained.accuracy.token_accuracy,
-                         100 * trained.accuracy.sequence_accuracy, bleu ? fmt::format(", BLEU {:.1f}", *bleu) : ""));
+    trained.accuracy = held_out_accuracy(*trained.model, *trained.task, f, out);
     trained.alignment = held_out_alignment(*trained.model, *trained.task);
     return trained;
+}
+
+TrainResult train_for_lesson(Model& model, TaskGenerator& task, const LessonFlags& f, Printer& out) {
+    TrainOptions options = train_options(f);
+    options.save_path = f.save;
+    const TrainResult training = train(model, task, options);
+    if (training.interrupted)
+        throw Interrupted(fmt::format("interrupted at step {}{}", training.steps,
+                                      f.save.empty() ? "" : fmt::format("; checkpoint saved to {}", f.save)),
+                          interrupt_signal());
+    if (!training.losses.empty())
+        out.line("Loss: {:.4f} after the first step, {:.4f} after the last.", training.losses.front(),
+                 training.losses.back());
+    if (!f.save.empty()) out.line("Saved the model to {}.", f.save);
+    return training;
+}
+
+Accuracy held_out_accuracy(Model& model, const TaskGenerator& task, const LessonFlags& f, Printer& out) {
+    const EvaluateOptions decoding = evaluate_options(f, task);
+    Accuracy accuracy = evaluate(model, task.held_out(), decoding);
+    const std::optional<double>& bleu = accuracy.bleu;  // word-level tasks only
+    out.text(fmt::format("Held-out accuracy ({} examples never trained on, {}): {:.1f}% of target "
+                         "tokens, {:.1f}% of whole sequences{}.",
+                         accuracy.examples, decoding_words(decoding), 100 * accuracy.token_accuracy,
+                         100 * accuracy.sequence_accuracy, bleu ? fmt::format(", BLEU {:.1f}", *bleu) : ""));
+    return accuracy;
+}
+
+TrainResult train_quietly(Model& model, TaskGenerator& task, const LessonFlags& f, const std::string& label) {
+    TrainOptions options = train_options(f);
+    options.label = label;
+    return train(model, task, options);
 }
 
 TaskConfig fixed_length_task(const LessonFlags& f, int length) {
@@ -140,9 +156,7 @@ Trained train_quietly(const LessonFlags& f, const TaskConfig& task, const std::s
     trained.task = std::make_unique<TaskGenerator>(task, f.held_out);
     trained.model = std::make_unique<Seq2Seq>(model_config(f, *trained.task));
     trained.model->init(f.seed);
-    TrainOptions options = train_options(f);
-    options.label = label;
-    trained.training = train(*trained.model, *trained.task, options);
+    trained.training = train_quietly(*trained.model, *trained.task, f, label);
     if (trained.training.steps == f.steps) {
         trained.accuracy = evaluate(*trained.model, trained.task->held_out(), evaluate_options(f, *trained.task));
         trained.alignment = held_out_alignment(*trained.model, *trained.task);

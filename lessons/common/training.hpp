@@ -42,6 +42,18 @@ std::string decoding_words(const EvaluateOptions& options);
 // Interrupted, after saving, when Ctrl-C stopped the training.
 Trained train_or_load(const LessonFlags& flags, Printer& out);
 
+// ---- the pieces of train_or_load that serve any Model (the Transformer of lesson 10 too) ----
+// Trains `model` (initialised) on `task` as the flags say, progress on stderr, saving to
+// --save; then prints the first and last loss and where it saved. Throws Interrupted,
+// after saving, when Ctrl-C stopped the training.
+TrainResult train_for_lesson(Model& model, TaskGenerator& task, const LessonFlags& flags, Printer& out);
+// The held-out accuracy of `model`, decoded as --beam and --length-penalty say, and the
+// sentence that reports it (with BLEU on a word-level task). Resets the tape.
+Accuracy held_out_accuracy(Model& model, const TaskGenerator& task, const LessonFlags& flags, Printer& out);
+// Trains `model` without printing (progress on stderr headed by `label`); safe on several
+// threads at once (each has its own tape).
+TrainResult train_quietly(Model& model, TaskGenerator& task, const LessonFlags& flags, const std::string& label);
+
 // ---- training several models side by side (lesson 07) ----
 // The task of `flags` with every source exactly `length` tokens long (the task's
 // defaults otherwise, seeded by --seed).

@@ -6,7 +6,7 @@ usage line, nothing else (no exception trace, no sanitizer report); and no file 
 behind, not even a temporary one.
 
     bad_inputs.py --program build/05_concat_attention --work DIR
-                  [--lesson 04=PATH --lesson 05=PATH --lesson 06=PATH]
+                  [--lesson 04=PATH --lesson 05=PATH --lesson 06=PATH --lesson 10=PATH]
 
 The cases come from two places:
   - the program's own --help, which must list every flag with its default: each flag
@@ -201,7 +201,15 @@ class Battery:
 
 TINY = ["--embed", "2", "--hidden", "2", "--steps", "1", "--min-len", "3", "--max-len", "5",
         "--held-out", "5", "--trace", "none"]
-KIND = {"04": "plain", "05": "concat", "06": "qk"}
+# lesson 10's Transformer has sizes of its own (SPEC §14)
+TINY_TRANSFORMER = ["--d-model", "4", "--heads", "2", "--d-ff", "4", "--steps", "1", "--min-len", "3", "--max-len", "5",
+                    "--held-out", "5", "--trace", "none"]
+KIND = {"04": "plain", "05": "concat", "06": "qk", "10": "transformer"}
+
+
+def tiny(lesson):
+    """The flags of a one-step model of that lesson, to make a checkpoint quickly."""
+    return TINY_TRANSFORMER if lesson == "10" else TINY
 
 
 def seq2seq_cases(b, lessons):
@@ -283,9 +291,9 @@ def seq2seq_cases(b, lessons):
         if KIND[other] == KIND.get(me):
             continue
         path = os.path.join(b.work, f"from{other}.ckpt")
-        code, out, err = subprocess.run([maker] + TINY + ["--save", path], capture_output=True).returncode, "", ""
+        code, out, err = subprocess.run([maker] + tiny(other) + ["--save", path], capture_output=True).returncode, "", ""
         if code != 0:
-            b.fail([maker] + TINY, "could not make another lesson's checkpoint", code, out, err)
+            b.fail([maker] + tiny(other), "could not make another lesson's checkpoint", code, out, err)
             continue
         b.expect_error(["--load", path], f"--load: {path} holds a", "this lesson is about", outputs=outs)
 
@@ -303,6 +311,96 @@ def seq2seq_cases(b, lessons):
 
     # … and what must still work: the checkpoint's own values, a sentence of one's own
     b.expect_success(["--load", own, "--cell", "gru", "--hidden", "2", "--max-len", "5", "--trace", "none"])
+    out = b.expect_success(["--load", own, "--sentence", "abcd", "--trace", "none"])
+    if 'source: "abcd"' not in out:
+        b.fail(["--load", own, "--sentence", "abcd"], "the trace must be of the sentence given", 0, out, "")
+    if not os.path.exists(own) or open(own, "rb").read() != good:
+        b.fail(["--load", own], "loading must leave the checkpoint as it was", 0, "", "")
+
+
+# ---- lesson 10, the Transformer: its own sizes, and checkpoints of either kind ----
+
+def transformer_cases(b, lessons):
+    own = os.path.join(b.work, "own.ckpt")
+    code, out, err = b.run(TINY_TRANSFORMER + ["--save", own])
+    if code != 0 or not os.path.exists(own):
+        b.fail(TINY_TRANSFORMER + ["--save", own], "could not make a checkpoint to load", code, out, err)
+        return
+    good = open(own, "rb").read()
+    outs = ["--json"]
+
+    # sizes: d splits into h heads of d/h columns, and pairs sin and cos columns
+    b.expect_error(["--d-model", "-8"], "--d-model: expected a whole number from 2 to 1024, got '-8'", outputs=outs)
+    b.expect_error(["--heads", "3"], "--heads 3 does not divide --d-model 16", "use --heads 1, 2, 4, 8 or 16",
+                   outputs=outs)
+    b.expect_error(["--d-model", "12", "--heads", "8"], "--heads 8 does not divide --d-model 12", outputs=outs)
+    b.expect_error(["--d-model", "15", "--heads", "1"], "--d-model 15 is odd", "must be even", outputs=outs)
+    b.expect_error(["--norm", "sideways"], "--norm: expected one of pre, post, got 'sideways'", outputs=outs)
+    b.expect_error(["--d-model", "1024", "--d-ff", "4096", "--layers", "8", "--batch", "4096", "--max-len", "200"],
+                   "training needs about", "lower --batch", outputs=outs)
+    # what the recurrent lessons take and a Transformer has no use for
+    for flag, value in [("--cell", "gru"), ("--hidden", "16"), ("--teacher-forcing", "0.5"), ("--bidirectional", None)]:
+        b.expect_error([flag] + ([value] if value else []), f"unknown flag '{flag}'", outputs=outs)
+    # lengths, outputs, decoding, sentences
+    b.expect_error(["--min-len", "9", "--max-len", "3"], "--min-len 9 is greater than --max-len 3", outputs=outs)
+    b.expect_error(["--json", os.path.join(b.work, "missing", "t.json")], "--json: cannot write")
+    b.expect_error(["--save", os.path.join(b.work, "missing", "m.ckpt")], "--save: cannot write")
+    same = os.path.join(b.work, "same")
+    b.expect_error(["--json", same, "--save", same], "--json and --save name the same file")
+    b.expect_error(["--length-penalty", "1"], "--length-penalty has no effect with greedy decoding", outputs=outs)
+    b.expect_error(["--sentence", "abcxyz"], "--sentence: unknown token \"x\"", outputs=outs)
+    b.expect_error(["--task", "en-zh", "--sentence", "I love China?"], '--sentence: unknown token "China?"',
+                   outputs=outs)
+
+    # damaged checkpoints
+    def damaged(name, data):
+        path = os.path.join(b.work, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    lines = good.split(b"\n", 2)
+
+    def with_body(body):  # a body with its correct checksum: only the content is wrong
+        return b"%s\nchecksum fnv1a64 %016x\n%s" % (lines[0], fnv1a64(body), body)
+
+    flipped = bytearray(good)
+    flipped[len(good) * 2 // 3] ^= 0x04
+    for path, needles in [
+        (damaged("empty.ckpt", b""), ["is empty"]),
+        (damaged("half.ckpt", good[: len(good) // 2]), ["corrupt or truncated"]),
+        (damaged("flipped.ckpt", bytes(flipped)), ["corrupt or truncated"]),
+        (damaged("trace.json", b'{"format": "stepgrad-trace/1"}\n'), ["is not a stepgrad checkpoint"]),
+        (b.work, ["is a folder"]),
+        (damaged("huge.ckpt", with_body(lines[2].replace(b'"d_model": 4', b'"d_model": 100000000', 1))),
+         ["needs more parameters than it holds"]),
+        (damaged("task.ckpt", with_body(lines[2].replace(b'"name": "reverse"', b'"name": "translate"', 1))),
+         ["vocabularies do not match"]),
+    ]:
+        b.expect_error(["--load", path], "--load", *needles, outputs=outs)
+
+    # a recurrent lesson's checkpoint, and the recurrent lessons refusing this one
+    for other, maker in sorted(lessons.items()):
+        if other == "10":
+            continue
+        path = os.path.join(b.work, f"from{other}.ckpt")
+        code = subprocess.run([maker] + TINY + ["--save", path], capture_output=True).returncode
+        if code != 0:
+            b.fail([maker] + TINY, "could not make another lesson's checkpoint", code, "", "")
+            continue
+        b.expect_error(["--load", path], f"--load: {path} holds a recurrent", "lesson 10 loads a Transformer",
+                       outputs=outs)
+
+    # flags that contradict the checkpoint, and training flags with --load
+    for flag, value in [("--d-model", "8"), ("--heads", "1"), ("--layers", "2"), ("--d-ff", "8"), ("--norm", "post"),
+                        ("--task", "copy"), ("--max-len", "8"), ("--seed", "2")]:
+        b.expect_error(["--load", own, flag, value], f"{flag} {value} conflicts with --load {own}", outputs=outs)
+    b.expect_error(["--load", own, "--steps", "5"], "--steps has no effect with --load", outputs=outs)
+    b.expect_error(["--load", own, "--save", os.path.join(b.work, "again.ckpt")], "--save has no effect with --load")
+    b.expect_error(["--load", own, "--json", os.path.join(b.work, ".", "own.ckpt")], "would overwrite the checkpoint")
+
+    # … and what must still work: the checkpoint's own values, a sentence of one's own
+    b.expect_success(["--load", own, "--d-model", "4", "--heads", "2", "--norm", "pre", "--trace", "none"])
     out = b.expect_success(["--load", own, "--sentence", "abcd", "--trace", "none"])
     if 'source: "abcd"' not in out:
         b.fail(["--load", own, "--sentence", "abcd"], "the trace must be of the sentence given", 0, out, "")
@@ -421,7 +519,9 @@ def main():
     else:
         flags = b.flags_from_help()
         b.generic_cases(flags)
-        if any(f["flag"] == "--load" for f in flags):
+        if b.name.startswith("10_"):
+            transformer_cases(b, lessons)
+        elif any(f["flag"] == "--load" for f in flags):
             seq2seq_cases(b, lessons)
     return report(b.failures, f"{b.name}: {b.count} cases in folders, {len(b.failures)} failures", args.work)
 
