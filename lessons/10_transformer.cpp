@@ -124,9 +124,11 @@ int main(int argc, char** argv) {
         out.section("7. decoding: greedy and beam search");
         const int beam_width = flags.shared.beam > 1 ? flags.shared.beam : 4;
         out.text(fmt::format("Without the answer, the decoder writes one token at a time and reads its own output "
-                             "back. It keeps no state between steps: each step runs the whole decoder again over the "
-                             "prefix <bos> ŷ_1 … ŷ_{{j−1}} and reads its last row. Greedy takes the argmax each time; "
-                             "a beam keeps the K = {} most probable prefixes (lesson 09).",
+                             "back. Greedy decoding here runs the whole decoder again over the prefix <bos> ŷ_1 … "
+                             "ŷ_{{j−1}} at each step and takes the argmax of its last row. The beam, which keeps the "
+                             "K = {} most probable prefixes (lesson 09), keeps instead each layer's keys and values of "
+                             "the positions so far (a cache): a step computes only the new position, since the causal "
+                             "mask means no earlier position ever changes (at K = 1 the two ways write the same tokens).",
                              beam_width));
         print_decodings(out, model, example, beam_width, flags.shared.length_penalty, tgt_vocab);
         const Accuracy& held_out = trained.accuracy;  // section 2's
