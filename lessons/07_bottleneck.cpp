@@ -11,6 +11,10 @@
 //     concat     e_{j,i} = vᵀ tanh(W [h_i; s_{j−1}])                 (lesson 05)
 //     qk-scaled  e_{j,i} = (W_K h_i)ᵀ (W_Q s_{j−1}) / √A             (lesson 06)
 //
+//   and, with --models …,transformer, lesson 10's Transformer: no recurrence at all, every
+//   position attends to every other. It gets the same budget, with d_model = H (its states
+//   as wide as the RNNs'), 2 heads (--transformer-heads), N = 1 layer, d_ff = 2·d, pre norm.
+//
 //   Each is then scored on held-out sources it never saw, with greedy decoding: the share
 //   of whole sequences it gets exactly right, and of target tokens. Plotted against L,
 //   this is the shape of Bahdanau, Cho & Bengio (2014), Figure 2: the encoder–decoder's
@@ -31,11 +35,13 @@
 //   07_bottleneck --task translate              # English → Zeli sentences of 4, 6, 8, 10, 12 words
 //   07_bottleneck --lengths 5,10,20,40 --steps 3000 --csv bottleneck.csv --json bottleneck.json
 //   07_bottleneck --models plain,concat,dot,general,qk,qk-scaled
+//   07_bottleneck --models plain,concat,qk-scaled,transformer
 //   07_bottleneck --quick --svg alpha.svg       # α at the longest length, as a picture
 //   07_bottleneck --scaling-attn 256            # qk against qk-scaled at A = 256 (0: not at all)
 // Ctrl-C stops the training: the models that finished are reported, then it exits 130.
 // The models train two at a time (--jobs), each on its own thread; the output is the
 // same whatever --jobs is.
+#include <algorithm>
 #include <optional>
 
 #include "common/bottleneck.hpp"     // defines: the flags, train_comparison, the tables, verdicts, CSV and JSON
@@ -59,6 +65,9 @@ int main(int argc, char** argv) {
     if (flags.list_vocab) return list_vocabularies(flags);
     const std::vector<int>& lengths = options.lengths;
     const std::vector<Contender>& models = options.models;
+    const auto transformer = std::find_if(models.begin(), models.end(), [](const Contender& m) { return m.transformer(); });
+    const bool has_transformer = transformer != models.end();  // it skips the parts about α and h_i
+    const bool has_attention = std::any_of(models.begin(), models.end(), [](const Contender& m) { return m.attention(); });
 
     return run_lesson("07_bottleneck", [&] {
         Printer out(flags.print);
@@ -80,12 +89,13 @@ int main(int argc, char** argv) {
         setup.align(1, Align::left).align(2, Align::left);
         for (const Contender& model : models) {
             const LessonFlags model_flags = flags_for(flags, model);
-            setup.add_row(model.name, model_flags.decoder, model_flags.score, parameter_count(model_flags, lengths.front()));
+            setup.add_row(model.name, model_flags.decoder, model_flags.score, parameter_count(flags, model, lengths.front()));
         }
         out.table(setup);
         out.text("The attention models have more parameters (the score's, and a decoder and output layer that "
                  "also read c_j), but the same state size H: the plain model can be given a larger --hidden to "
                  "try to make up for it.");
+        if (has_transformer) out.text(transformer_sentence(flags, *transformer, lengths.front()));
 
         // --- 2. train every model at every length ---
         // --jobs threads at once; each model has its own task, model and generator, so the
@@ -119,13 +129,20 @@ int main(int argc, char** argv) {
         Json alignments = Json::Array{};  // for --json
         std::vector<Heatmap> pictures;    // for --svg
         out.section(fmt::format("4. α at L = {}", lengths[last]));
-        out.text(fmt::format("One held-out source of the longest length, teacher forced through each attention "
-                             "model.{}",
-                             flags.task == "reverse" ? " For 'reverse' the ideal map is the anti-diagonal: the j-th "
-                                                       "output token is the j-th source token from the end."
-                                                     : ""));
+        if (has_attention)
+            out.text(fmt::format("One held-out source of the longest length, teacher forced through each attention "
+                                 "model.{}",
+                                 flags.task == "reverse" ? " For 'reverse' the ideal map is the anti-diagonal: the j-th "
+                                                           "output token is the j-th source token from the end."
+                                                         : ""));
+        else if (!has_transformer)
+            out.text("plain's decoder reads only s_0 = h_m: there is no α to show.");
+        if (has_transformer)
+            out.text("The Transformer has no single α over encoder states h_i: each head of its cross-attention "
+                     "weighs the encoder's output, so it has no map or alignment accuracy here (lesson 10 prints its "
+                     "heads).");
         for (std::size_t k = 0; k < models.size(); ++k) {
-            if (models[k].plain()) continue;
+            if (!models[k].attention()) continue;
             const Trained& trained = comparison.at(last, k).trained;
             const Vocab& src_vocab = trained.task->src_vocab();
             const Vocab& tgt_vocab = trained.task->tgt_vocab();
@@ -146,10 +163,12 @@ int main(int argc, char** argv) {
             pictures.push_back(std::move(alpha));
         }
 
-        out.blank();
-        out.text("How often each model's largest α falls on the gold source position of a held-out target token "
-                 "(SPEC §11), and one position late (gold + 1): a forward encoder's h_{i+1} still holds x_i.");
-        out.table(alignment_table(comparison));
+        if (has_attention) {
+            out.blank();
+            out.text("How often each model's largest α falls on the gold source position of a held-out target token "
+                     "(SPEC §11), and one position late (gold + 1): a forward encoder's h_{i+1} still holds x_i.");
+            out.table(alignment_table(comparison));
+        }
 
         // --- 5. how much gradient reaches each h_i ---
         // Measured on each run's thread as soon as it finished training (gradient_flow.hpp).
@@ -159,7 +178,10 @@ int main(int argc, char** argv) {
                              "with respect to every encoder state h_i, and its norm ‖∂L/∂h_i‖, averaged over the "
                              "sources. Position {} is the <eos>, whose h_m is also the decoder's s_0.",
                              std::min(flags.held_out, gradient_examples), lengths[last] + 1));
-        print_gradient_flow(out, comparison);
+        if (has_transformer)
+            out.text("The Transformer has no recurrent h_i: every position reaches every other in one step of "
+                     "self-attention, so its gradient flow is not comparable and it is left out.");
+        if (models.size() > 1 || !has_transformer) print_gradient_flow(out, comparison);
 
         // --- 6. what 1/√A does to learning ---
         // The same runner, at one length: two models that differ only in 1/√A, from the same
@@ -180,6 +202,7 @@ int main(int argc, char** argv) {
             if (scaling->runs.interrupted) report_interrupted(out, scaling->runs);  // Ctrl-C: as in section 2
             out.table(scaling_table(*scaling));
             out.text(scaling_verdict(*scaling));
+            if (has_transformer) out.text("(The Transformer is not part of this: its scores are always divided by √d_k.)");
         }
 
         // --- 7. the results, for notebooks and plots ---

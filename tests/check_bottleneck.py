@@ -9,11 +9,17 @@ every run ‖∂L/∂h_i‖ at each of its length + 1 source positions (the <eos
 ≥ 0, and > 0 at h_m, which every decoder reads), in the CSV's grad_norm_i columns as in
 the JSON's "gradient_norms", and qk against qk-scaled in "scaling" when it ran (from
 the same initial weights, so qk's scores spread exactly √A times as much at step 0).
+A "transformer" model has no recurrent h_i and no α over them: its rows leave the
+alignment and grad_norm_i cells empty, its "gradient_norms" are null, it has no α map,
+and its "models" entry carries its sizes (d_model = the shared hidden_dim).
 """
 import csv
 import json
 import math
 import sys
+
+# The models without an α over encoder states h_i (no alignment columns, no α map).
+NO_ALPHA = ("plain", "transformer")
 
 
 def check_norms(norms, length, where):
@@ -28,8 +34,11 @@ def check_gradient_norms(rows, by_key, lengths):
     for row in rows:
         length = int(row["length"])
         entry = by_key[(length, row["model"])]
-        check_norms(entry["gradient_norms"], length, f"{row['model']} L = {length}")
         cells = [row[c] for c in columns]
+        if row["model"] == "transformer":  # no recurrent h_i
+            assert entry["gradient_norms"] is None and all(cell == "" for cell in cells), f"transformer L = {length}"
+            continue
+        check_norms(entry["gradient_norms"], length, f"{row['model']} L = {length}")
         assert all(cell == "" for cell in cells[length + 1:]), f"{row['model']} L = {length}: cells past m"
         assert [float(cell) for cell in cells[:length + 1]] == entry["gradient_norms"], "CSV and JSON norms"
 
@@ -71,7 +80,7 @@ def main(csv_path, json_path):
             assert 0 <= value <= 1 and value == entry[field], (row, field)
         assert int(row["examples"]) == entry["examples"] == results["settings"]["held_out"], row
         for field in ("alignment_accuracy", "alignment_accuracy_shifted"):  # SPEC §11; none for plain
-            if row["model"] == "plain":
+            if row["model"] in NO_ALPHA:
                 assert row[field] == "" and field not in entry, (row, field)
             else:
                 value = float(row[field])
@@ -82,7 +91,12 @@ def main(csv_path, json_path):
         assert all(math.isfinite(x) and x >= 0 for x in run["loss"])
     check_gradient_norms(rows, by_key, lengths)
     check_scaling(results["scaling"], results["settings"], lengths)
-    attention = [m for m in models if m != "plain"]
+    for m in results["models"]:
+        if m["name"] == "transformer":
+            sizes = (m["d_model"], m["heads"], m["layers"], m["d_ff"], m["norm"])
+            assert m["d_model"] == results["settings"]["hidden_dim"] and m["d_model"] % m["heads"] == 0, sizes
+            assert m["layers"] >= 1 and m["d_ff"] >= 1 and m["norm"] in ("pre", "post") and m["parameters"] > 0, sizes
+    attention = [m for m in models if m not in NO_ALPHA]
     assert [a["model"] for a in results["alignments"]] == attention, "an α map per attention model"
     for a in results["alignments"]:
         assert a["length"] == lengths[-1] and len(a["src_tokens"]) == lengths[-1] + 1  # the <eos>

@@ -54,17 +54,43 @@ std::vector<int> parse_lengths(const std::string& text) {
 }
 
 std::vector<Contender> parse_models(const std::string& text) {
-    static const std::vector<std::string> known{"plain", "concat", "dot", "general", "qk", "qk-scaled"};
+    static const std::vector<std::string> known{"plain", "concat", "dot", "general", "qk", "qk-scaled", "transformer"};
     std::vector<Contender> models;
     for (const std::string& item : split_commas(text)) {
         if (std::find(known.begin(), known.end(), item) == known.end())
-            throw UsageError(fmt::format("--models: expected names from plain, concat, dot, general, qk, qk-scaled "
-                                         "separated by commas, got '{}'",
+            throw UsageError(fmt::format("--models: expected names from plain, concat, dot, general, qk, qk-scaled, "
+                                         "transformer separated by commas, got '{}'",
                                          item));
         if (std::none_of(models.begin(), models.end(), [&](const Contender& c) { return c.name == item; }))
             models.push_back({item});
     }
     return models;
+}
+
+// What the transformer model needs of the shared flags, and --transformer-heads only with it.
+void check_transformer(const Cli& cli, BottleneckFlags& b) {
+    const LessonFlags& flags = b.shared;
+    const auto model = std::find_if(b.models.begin(), b.models.end(), [](const Contender& m) { return m.transformer(); });
+    if (model == b.models.end()) {
+        if (cli.given("--transformer-heads"))
+            throw UsageError("--transformer-heads has no effect without transformer in --models; add it or leave "
+                             "--transformer-heads out");
+        return;
+    }
+    model->heads = b.transformer_heads;
+    if (flags.hidden % 2 != 0)
+        throw UsageError(fmt::format("--hidden {} with the model transformer: its d_model is H, and the positional "
+                                     "encoding pairs a sin and a cos column, so H must be even",
+                                     flags.hidden));
+    if (flags.hidden % b.transformer_heads != 0)
+        throw UsageError(fmt::format("--transformer-heads {} does not divide --hidden {}, the transformer's d_model: "
+                                     "each head takes d_k = d_model / heads columns",
+                                     b.transformer_heads, flags.hidden));
+    if (flags.teacher_forcing != 1)
+        throw UsageError(fmt::format("--teacher-forcing {} with the model transformer: the Transformer trains teacher "
+                                     "forced only (its decoder reads the whole gold prefix at once); leave transformer "
+                                     "out of --models or --teacher-forcing at 1",
+                                     flags.teacher_forcing));
 }
 
 // The flags taken together; see add_bottleneck_flags.
@@ -77,6 +103,7 @@ void check_bottleneck_flags(const Cli& cli, BottleneckFlags& b) {
         b.lengths_text = b.quick ? quick_lengths(flags.task) : default_lengths(flags.task);
     b.lengths = parse_lengths(b.lengths_text);
     b.models = parse_models(b.models_text);
+    check_transformer(cli, b);
     if (flags.bidirectional && std::any_of(b.models.begin(), b.models.end(), [](const Contender& m) { return m.name == "dot"; }))
         throw UsageError("--bidirectional with the model dot: dot needs keys as wide as the decoder state, and "
                          "[→h_i; ←h_i] is twice as wide; use general or qk");
@@ -85,15 +112,18 @@ void check_bottleneck_flags(const Cli& cli, BottleneckFlags& b) {
             const TaskGenerator task(fixed_length_task(flags, length), flags.held_out);
             if (length != *std::max_element(b.lengths.begin(), b.lengths.end())) continue;
             const int at_once = std::min<int>(b.jobs, static_cast<int>(b.models.size() * b.lengths.size()));
-            for (const Contender& model : b.models) check_memory(flags_for(flags, model), task, at_once);
+            // Not the Transformer's: lesson 10's estimate is private to transformer.cpp (at d = H,
+            // 1 layer, its step is smaller than concat's, whose scores are A wide at every (j, i)).
+            for (const Contender& model : b.models)
+                if (!model.transformer()) check_memory(flags_for(flags, model), task, at_once);
         } catch (const TaskError& e) {
             throw UsageError(fmt::format("--task {} --lengths {} --held-out {}: {}", flags.task, b.lengths_text,
                                          flags.held_out, e.what()));
         }
     }
-    if (cli.given("--svg") && std::all_of(b.models.begin(), b.models.end(), [](const Contender& m) { return m.plain(); }))
-        throw UsageError("--svg has no effect when every model is plain (it draws α, which only attention models have); "
-                         "add one to --models or leave --svg out");
+    if (cli.given("--svg") && std::none_of(b.models.begin(), b.models.end(), [](const Contender& m) { return m.attention(); }))
+        throw UsageError("--svg has no effect without an attention model (it draws α over the h_i, which only concat, "
+                         "dot, general, qk and qk-scaled have); add one to --models or leave --svg out");
     check_output_files(cli, {{"--csv", b.csv}, {"--json", flags.json}, {"--svg", b.svg}});
 }
 
@@ -106,8 +136,26 @@ std::string percent(double fraction) { return fmt::format("{:.1f}%", 100 * fract
 std::vector<std::size_t> parameter_counts(const LessonFlags& shared, const Comparison& comparison) {
     std::vector<std::size_t> counts;
     for (const Contender& model : comparison.models)
-        counts.push_back(parameter_count(flags_for(shared, model), comparison.lengths.front()));
+        counts.push_back(parameter_count(shared, model, comparison.lengths.front()));
     return counts;
+}
+
+// How the verdict names a model, at the start of a sentence or within one.
+std::string model_words(const Contender& model, bool starts_sentence) {
+    if (!model.transformer()) return model.name;
+    return starts_sentence ? "The Transformer" : "the Transformer";
+}
+
+// A fresh Transformer contender trained at `length` as train_at_length trains the RNNs:
+// the same task, held-out sources, budget and seed. Its model goes beside the Trained.
+void train_transformer_at_length(const LessonFlags& shared, const Contender& model, LengthRun& run,
+                                 const std::string& label) {
+    TrainedTransformer trained =
+        train_transformer_quietly(transformer_flags(shared, model), fixed_length_task(shared, run.length), label);
+    run.trained.task = std::move(trained.task);
+    run.trained.training = std::move(trained.training);
+    run.trained.accuracy = trained.accuracy;
+    run.transformer = std::move(trained.model);
 }
 
 // The column headers of the tables: L, then one per model.
@@ -205,8 +253,8 @@ void add_bottleneck_flags(Cli& cli, BottleneckFlags& b) {
     cli.choice("--task", flags.task, tasks, "task the models learn");
     cli.option("--lengths", b.lengths_text, fmt::format("source lengths L, every source exactly L tokens (translate: "
                "{}; dates: {})", default_lengths("translate"), default_lengths("dates")), "L,L,…");
-    cli.option("--models", b.models_text, "models to compare: plain and attention scores (concat, dot, general, qk, "
-               "qk-scaled)", "NAME,…");
+    cli.option("--models", b.models_text, "models to compare: plain, attention scores (concat, dot, general, qk, "
+               "qk-scaled) and transformer (d_model = --hidden, 1 layer, d_ff = 2·d, pre norm)", "NAME,…");
     cli.choice("--cell", flags.cell, {"rnn", "gru", "lstm"}, "recurrent cell of every encoder and decoder");
     cli.choice("--decoder", flags.decoder, {"bahdanau", "luong"}, "decoder of the attention models");
     cli.option("--seed", flags.seed, "seed of data, initialisation and everything random");
@@ -219,6 +267,8 @@ void add_bottleneck_flags(Cli& cli, BottleneckFlags& b) {
     cli.option("--jobs", b.jobs, "models trained at once, one thread each", 1, 64);
     cli.option("--scaling-attn", b.scaling_attn, "A of qk against qk-scaled, trained at the middle length "
                "(0: leave that out)", 0, 1024);
+    cli.option("--transformer-heads", b.transformer_heads, "attention heads h of the transformer model (must divide "
+               "--hidden)", 1, 64);
     cli.option("--csv", b.csv, "write the accuracy table here (one row per length and model, with ‖∂L/∂h_i‖)",
                "PATH");
     cli.option("--json", flags.json, "write the results, the settings, the α maps and qk against qk-scaled here",
@@ -235,15 +285,41 @@ LessonFlags flags_for(const LessonFlags& shared, const Contender& model) {
     if (model.plain()) {
         flags.decoder = "plain";
         flags.score = "none";
+    } else if (model.transformer()) {
+        flags.decoder = "transformer";
+        flags.score = "qk-scaled";
     } else {
         flags.score = model.name;
     }
     return flags;
 }
 
-std::size_t parameter_count(const LessonFlags& model_flags, int length) {
-    const TaskGenerator task(fixed_length_task(model_flags, length), 1);
-    return Seq2Seq(model_config(model_flags, task)).parameter_count();
+// d = H, not a size of its own: the comparison is between models whose states are equally
+// wide. One layer and d_ff = 2·d keep it small (lesson 10's defaults at d = 16).
+TransformerFlags transformer_flags(const LessonFlags& shared, const Contender& model) {
+    TransformerFlags flags;
+    flags.shared = shared;
+    flags.shared.layers = 1;  // N; --layers stacks the RNN models only
+    flags.d_model = shared.hidden;
+    flags.heads = model.heads;
+    flags.d_ff = 2 * shared.hidden;
+    flags.norm = "pre";
+    return flags;
+}
+
+std::string transformer_sentence(const LessonFlags& shared, const Contender& model, int length) {
+    const TaskGenerator task(fixed_length_task(shared, length), 1);
+    return fmt::format("transformer is lesson 10's {} (d = H, so its states are as wide as the RNNs' h_i, and d_ff = "
+                       "2·d), trained with the same budget on the same task and held-out sources, teacher forced like "
+                       "the others; --cell, --embed, --attn, --decoder, --bidirectional and --layers are the RNNs' "
+                       "alone (--transformer-heads sets h).",
+                       transformer_words(transformer_config(transformer_flags(shared, model), task)));
+}
+
+std::size_t parameter_count(const LessonFlags& shared, const Contender& model, int length) {
+    const TaskGenerator task(fixed_length_task(shared, length), 1);
+    if (model.transformer()) return Transformer(transformer_config(transformer_flags(shared, model), task)).parameter_count();
+    return Seq2Seq(model_config(flags_for(shared, model), task)).parameter_count();
 }
 
 // Threads take runs from one list, longest sources first so none waits long at the
@@ -260,9 +336,13 @@ Comparison train_comparison(const LessonFlags& shared, const std::vector<int>& l
         LengthRun& run = runs[runs.size() - 1 - k];
         const std::string label = fmt::format("{} L={}", models[run.model].name, run.length);
         try {
-            run.trained = train_at_length(flags_for(shared, models[run.model]), run.length, label);
+            if (models[run.model].transformer())
+                train_transformer_at_length(shared, models[run.model], run, label);
+            else
+                run.trained = train_at_length(flags_for(shared, models[run.model]), run.length, label);
             run.finished = run.trained.training.steps == shared.steps;  // and so evaluated
-            if (run.finished) run.gradient_norms = measured_gradient_norms(run.trained);
+            // the Transformer has no recurrent h_i to measure (section 5)
+            if (run.finished && !models[run.model].transformer()) run.gradient_norms = measured_gradient_norms(run.trained);
         } catch (const TrainingError& e) {  // say which model diverged
             throw TrainingError(label + ": " + e.what());
         }
@@ -315,12 +395,12 @@ Table accuracy_table(const Comparison& c, bool whole) {
 Table alignment_table(const Comparison& c) {
     std::vector<std::string> headers{"L"};
     for (const Contender& model : c.models)
-        if (!model.plain()) headers.push_back(model.name + " gold / +1");
+        if (model.attention()) headers.push_back(model.name + " gold / +1");
     Table table(headers);
     for (std::size_t l = 0; l < c.lengths.size(); ++l) {
         std::vector<std::string> row{std::to_string(c.lengths[l])};
         for (std::size_t k = 0; k < c.models.size(); ++k) {
-            if (c.models[k].plain()) continue;
+            if (!c.models[k].attention()) continue;
             const std::optional<AlignmentAccuracy>& a = c.at(l, k).trained.alignment;
             row.push_back(c.at(l, k).finished && a ? fixed(a->accuracy, 3) + " / " + fixed(a->shifted_accuracy, 3)
                                                    : not_finished);
@@ -358,7 +438,8 @@ std::string bottleneck_verdict(const Comparison& c) {
     const std::size_t last = c.lengths.size() - 1;
     std::string verdict = fmt::format("At L = {}:", c.lengths[last]);
     for (std::size_t k = 0; k < c.models.size(); ++k)
-        verdict += fmt::format("{} {} gets {} of whole sequences and {} of tokens right", k ? ";" : "", c.models[k].name,
+        verdict += fmt::format("{} {} gets {} of whole sequences and {} of tokens right", k ? ";" : "",
+                               model_words(c.models[k], false),
                                percent(c.at(last, k).trained.accuracy.sequence_accuracy),
                                percent(c.at(last, k).trained.accuracy.token_accuracy));
     verdict += ".";
@@ -372,7 +453,7 @@ std::string bottleneck_verdict(const Comparison& c) {
                            percent(longest.sequence_accuracy));
     for (std::size_t k = 0; k < c.models.size(); ++k)
         if (k != p)
-            verdict += compared_with_plain(c.models[k].name,
+            verdict += compared_with_plain(model_words(c.models[k], true),
                                            c.at(last, k).trained.accuracy.sequence_accuracy - longest.sequence_accuracy,
                                            c.lengths[last]);
     return verdict;
@@ -447,7 +528,7 @@ void write_bottleneck_csv(const std::string& path, const LessonFlags& shared, co
         text += fmt::format("{},{},{},{},{},{},{},{},{},{},{}", shared.task, run.length, c.models[run.model].name,
                             model_flags.decoder, model_flags.score, parameters[run.model], run.trained.training.steps,
                             a.examples, a.token_accuracy, a.sequence_accuracy, late_loss(run.trained.training));
-        // empty for the plain model, which has no α
+        // empty for the plain model and the Transformer, which have no α over the h_i
         const std::optional<AlignmentAccuracy>& alignment = run.trained.alignment;
         text += alignment ? fmt::format(",{},{}", alignment->accuracy, alignment->shifted_accuracy) : ",,";
         // a shorter source leaves the columns past its m empty, so every row has as many cells
@@ -478,6 +559,11 @@ void write_models(JsonWriter& w, const LessonFlags& shared, const Comparison& c)
         w.begin_object(JsonWriter::Layout::line);
         w.key("name").value(c.models[k].name).key("decoder").value(model_flags.decoder);
         w.key("score").value(model_flags.score).key("parameters").value(parameters[k]);
+        if (c.models[k].transformer()) {  // its sizes (transformer_flags)
+            const TransformerFlags sizes = transformer_flags(shared, c.models[k]);
+            w.key("d_model").value(sizes.d_model).key("heads").value(sizes.heads);
+            w.key("layers").value(sizes.shared.layers).key("d_ff").value(sizes.d_ff).key("norm").value(sizes.norm);
+        }
         w.end_object();
     }
     w.end_array();
@@ -493,8 +579,12 @@ void write_results(JsonWriter& w, const Comparison& c) {
         w.key("examples").value(a.examples).key("token_accuracy").value(a.token_accuracy);
         w.key("sequence_accuracy").value(a.sequence_accuracy);
         w.key("final_loss").value(late_loss(run.trained.training));
-        w.key("gradient_norms").value(run.gradient_norms);
-        if (run.trained.alignment) {  // SPEC §11: none for the plain model
+        w.key("gradient_norms");
+        if (c.models[run.model].transformer())  // no recurrent h_i
+            w.value(nullptr);
+        else
+            w.value(run.gradient_norms);
+        if (run.trained.alignment) {  // SPEC §11: none for the plain model and the Transformer
             w.key("alignment_accuracy").value(run.trained.alignment->accuracy);
             w.key("alignment_accuracy_shifted").value(run.trained.alignment->shifted_accuracy);
         }

@@ -7,11 +7,13 @@
 // the gradient that reaches each h_i).
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/flags.hpp"
 #include "common/training.hpp"
+#include "common/transformer.hpp"
 #include "stepgrad/support/cli.hpp"
 #include "stepgrad/support/json.hpp"
 #include "stepgrad/support/print.hpp"
@@ -19,10 +21,15 @@
 
 namespace stepgrad {
 
-// A model of the comparison: "plain", or the name of an attention score.
+// A model of the comparison: "plain", the name of an attention score, or "transformer".
 struct Contender {
     std::string name;
+    int heads = 2;  // the Transformer's h (--transformer-heads); the RNN models ignore it
     bool plain() const { return name == "plain"; }
+    bool transformer() const { return name == "transformer"; }
+    // An RNN whose decoder attends over the encoder states h_i: one α per step, and
+    // ‖∂L/∂h_i‖ by position (the Transformer has neither).
+    bool attention() const { return !plain() && !transformer(); }
 };
 
 // Lesson 07's command line: the model and training flags every model shares, and what
@@ -36,30 +43,45 @@ struct BottleneckFlags {
     bool quick = false;
     int jobs = 2;
     int scaling_attn = 64;     // --scaling-attn: A of qk against qk-scaled; 0 leaves that out
+    int transformer_heads = 2; // --transformer-heads: h of the transformer model
     std::vector<int> lengths;  // sorted, each once
     std::vector<Contender> models;
 };
 
 // Registers --task, --lengths, --models, --cell, --decoder, --seed, the sizes and
-// training flags, --held-out, --quick, --jobs, --scaling-attn, --csv, --json, --svg,
-// --color and --trace, with a check that applies --quick and the task's default
-// lengths, and refuses lengths the task cannot make, --csv/--json/--svg that cannot be
-// written or name one file, and --svg when no model has attention.
+// training flags, --held-out, --quick, --jobs, --scaling-attn, --transformer-heads,
+// --csv, --json, --svg, --color and --trace, with a check that applies --quick and the
+// task's default lengths, and refuses lengths the task cannot make, --csv/--json/--svg
+// that cannot be written or name one file, --svg when no model has attention, and a
+// transformer model that --hidden, --transformer-heads or --teacher-forcing rule out.
 void add_bottleneck_flags(Cli& cli, BottleneckFlags& flags);
 
-// The flags of one contender: the shared ones, with its decoder and score.
+// The flags of one contender: the shared ones, with its decoder and score (for the
+// Transformer, decoder "transformer" and score "qk-scaled": its heads' scores are
+// (Q_i K_iᵀ) / √d_k).
 LessonFlags flags_for(const LessonFlags& shared, const Contender& model);
-// Its parameter count (the vocabularies, and so the sizes, do not depend on the length).
-std::size_t parameter_count(const LessonFlags& model_flags, int length);
+// The transformer contender's sizes under the shared budget. d_model = H, so that its
+// states are as wide as the RNNs' h_i; h = model.heads (default 2); N = 1 layer (not
+// --layers, which stacks the RNNs); d_ff = 2·d; pre norm. Every training flag is shared.
+TransformerFlags transformer_flags(const LessonFlags& shared, const Contender& model);
+// "transformer: a pre-norm Transformer, d = 16, …": its sizes and why, for section 1.
+std::string transformer_sentence(const LessonFlags& shared, const Contender& model, int length);
+// A contender's parameter count (the vocabularies, and so the sizes, do not depend on
+// the length).
+std::size_t parameter_count(const LessonFlags& shared, const Contender& model, int length);
 
 // One model trained at one length.
 struct LengthRun {
     int length;
     std::size_t model;  // index into the contenders
+    // The task, the training and the held-out accuracy of every contender; the model itself
+    // when it is an RNN (the Transformer's is `transformer`, and `alignment` stays empty).
     Trained trained;
+    std::unique_ptr<Transformer> transformer{};
     bool finished = false;  // trained to the last step and evaluated (not stopped, not skipped)
     // ‖∂L/∂h_i‖ for i = 1..m (m = length + 1, the <eos> too), once finished: the mean over
-    // the first held-out examples (gradient_flow.hpp)
+    // the first held-out examples (gradient_flow.hpp); none for the Transformer, which has
+    // no recurrent h_i
     std::vector<double> gradient_norms{};
 };
 
@@ -88,7 +110,7 @@ double mean_loss(const TrainResult& result);
 // whole sequences (`whole`) or of target tokens; "—" for a run that did not finish.
 Table loss_table(const Comparison& comparison);
 Table accuracy_table(const Comparison& comparison, bool whole);
-// SPEC §11's alignment accuracy of each attention model by length: "on gold / one late".
+// SPEC §11's alignment accuracy of each RNN attention model by length: "on gold / one late".
 Table alignment_table(const Comparison& comparison);
 // After a stop signal: prints the accuracy of the models that finished and names those
 // that did not, then throws Interrupted (run_lesson exits with 128 + the signal, 130 for
@@ -118,12 +140,13 @@ std::string scaling_verdict(const ScalingComparison& scaling);
 Json alignment_json(const std::string& model, int length, const Example& example, const TraceRun& run,
                     const Vocab& src_vocab, const Vocab& tgt_vocab);
 // --csv: one row per length and model; after its accuracy and loss, its ‖∂L/∂h_i‖ in
-// columns grad_norm_1 … grad_norm_M (M = the longest length + 1), empty past its own m.
+// columns grad_norm_1 … grad_norm_M (M = the longest length + 1), empty past its own m
+// (and, like the alignment columns, empty for the Transformer).
 void write_bottleneck_csv(const std::string& path, const LessonFlags& shared, const Comparison& comparison);
-// --json: the settings, the models, the results (each with its "gradient_norms"), the
-// loss curves, the α maps, and "scaling": qk against qk-scaled, with A, the length, each
-// one's σ(e_{1,i}) at step 0 in "initial_score_std", and results and losses as above
-// (null when there is none).
+// --json: the settings, the models (the Transformer with its sizes), the results (each
+// with its "gradient_norms", null for the Transformer), the loss curves, the α maps, and
+// "scaling": qk against qk-scaled, with A, the length, each one's σ(e_{1,i}) at step 0 in
+// "initial_score_std", and results and losses as above (null when there is none).
 void write_bottleneck_json(const std::string& path, const LessonFlags& shared, const Comparison& comparison,
                            const Json& alignments, const ScalingComparison* scaling);
 

@@ -80,10 +80,18 @@ std::optional<std::size_t> plain_index(const Comparison& c) {
     return static_cast<std::size_t>(plain - c.models.begin());
 }
 
-// `first`, then one column per model.
+// The models with recurrent encoder states h_i: all but the Transformer.
+std::vector<std::size_t> recurrent_models(const Comparison& c) {
+    std::vector<std::size_t> models;
+    for (std::size_t k = 0; k < c.models.size(); ++k)
+        if (!c.models[k].transformer()) models.push_back(k);
+    return models;
+}
+
+// `first`, then one column per recurrent model.
 Table model_columns(const Comparison& c, const std::string& first) {
     std::vector<std::string> headers{first};
-    for (const Contender& model : c.models) headers.push_back(model.name);
+    for (std::size_t k : recurrent_models(c)) headers.push_back(c.models[k].name);
     return Table(headers);
 }
 
@@ -93,7 +101,7 @@ Table gradient_table(const Comparison& c, std::size_t l, bool every_position) {
     const int m = c.lengths[l] + 1;  // the <eos> too
     for (int i : shown_positions(m, every_position)) {
         std::vector<std::string> row{i == m ? fmt::format("{} <eos>", i) : std::to_string(i)};
-        for (std::size_t k = 0; k < c.models.size(); ++k)
+        for (std::size_t k : recurrent_models(c))
             row.push_back(sci(c.at(l, k).gradient_norms[static_cast<std::size_t>(i - 1)]));
         table.add_row(row);
     }
@@ -112,7 +120,7 @@ Table kept_table(const Comparison& c) {
     Table table = model_columns(c, "L");
     for (std::size_t l = 0; l < c.lengths.size(); ++l) {
         std::vector<std::string> row{std::to_string(c.lengths[l])};
-        for (std::size_t k = 0; k < c.models.size(); ++k) row.push_back(fraction(kept_at_first(c.at(l, k))));
+        for (std::size_t k : recurrent_models(c)) row.push_back(fraction(kept_at_first(c.at(l, k))));
         table.add_row(row);
     }
     return table;
@@ -130,13 +138,15 @@ std::string kept_sentence(const Comparison& c) {
     else if (p)
         parts.push_back(fmt::format("plain's is {}", fraction(kept_at_first(c.at(0, *p)))));
     std::vector<double> attention;
+    std::vector<std::string> names;
     for (const LengthRun& run : c.runs)
-        if (!c.models[run.model].plain()) attention.push_back(kept_at_first(run));
+        if (c.models[run.model].attention()) attention.push_back(kept_at_first(run));
+    for (const Contender& model : c.models)
+        if (model.attention()) names.push_back(model.name);
     if (!attention.empty()) {
         const auto [low, high] = std::minmax_element(attention.begin(), attention.end());
-        const std::size_t models = c.models.size() - (p ? 1 : 0);
-        const std::string whose = models == 1 ? fmt::format("{}'s", c.models[p == 0 ? 1 : 0].name)
-                                              : "the attention models'";
+        const std::size_t models = names.size();
+        const std::string whose = models == 1 ? fmt::format("{}'s", names.front()) : "the attention models'";
         parts.push_back(attention.size() == 1 ? fmt::format("{} is {}", whose, fraction(*low))
                                               : fmt::format("{} {} between {} and {}", whose,
                                                             models == 1 ? "lies" : "lie", fraction(*low),
@@ -151,7 +161,7 @@ std::string fits_better(const Comparison& c, std::size_t l, std::size_t p) {
     const double plain = late_loss(c.at(l, p).trained.training);
     std::vector<std::string> losses;
     for (std::size_t k = 0; k < c.models.size(); ++k) {
-        if (k == p) continue;
+        if (!c.models[k].attention()) continue;
         const double loss = late_loss(c.at(l, k).trained.training);
         if (loss >= plain / 2) return "";
         losses.push_back(fixed(loss, 3));
@@ -163,12 +173,12 @@ std::string fits_better(const Comparison& c, std::size_t l, std::size_t p) {
 // whether the path length explains it; empty without plain or without attention.
 std::string gradient_verdict(const Comparison& c, std::size_t l) {
     const std::optional<std::size_t> p = plain_index(c);
-    if (!p || c.models.size() < 2) return "";
+    if (!p || recurrent_models(c).size() < 2) return "";
     const std::vector<double>& plain = c.at(l, *p).gradient_norms;
     const auto m = plain.size();
     std::vector<std::string> ratios, more, not_more;
     for (std::size_t k = 0; k < c.models.size(); ++k) {
-        if (k == *p) continue;
+        if (!c.models[k].attention()) continue;
         const double ratio = c.at(l, k).gradient_norms.front() / plain.front();
         ratios.push_back(fmt::format("{}'s is {}", c.models[k].name, times_plain(ratio)));
         (ratio > level_band ? more : not_more).push_back(c.models[k].name);

@@ -25,7 +25,7 @@ inline constexpr int gradient_examples = 32;
 std::vector<double> gradient_norms_by_position(Seq2Seq& model, std::span<const Example> examples);
 
 // Section 5 of lesson 07, from each finished run's gradient_norms: ‖∂L/∂h_i‖ of every
-// model by source position at the longest length (a selection of positions when m > 12,
+// recurrent model (the Transformer has no h_i, and no column) by source position at the longest length (a selection of positions when m > 12,
 // unless the trace is full) and what that says about h_1, worded from the numbers; then
 // ‖∂L/∂h_1‖ / ‖∂L/∂h_m‖ of every run, which a model's loss does not scale.
 void print_gradient_flow(Printer& out, const Comparison& comparison);
