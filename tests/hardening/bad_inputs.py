@@ -251,37 +251,12 @@ def seq2seq_cases(b, lessons):
     chinese_sentence_cases(b, outs)
 
     # damaged checkpoints
-    def damaged(name, data):
-        path = os.path.join(b.work, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
-
     lines = good.split(b"\n", 2)
-
-    def with_body(body):  # a body with its correct checksum: only the content is wrong
-        return b"%s\nchecksum fnv1a64 %016x\n%s" % (lines[0], fnv1a64(body), body)
-
-    flipped = bytearray(good)
-    flipped[len(good) * 2 // 3] ^= 0x04
-    load_cases = [
-        (damaged("empty.ckpt", b""), ["is empty"]),
-        (damaged("half.ckpt", good[: len(good) // 2]), ["corrupt or truncated"]),
-        (damaged("header.ckpt", good[:15]), ["truncated or not a checkpoint"]),
-        (damaged("flipped.ckpt", bytes(flipped)), ["corrupt or truncated"]),
-        (damaged("v9.ckpt", good.replace(b"stepgrad-checkpoint/1", b"stepgrad-checkpoint/9", 1)),
-         ["has format 'stepgrad-checkpoint/9'"]),
-        (damaged("trace.json", b'{"format": "stepgrad-trace/1"}\n'), ["is not a stepgrad checkpoint"]),
-        (damaged("binary.ckpt", bytes(range(256)) * 4), ["is not a stepgrad checkpoint"]),
-        (b.work, ["is a folder"]),
-        (damaged("huge.ckpt", with_body(lines[2].replace(b'"hidden_dim": 2', b'"hidden_dim": 1000000000', 1))),
-         ["needs more parameters than it holds"]),
-        (damaged("seed.ckpt", with_body(lines[2].replace(b'"seed": 1', b'"seed": 1e300', 1))), ["task.seed"]),
-        (damaged("vocab.ckpt", with_body(lines[2].replace(b'"src_vocab": 13', b'"src_vocab": 12', 1))),
+    load_cases = damaged_checkpoints(b, good, (b'"hidden_dim": 2', b'"hidden_dim": 1000000000')) + [
+        (damaged(b, "seed.ckpt", with_body(lines, lines[2].replace(b'"seed": 1', b'"seed": 1e300', 1))), ["task.seed"]),
+        (damaged(b, "vocab.ckpt", with_body(lines, lines[2].replace(b'"src_vocab": 13', b'"src_vocab": 12', 1))),
          ["vocabularies of 12 and 13 tokens"]),
-        (damaged("task.ckpt", with_body(lines[2].replace(b'"name": "reverse"', b'"name": "translate"', 1))),
-         ["vocabularies do not match"]),
-        (damaged("nojson.ckpt", with_body(lines[2][:-40])), ["is invalid"]),
+        (damaged(b, "nojson.ckpt", with_body(lines, lines[2][:-40])), ["is invalid"]),
     ]
     for path, needles in load_cases:
         b.expect_error(["--load", path], "--load", *needles, outputs=outs)
@@ -353,30 +328,7 @@ def transformer_cases(b, lessons):
                    outputs=outs)
 
     # damaged checkpoints
-    def damaged(name, data):
-        path = os.path.join(b.work, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
-
-    lines = good.split(b"\n", 2)
-
-    def with_body(body):  # a body with its correct checksum: only the content is wrong
-        return b"%s\nchecksum fnv1a64 %016x\n%s" % (lines[0], fnv1a64(body), body)
-
-    flipped = bytearray(good)
-    flipped[len(good) * 2 // 3] ^= 0x04
-    for path, needles in [
-        (damaged("empty.ckpt", b""), ["is empty"]),
-        (damaged("half.ckpt", good[: len(good) // 2]), ["corrupt or truncated"]),
-        (damaged("flipped.ckpt", bytes(flipped)), ["corrupt or truncated"]),
-        (damaged("trace.json", b'{"format": "stepgrad-trace/1"}\n'), ["is not a stepgrad checkpoint"]),
-        (b.work, ["is a folder"]),
-        (damaged("huge.ckpt", with_body(lines[2].replace(b'"d_model": 4', b'"d_model": 100000000', 1))),
-         ["needs more parameters than it holds"]),
-        (damaged("task.ckpt", with_body(lines[2].replace(b'"name": "reverse"', b'"name": "translate"', 1))),
-         ["vocabularies do not match"]),
-    ]:
+    for path, needles in damaged_checkpoints(b, good, (b'"d_model": 4', b'"d_model": 100000000')):
         b.expect_error(["--load", path], "--load", *needles, outputs=outs)
 
     # a recurrent lesson's checkpoint, and the recurrent lessons refusing this one
@@ -457,6 +409,41 @@ def fnv1a64(data):
         h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
     return h
 
+
+
+def damaged(b, name, data):
+    """A file of the battery's work folder holding `data`."""
+    path = os.path.join(b.work, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def with_body(lines, body):  # a body with its correct checksum: only the content is wrong
+    return b"%s\nchecksum fnv1a64 %016x\n%s" % (lines[0], fnv1a64(body), body)
+
+
+def damaged_checkpoints(b, good, size):
+    """Damaged copies of the checkpoint `good` any lesson must refuse, each with what the error
+    names; `size` is (the text of a size in the model config, a huge one in its place)."""
+    lines = good.split(b"\n", 2)
+    flipped = bytearray(good)
+    flipped[len(good) * 2 // 3] ^= 0x04
+    return [
+        (damaged(b, "empty.ckpt", b""), ["is empty"]),
+        (damaged(b, "half.ckpt", good[: len(good) // 2]), ["corrupt or truncated"]),
+        (damaged(b, "header.ckpt", good[:15]), ["truncated or not a checkpoint"]),
+        (damaged(b, "flipped.ckpt", bytes(flipped)), ["corrupt or truncated"]),
+        (damaged(b, "v9.ckpt", good.replace(b"stepgrad-checkpoint/1", b"stepgrad-checkpoint/9", 1)),
+         ["has format 'stepgrad-checkpoint/9'"]),
+        (damaged(b, "trace.json", b'{"format": "stepgrad-trace/1"}\n'), ["is not a stepgrad checkpoint"]),
+        (damaged(b, "binary.ckpt", bytes(range(256)) * 4), ["is not a stepgrad checkpoint"]),
+        (b.work, ["is a folder"]),
+        (damaged(b, "huge.ckpt", with_body(lines, lines[2].replace(size[0], size[1], 1))),
+         ["needs more parameters than it holds"]),
+        (damaged(b, "task.ckpt", with_body(lines, lines[2].replace(b'"name": "reverse"', b'"name": "translate"', 1))),
+         ["vocabularies do not match"]),
+    ]
 
 def wait_for_handler(process, sig):
     """Waits until the program catches `sig` (SigCgt in /proc): its training has started,
