@@ -36,6 +36,14 @@ using kernels::gemm_nn;
 using kernels::gemm_nt;
 using kernels::gemm_tn;
 
+// Room for `count` numbers an op needs only while it runs (a row rebuilt in a backward), reused by
+// every call on this thread: never on the tape.
+double* scratch_row(std::size_t count) {
+    thread_local std::vector<double> scratch;
+    scratch.resize(count);
+    return scratch.data();
+}
+
 // b combines with a when it has a's shape, or is one row broadcast over a's rows.
 bool row_broadcast(const char* op, Tensor a, Tensor b) {
     if (a.cols() == b.cols() && a.rows() == b.rows()) return false;
@@ -557,39 +565,63 @@ Tensor add_to_blocks(Tensor blocks, Tensor row) {
     return y;
 }
 
+namespace {
+// t_i = tanh(keys_i + query) for `count` keys of one example, count·A numbers. The forward
+// and the backward both call it, so the t the backward rebuilds is bit for bit the forward's
+// (the SIMD tanh gives every entry the same arithmetic wherever it sits: src/kernels/simd.cpp).
+void tanh_of_sums(const double* keys, const double* query, int count, int A, double* t) {
+    for (int i = 0; i < count; ++i)
+        for (int k = 0; k < A; ++k) t[count_of(i, A) + k] = keys[count_of(i, A) + k] + query[k];
+    // the plain loop a learner reads: src/kernels/reference.cpp (tanh)
+    kernels::tanh(t, t, count_of(count, A));
+}
+
+// Keys per call of tanh_of_sums: ~512 numbers, 4 KB that stay in the L1 cache, and one
+// kernel call for many keys when A is small.
+int keys_per_chunk(int A) { return std::max(1, 512 / A); }
+}  // namespace
+
 // y[b, i] = vᵀ t[b, i],  t[b, i] = tanh(keys[b, i] + query[b]);  with
 // d[b, i] = dy[b, i] · v ⊙ (1 − t[b, i]²):  ∂/∂keys[b, i] = d[b, i], ∂/∂query[b] = Σ_i d[b, i],
 // ∂/∂v = Σ_{b,i} dy[b, i] t[b, i]
+// Nothing of t's size (B·m·A, at every decoder step) is saved: the backward recomputes t
+// from keys and query, as memory-efficient attention does, so a sentence pair keeps
+// O((m + n)·A) numbers for the score instead of m·n·A.
 Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
     const int B = keys.rows(), A = query.cols();
     const int m = block_width("additive_scores", keys, query, A);
     if (query.rows() != B) shape_error("additive_scores", keys, query, "query needs one row per example");
     if (v.rows() != 1 || v.cols() != A) shape_error("additive_scores", query, v, "v must be one row of the query's width");
     Tensor y = tape().record("additive_scores", B, m, {keys, query, v});
-    // t is kept for the backward
-    const std::span<double> t = tape().save_space<double>(count_of(B, m * A));
+    const int chunk = keys_per_chunk(A);
     const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
-    double *tv = t.data(), *yv = y.values().data();
-    for (int b = 0; b < B; ++b) {
-        double* row = tv + count_of(b, m * A);
-        for (int i = 0; i < m; ++i)
-            for (int k = 0; k < A; ++k) row[count_of(i, A) + k] = kv[count_of(b, m * A) + count_of(i, A) + k] + qv[count_of(b, A) + k];
-        // the plain loop a learner reads: src/kernels/reference.cpp (tanh)
-        kernels::tanh(row, row, count_of(m, A));
-        for (int i = 0; i < m; ++i) yv[count_of(b, m) + i] = dot(row + count_of(i, A), vv, A);
-    }
-    tape().on_backward(y, [keys, query, v, t, B, m, A](Tensor out) {
-        const double *dy = out.grads().data(), *tv = t.data(), *vv = v.values().data();
+    double *t = scratch_row(count_of(std::min(m, chunk), A)), *yv = y.values().data();
+    for (int b = 0; b < B; ++b)
+        for (int first = 0; first < m; first += chunk) {
+            const int count = std::min(chunk, m - first);
+            tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
+            for (int i = 0; i < count; ++i) yv[count_of(b, m) + first + i] = dot(t + count_of(i, A), vv, A);
+        }
+    tape().on_backward(y, [keys, query, v, B, m, A, chunk](Tensor out) {
+        const double *dy = out.grads().data(), *kv = keys.values().data(), *qv = query.values().data();
+        const double* vv = v.values().data();
         double *dk = keys.grads().data(), *dq = query.grads().data(), *dv = v.grads().data();
+        double* t = scratch_row(count_of(std::min(m, chunk), A));
         for (int b = 0; b < B; ++b)
-            for (int i = 0; i < m; ++i) {
-                const double g = dy[count_of(b, m) + i];
-                const std::size_t block = count_of(b, m * A) + count_of(i, A);
-                for (int k = 0; k < A; ++k) {
-                    const double tk = tv[block + k], d = g * vv[k] * (1 - tk * tk);
-                    dk[block + k] += d;
-                    dq[count_of(b, A) + k] += d;
-                    dv[k] += g * tk;
+            for (int first = 0; first < m; first += chunk) {
+                const int count = std::min(chunk, m - first);
+                // in the forward this was t = tanh(keys[b, i] + query[b]): rebuilt, not read back
+                tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
+                for (int i = 0; i < count; ++i) {
+                    const double g = dy[count_of(b, m) + first + i];
+                    const std::size_t block = count_of(b, m * A) + count_of(first + i, A);
+                    const double* ti = t + count_of(i, A);
+                    for (int k = 0; k < A; ++k) {
+                        const double d = g * vv[k] * (1 - ti[k] * ti[k]);
+                        dk[block + k] += d;
+                        dq[count_of(b, A) + k] += d;
+                        dv[k] += g * ti[k];
+                    }
                 }
             }
     });

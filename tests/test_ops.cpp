@@ -290,6 +290,77 @@ TEST_CASE("additive_scores: gradient, and equals its composite blocks_dot(tanh(a
                          doctest::Contains("query needs one row per example"), ShapeError);
 }
 
+namespace {
+// The concat score from primitives, the fused op's oracle: vᵀ tanh(keys[b, i] + query[b]).
+Tensor additive_scores_composite(Tensor keys, Tensor query, Tensor v) {
+    return blocks_dot(stepgrad::tanh(add_to_blocks(keys, query)), v);
+}
+struct ScoreShape {
+    int B, m, A;
+};
+// B > 1, m = 1, A = 1, and widths that fill SIMD registers and leave tails
+constexpr ScoreShape score_shapes[] = {{1, 1, 1}, {3, 1, 1}, {2, 4, 1}, {1, 1, 6}, {3, 1, 5}, {2, 7, 3}, {4, 5, 9}, {3, 6, 16}};
+}  // namespace
+
+TEST_CASE("additive_scores: forward bit for bit and gradients equal its composite on random shapes") {
+    std::uint64_t seed = 10;
+    for (const ScoreShape& shape : score_shapes) {
+        const int B = shape.B, m = shape.m, A = shape.A;
+        CAPTURE(B);
+        CAPTURE(m);
+        CAPTURE(A);
+        auto keys = random_parameter("keys", B, m * A, ++seed, -2, 2), query = random_parameter("query", B, A, ++seed, -2, 2);
+        auto v = random_parameter("v", 1, A, ++seed);
+        // the same adds, the same tanh kernel and the same dot: the same bits
+        tape().reset();
+        const std::vector<double> fused = additive_scores(keys->use(), query->use(), v->use()).to_vector();
+        const std::vector<double> composite = additive_scores_composite(keys->use(), query->use(), v->use()).to_vector();
+        CHECK(fused == composite);
+        // the backward sums in another order (g·v·(1 − t²) against (1 − t²)·(g·v)): equal to rounding
+        check_fused_equals_composite([&] { return additive_scores(keys->use(), query->use(), v->use()); },
+                                     [&] { return additive_scores_composite(keys->use(), query->use(), v->use()); },
+                                     {keys.get(), query.get(), v.get()});
+    }
+}
+
+TEST_CASE("additive_scores: gradient on random shapes, and keys shared by several decoder steps") {
+    std::uint64_t seed = 40;
+    for (const ScoreShape& shape : score_shapes) {
+        const int B = shape.B, m = shape.m, A = shape.A;
+        CAPTURE(B);
+        CAPTURE(m);
+        CAPTURE(A);
+        auto keys = random_parameter("keys", B, m * A, ++seed, -2, 2), query = random_parameter("query", B, A, ++seed, -2, 2);
+        auto v = random_parameter("v", 1, A, ++seed);
+        require_gradients([&] { return weighted_sum(additive_scores(keys->use(), query->use(), v->use())); },
+                          {keys.get(), query.get(), v.get()}, op_tolerance);
+    }
+    // a decoder's n = 3 steps score the same keys with three queries: ∂/∂keys gets all three
+    auto keys = random_parameter("keys", 2, 4 * 3, 1, -2, 2), queries = random_parameter("queries", 2, 3 * 3, 2, -2, 2);
+    auto v = random_parameter("v", 1, 3, 3);
+    require_gradients([&] {
+        const Tensor k = keys->use(), qs = queries->use(), w = v->use();
+        Tensor loss = weighted_sum(additive_scores(k, slice_cols(qs, 0, 3), w), 1);
+        for (int j = 1; j < 3; ++j) loss = add(loss, weighted_sum(additive_scores(k, slice_cols(qs, 3 * j, 3), w), static_cast<std::uint64_t>(1 + j)));
+        return loss;
+    }, {keys.get(), queries.get(), v.get()}, op_tolerance);
+}
+
+TEST_CASE("additive_scores: keeps nothing of size m·A on the tape, only its (B, m) scores") {
+    // the backward rebuilds tanh(keys + query): a decoder step must not hold B·m·A numbers
+    const int B = 3, m = 50, A = 16;
+    auto keys = random_parameter("keys", B, m * A, 1), query = random_parameter("query", B, A, 2);
+    auto v = random_parameter("v", 1, A, 3);
+    tape().reset();
+    const Tensor k = keys->use(), q = query->use(), w = v->use();
+    const std::size_t before = tape().bytes_used();
+    const Tensor e = additive_scores(k, q, w);
+    // one entry, and values and gradients of B·m scores
+    CHECK(tape().bytes_used() - before == sizeof(TapeEntry) + 2 * sizeof(double) * B * m);
+    tape().backward(sum(e));  // and the backward needs nothing more to run
+    CHECK(v->grad != std::vector<double>(A, 0.0));
+}
+
 TEST_CASE("shape errors name the op and both shapes") {
     tape().reset();
     Tensor a = zeros(2, 3), b = zeros(4, 5);
