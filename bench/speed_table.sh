@@ -78,11 +78,11 @@ rnn_row "GRU + luong + general, B = 32"         gru  luong    general   32 64  1
 rnn_row "GRU + bahdanau + concat, B = 32, H = 256" gru bahdanau concat  32 256 12  3      20      12
 rnn_row "GRU + bahdanau + concat, B = 32, m = 100" gru bahdanau concat  32 64  100 2      15      4
 
-# --- Transformer rows go here, once stepgrad-bench and torch_bench.py take
-# --model transformer (libtorch-bench has no Transformer: leave "l" out and its cells say
-# "—"), for example:
-#   rows+=("Transformer, B = 32|--model transformer … --batch 32|sp|5|100|30")
-# ---------------------------------------------------------------------------------------
+# Transformer (SPEC §14), issue 18's configuration; libtorch-bench has no Transformer, so
+# "l" is left out and its cells say "—" (bench/compare_transformer.sh: this pair alone)
+transformer_flags="--model transformer --d-model 64 --heads 4 --layers 2 --d-ff 128 --vocab 32 --src-len 12 --batch 32"
+rows+=("Transformer pre-norm (d = 64, h = 4, N = 2, d_ff = 128), B = 32|$transformer_flags --norm pre|sp|5|100|30")
+rows+=("Transformer post-norm (d = 64, h = 4, N = 2, d_ff = 128), B = 32|$transformer_flags --norm post|sp|5|100|30")
 
 log() { echo "$@" >&2; }
 

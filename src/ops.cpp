@@ -36,12 +36,30 @@ using kernels::gemm_nn;
 using kernels::gemm_nt;
 using kernels::gemm_tn;
 
-// Room for `count` numbers an op needs only while it runs (a row rebuilt in a backward), reused by
+// Room for `count` numbers a backward needs only while it runs (a rebuilt row), reused by
 // every call on this thread: never on the tape.
 double* scratch_row(std::size_t count) {
     thread_local std::vector<double> scratch;
     scratch.resize(count);
     return scratch.data();
+}
+
+// Σ_j value(j) for j < n, in four interleaved partial sums added as (s0 + s1) + (s2 + s3): four
+// chains of additions instead of one in which each waits for the last (a row of a layer norm,
+// d = 64, was bound by that wait). Every row sum of the Transformer's ops goes through here,
+// so a fused op and its composite add in the same order.
+template <class Value>
+double sum_of(int n, Value value) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        s0 += value(j);
+        s1 += value(j + 1);
+        s2 += value(j + 2);
+        s3 += value(j + 3);
+    }
+    for (; j < n; ++j) s0 += value(j);
+    return (s0 + s1) + (s2 + s3);
 }
 
 // b combines with a when it has a's shape, or is one row broadcast over a's rows.
@@ -233,12 +251,20 @@ Tensor log(Tensor x) {
 Tensor softmax(Tensor x) {
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("softmax", rows, cols, {x});
+    const double* xv = x.values().data();
+    double* yv = y.values().data();
     for (int r = 0; r < rows; ++r) {
-        const double* in = x.values().data() + count_of(r, cols);
-        double* out = y.values().data() + count_of(r, cols);
+        const double* in = xv + count_of(r, cols);
         const double max = *std::max_element(in, in + cols);
+        for (int j = 0; j < cols; ++j) yv[count_of(r, cols) + j] = in[j] - max;
+    }
+    // every e^… at once, a register at a time (short rows, such as attention's m keys, would
+    // leave most of a register empty); the plain loop a learner reads: src/kernels/reference.cpp (exp)
+    kernels::exp(yv, yv, y.size());
+    for (int r = 0; r < rows; ++r) {
+        double* out = yv + count_of(r, cols);
         double total = 0;
-        for (int j = 0; j < cols; ++j) total += out[j] = std::exp(in[j] - max);
+        for (int j = 0; j < cols; ++j) total += out[j];
         for (int j = 0; j < cols; ++j) out[j] /= total;
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
@@ -640,9 +666,11 @@ Tensor rsqrt(Tensor x) {
 Tensor row_mean(Tensor x) {
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("row_mean", rows, 1, {x});
+    const double* xv = x.values().data();
+    double* yv = y.values().data();
     for (int r = 0; r < rows; ++r) {
-        const double* in = x.values().data() + count_of(r, cols);
-        y.values()[r] = std::accumulate(in, in + cols, 0.0) / cols;
+        const double* in = xv + count_of(r, cols);
+        yv[r] = sum_of(cols, [in](int j) { return in[j]; }) / cols;
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
         double* dx = x.grads().data();
@@ -669,19 +697,86 @@ Tensor repeat_cols(Tensor x, int cols) {
     return y;
 }
 
+namespace {
+// σ²_r = (1/d) Σ_j (x_rj − μ_r)², μ_r read from `mean` (row_mean(x));  ∂σ²_r/∂x_rj = 2 (x_rj − μ_r) / d
+// (the path through μ adds (2/d) Σ_j (x_rj − μ_r) · ∂μ_r/∂x_rj = 0). The sum runs in the order of
+// row_mean(mul(x − μ, x − μ)) (sum_of), so the bits are the composite's.
+Tensor row_variance(Tensor x, Tensor mean) {
+    const int rows = x.rows(), d = x.cols();
+    Tensor y = tape().record("row_variance", rows, 1, {x});
+    const double *xv = x.values().data(), *mu = mean.values().data();
+    double* yv = y.values().data();
+    for (int r = 0; r < rows; ++r) {
+        const double* in = xv + count_of(r, d);
+        yv[r] = sum_of(d, [in, mu_r = mu[r]](int j) { return (in[j] - mu_r) * (in[j] - mu_r); }) / d;
+    }
+    tape().on_backward(y, [x, mean, rows, d](Tensor out) {
+        const double *xv = x.values().data(), *mu = mean.values().data();
+        double* dx = x.grads().data();
+        for (int r = 0; r < rows; ++r) {
+            const double share = 2 * out.grads()[r] / d;
+            for (int j = 0; j < d; ++j) dx[count_of(r, d) + j] += share * (xv[count_of(r, d) + j] - mu[r]);
+        }
+    });
+    return y;
+}
+}  // namespace
+
 // LN(x) = γ ⊙ (x − μ) / √(σ² + ε) + β,  μ = mean_j x_j,  σ² = mean_j (x_j − μ)²  (biased, as PyTorch)
-// Composed: its gradient is the tape's; a fused version would need a profile saying so.
+// One op (the profile of issue 18: the composite, 13 tape entries per norm, 8 of them (rows, d)
+// with their gradients, was a fifth of a Transformer step). Its composite,
+//   c = x − μ,  σ² = row_mean(c ⊙ c),  x̂ = c ⊙ rsqrt(σ² + ε),  y = x̂ ⊙ γ + β,
+// stays in tests/test_ops.cpp as the oracle; the forward does the same arithmetic, bit for bit.
+// With r = 1/√(σ² + ε) and g = dy ⊙ γ (μ and σ² depend on x too):
+//   dx = r (g − mean_j g − x̂ ⊙ mean_j (g ⊙ x̂)),   dγ = Σ_rows dy ⊙ x̂,   dβ = Σ_rows dy
+// μ and σ² are their own small ops (a trace prints them; their gradients are their own).
 LayerNormOutput layer_norm(Tensor x, Tensor gamma, Tensor beta, double epsilon) {
     const int rows = x.rows(), d = x.cols();
     if (gamma.rows() != 1 || gamma.cols() != d) shape_error("layer_norm", x, gamma, "γ must be one row of x's width");
     if (beta.rows() != 1 || beta.cols() != d) shape_error("layer_norm", x, beta, "β must be one row of x's width");
     LayerNormOutput result;
     result.mean = row_mean(x);
-    const Tensor centered = sub(x, repeat_cols(result.mean, d));  // x − μ
-    result.variance = row_mean(mul(centered, centered));          // σ²
-    const Tensor inverse_std = rsqrt(add(result.variance, full(rows, 1, epsilon)));  // 1/√(σ² + ε)
-    const Tensor normalized = mul(centered, repeat_cols(inverse_std, d));
-    result.out = add(mul(normalized, gamma), beta);
+    result.variance = row_variance(x, result.mean);
+    const Tensor mean = result.mean, variance = result.variance;
+    Tensor y = tape().record("layer_norm", rows, d, {x, gamma, beta});
+    // x̂ of row r, into `normalized`: the forward's arithmetic, which the backward repeats
+    const auto normalize = [epsilon](const double* x_row, int d, double mu, double var, double* normalized) {
+        const double inverse_std = 1 / std::sqrt(var + epsilon);
+        for (int j = 0; j < d; ++j) normalized[j] = (x_row[j] - mu) * inverse_std;
+        return inverse_std;
+    };
+    const double *xv = x.values().data(), *gv = gamma.values().data(), *bv = beta.values().data();
+    const double *mu = mean.values().data(), *var = variance.values().data();
+    double* yv = y.values().data();
+    for (int r = 0; r < rows; ++r) {
+        double* out = yv + count_of(r, d);
+        normalize(xv + count_of(r, d), d, mu[r], var[r], out);
+        for (int j = 0; j < d; ++j) out[j] = out[j] * gv[j] + bv[j];
+    }
+    tape().on_backward(y, [x, gamma, beta, mean, variance, normalize](Tensor out) {
+        const int rows = x.rows(), d = x.cols();
+        const double *xv = x.values().data(), *gv = gamma.values().data(), *dy = out.grads().data();
+        const double *mu = mean.values().data(), *var = variance.values().data();
+        double* dx = x.requires_grad() ? x.grads().data() : nullptr;
+        double* dgamma = gamma.requires_grad() ? gamma.grads().data() : nullptr;
+        double* dbeta = beta.requires_grad() ? beta.grads().data() : nullptr;
+        double* normalized = scratch_row(static_cast<std::size_t>(d));
+        for (int r = 0; r < rows; ++r) {
+            const double* dy_r = dy + count_of(r, d);
+            // in the forward this was x̂ = (x − μ) / √(σ² + ε): rebuilt, not saved
+            const double inverse_std = normalize(xv + count_of(r, d), d, mu[r], var[r], normalized);
+            if (dbeta)
+                for (int j = 0; j < d; ++j) dbeta[j] += dy_r[j];
+            if (dgamma)
+                for (int j = 0; j < d; ++j) dgamma[j] += dy_r[j] * normalized[j];
+            if (!dx) continue;
+            const double g_mean = sum_of(d, [dy_r, gv](int j) { return dy_r[j] * gv[j]; }) / d;  // mean_j g
+            const double g_xhat_mean = sum_of(d, [dy_r, gv, normalized](int j) { return dy_r[j] * gv[j] * normalized[j]; }) / d;
+            double* dx_r = dx + count_of(r, d);
+            for (int j = 0; j < d; ++j) dx_r[j] += inverse_std * (dy_r[j] * gv[j] - g_mean - normalized[j] * g_xhat_mean);
+        }
+    });
+    result.out = y;
     return result;
 }
 

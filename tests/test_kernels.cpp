@@ -229,3 +229,86 @@ TEST_CASE("peak_gflops: the register-only multiply-add probe gives a finite posi
     CHECK(std::isfinite(peak));
     CHECK(peak > 0);
 }
+
+// ---- issue 18: e^x for softmax, and the matrix products of attention's small heads ----
+
+namespace {
+// x from −746 to 710 (past both ends of the doubles e^x reaches) in steps of 1/64 plus a
+// fine sweep around 0, where e^x − 1 is small: every range reduction and the subnormals.
+std::vector<double> exp_sweep() {
+    std::vector<double> x;
+    for (int i = -746 * 64; i <= 710 * 64; ++i) x.push_back(i / 64.0);
+    for (int i = -20000; i <= 20000; ++i) x.push_back(i * 1e-5);
+    return x;
+}
+}  // namespace
+
+TEST_CASE("exp kernel: within 1 ulp of the reference (std::exp) from −746 to 710, subnormals included") {
+    const std::vector<double> x = exp_sweep(), expected = apply(reference.exp, x);
+    for_each_simd_set([&] {
+        const std::vector<double> y = apply(kernels::exp, x);
+        double worst = 0, worst_x = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            // below e^−708 the results are subnormal: count their ulp in units of the smallest one
+            const double error = std::isinf(expected[i]) ? (std::isinf(y[i]) ? 0.0 : 99.0)
+                                 : expected[i] < std::numeric_limits<double>::min()
+                                     ? std::fabs(y[i] - expected[i]) / std::numeric_limits<double>::denorm_min()
+                                     : ulps_apart(y[i], expected[i]);
+            if (error > worst) worst = error, worst_x = x[i];
+        }
+        INFO("worst ", worst, " ulp at x = ", worst_x);
+        CHECK(worst <= 1);
+    });
+}
+
+TEST_CASE("exp kernel: −∞ gives 0 (a masked score), +∞ and overflow give +∞, NaN stays NaN, e^0 = 1") {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    const std::vector<double> x = {-inf, inf, std::nan(""), 0.0, -0.0, 710, 1000, -746, -1000};
+    const std::vector<double> expected = apply(reference.exp, x);
+    for_each_simd_set([&] {
+        const std::vector<double> y = apply(kernels::exp, x);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            INFO("x = ", x[i]);
+            CHECK(same(y[i], expected[i]));
+        }
+        CHECK(y[0] == 0.0);
+        CHECK(y[3] == 1.0);
+    });
+}
+
+TEST_CASE("exp kernel: an entry's result does not depend on where it sits in the array") {
+    for_each_simd_set([&] {
+        const std::vector<double> x = random_matrix(1, 37, 11), whole = apply(kernels::exp, x);
+        for (std::size_t n = 1; n <= x.size(); ++n) {
+            std::vector<double> part(n);
+            kernels::exp(x.data() + x.size() - n, part.data(), n);
+            for (std::size_t i = 0; i < n; ++i) REQUIRE(part[i] == whole[x.size() - n + i]);
+        }
+    });
+}
+
+TEST_CASE("gemm kernels: attention's shapes (columns that leave a padded register) equal the reference loops") {
+    for_each_simd_set([&] {
+        // c = 13 keys and d_k = 16 of issue 18's heads, tails of every width, a k too long for
+        // the padded strip (the per-entry path), and a single column
+        for (int r : {1, 5, 13, 300})
+            for (int k : {1, 13, 16, 300})
+                for (int c : {1, 2, 3, 7, 9, 13, 15, 19}) {
+                    INFO("r = ", r, ", k = ", k, ", c = ", c);
+                    const std::vector<double> A = random_matrix(r, k, 21), B = random_matrix(k, c, 22);
+                    const std::vector<double> Bt = random_matrix(c, k, 23), B_rows = random_matrix(r, c, 24);
+                    std::vector<double> C = random_matrix(r, c, 25), expected = C;
+                    kernels::gemm_nn(A.data(), B.data(), C.data(), r, k, c);
+                    reference.gemm_nn(A.data(), B.data(), expected.data(), r, k, c);
+                    check_close(C, expected);
+                    C = expected = random_matrix(r, c, 26);
+                    kernels::gemm_nt(A.data(), Bt.data(), C.data(), r, k, c);
+                    reference.gemm_nt(A.data(), Bt.data(), expected.data(), r, k, c, nullptr);
+                    check_close(C, expected);
+                    C = expected = random_matrix(k, c, 27);
+                    kernels::gemm_tn(A.data(), B_rows.data(), C.data(), r, k, c);
+                    reference.gemm_tn(A.data(), B_rows.data(), expected.data(), r, k, c);
+                    check_close(C, expected);
+                }
+    });
+}

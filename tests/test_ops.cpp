@@ -609,3 +609,59 @@ TEST_CASE("positional_encoding: sin on even columns, cos on odd, repeated per ex
     CHECK(pe.at(0, 1) == 1.0);  // position 0: sin 0 = 0, cos 0 = 1
     CHECK_THROWS_AS(positional_encoding(0, d), ShapeError);
 }
+
+// ---- issue 18: the Transformer's fused ops against their composites ----
+
+namespace {
+// LN from primitives, the fused layer_norm's oracle (SPEC §14):
+//   c = x − μ,  σ² = row_mean(c ⊙ c),  x̂ = c ⊙ rsqrt(σ² + ε),  y = x̂ ⊙ γ + β
+LayerNormOutput layer_norm_composite(Tensor x, Tensor gamma, Tensor beta, double epsilon = 1e-5) {
+    const int rows = x.rows(), d = x.cols();
+    LayerNormOutput result;
+    result.mean = row_mean(x);
+    const Tensor centered = sub(x, repeat_cols(result.mean, d));
+    result.variance = row_mean(mul(centered, centered));
+    const Tensor inverse_std = rsqrt(add(result.variance, full(rows, 1, epsilon)));
+    result.out = add(mul(mul(centered, repeat_cols(inverse_std, d)), gamma), beta);
+    return result;
+}
+// out, μ and σ² side by side: one tensor whose weighted sum reaches all three
+Tensor norm_and_statistics(const LayerNormOutput& ln) { return concat_cols({ln.out, ln.mean, ln.variance}); }
+}  // namespace
+
+TEST_CASE("layer_norm: forward bit for bit and gradients equal its composite, μ and σ² included") {
+    std::uint64_t seed = 200;
+    // d = 1 (σ² = 0: x̂ = 0), widths that fill SIMD registers and leave tails, the Transformer's 64
+    for (const auto& [rows, d] : {std::pair{1, 1}, {3, 2}, {2, 5}, {4, 8}, {3, 13}, {5, 64}}) {
+        CAPTURE(rows);
+        CAPTURE(d);
+        auto x = random_parameter("x", rows, d, ++seed, -3, 3);
+        auto gamma = random_parameter("gamma", 1, d, ++seed, 0.5, 1.5), beta = random_parameter("beta", 1, d, ++seed);
+        tape().reset();
+        const LayerNormOutput fused = layer_norm(x->use(), gamma->use(), beta->use());
+        const LayerNormOutput composite = layer_norm_composite(x->use(), gamma->use(), beta->use());
+        CHECK(fused.out.to_vector() == composite.out.to_vector());
+        CHECK(fused.mean.to_vector() == composite.mean.to_vector());
+        CHECK(fused.variance.to_vector() == composite.variance.to_vector());
+        // the backward sums in another order: equal to rounding
+        check_fused_equals_composite(
+            [&] { return norm_and_statistics(layer_norm(x->use(), gamma->use(), beta->use())); },
+            [&] { return norm_and_statistics(layer_norm_composite(x->use(), gamma->use(), beta->use())); },
+            {x.get(), gamma.get(), beta.get()});
+        require_gradients([&] { return weighted_sum(norm_and_statistics(layer_norm(x->use(), gamma->use(), beta->use()))); },
+                          {x.get(), gamma.get(), beta.get()}, op_tolerance);
+    }
+}
+
+TEST_CASE("layer_norm: a constant x still trains γ and β, in three tape entries") {
+    auto gamma = random_parameter("gamma", 1, 4, 51, 0.5, 1.5), beta = random_parameter("beta", 1, 4, 52);
+    const std::vector<double> x = {0.5, -1, 2, 0.25, 3, 1, -2, 0};
+    require_gradients([&] { return weighted_sum(layer_norm(constant(2, 4, x), gamma->use(), beta->use()).out); },
+                      {gamma.get(), beta.get()}, op_tolerance);
+    tape().reset();
+    const Tensor input = constant(2, 4, x), g = gamma->use(), b = beta->use();
+    const std::size_t before = tape().size();
+    const LayerNormOutput ln = layer_norm(input, g, b);
+    CHECK(tape().size() == before + 3);  // μ, σ² and the norm itself
+    CHECK(std::string(ln.out.op()) == "layer_norm");
+}

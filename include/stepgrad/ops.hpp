@@ -88,7 +88,9 @@ Tensor row_mean(Tensor x);
 Tensor repeat_cols(Tensor x, int cols);
 
 // LN(x) = γ ⊙ (x − μ) / √(σ² + ε) + β over each row's d features, σ² the biased variance.
-// Composed from the ops above (no backward of its own); μ and σ² are kept for traces.
+// One op with its own backward (its composite from the ops above, row_mean, repeat_cols,
+// rsqrt, …, is its oracle in tests/test_ops.cpp); μ and σ² are kept for traces, each a
+// small op of its own with its gradient.
 struct LayerNormOutput {
     Tensor out;       // (r, d)
     Tensor mean;      // μ: (r, 1)

@@ -71,6 +71,7 @@ void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c) {
 
 void tanh(const double* x, double* y, std::size_t n) { active()->tanh(x, y, n); }
 void sigmoid(const double* x, double* y, std::size_t n) { active()->sigmoid(x, y, n); }
+void exp(const double* x, double* y, std::size_t n) { active()->exp(x, y, n); }
 
 double gemm_flops() { return flops; }
 

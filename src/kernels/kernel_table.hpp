@@ -24,6 +24,7 @@ struct KernelTable {
     void (*gemm_nt)(const double* A, const double* B, double* C, int r, int k, int c, double* scratch);
     void (*tanh)(const double* x, double* y, std::size_t n);
     void (*sigmoid)(const double* x, double* y, std::size_t n);
+    void (*exp)(const double* x, double* y, std::size_t n);
     // `iterations` rounds of independent multiply-adds on registers only (the fp64 limit
     // of one core with this instruction set); returns a number that depends on them all.
     double (*multiply_add_loop)(long iterations);

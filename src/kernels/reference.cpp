@@ -75,6 +75,11 @@ void sigmoid(const double* x, double* y, std::size_t n) {
     }
 }
 
+// y_i = e^x_i
+void exp(const double* x, double* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
 // The peak probe one double at a time: `iterations` rounds of a_c ← a_c · ½ + 1 for
 // c = 0 … chains−1 (independent, so they can overlap; a_c tends to 2, never overflows).
 constexpr int chains = 12;
@@ -93,6 +98,6 @@ double multiply_add_loop(long iterations) {
 
 // one double per "register": lanes = 1
 extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
-                                                   tanh, sigmoid, multiply_add_loop, chains};
+                                                   tanh, sigmoid, exp, multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels

@@ -95,8 +95,10 @@ struct StridedMatrix {
 // rows × 2 registers, is summed in registers across all of k and stored once; the plain
 // i-p-j loop (an axpy per entry of A) loads and stores each row of C k times, which
 // callgrind showed as half of all the instructions of a training step.
+// The last c mod lanes columns read B through `tail` (k rows of one register: those columns,
+// then zeros) when the caller made one, else an axpy per entry of A.
 template <int rows>
-void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C) {
+void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C, const double* tail) {
     int j = 0;
     for (; j + 2 * lanes <= c; j += 2 * lanes) {
         simd tile[rows][2] = {};
@@ -121,6 +123,25 @@ void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C)
         }
         for (int ii = 0; ii < rows; ++ii) add_store(C + count_of(i + ii, c) + j, tile[ii]);
     }
+    if (j < c && tail) {  // the last few columns, a padded register at a time
+        // Starting from C's own entries, the multiply-adds run in the order of the axpy loop
+        // below: the same bits, only faster.
+        simd tile[rows];
+        double entries[lanes] = {};
+        for (int ii = 0; ii < rows; ++ii) {
+            for (int jj = j; jj < c; ++jj) entries[jj - j] = C[count_of(i + ii, c) + jj];
+            tile[ii] = load(entries);
+        }
+        for (int p = 0; p < k; ++p) {
+            const simd right = load(tail + count_of(p, lanes));
+            for (int ii = 0; ii < rows; ++ii) tile[ii] += A(i + ii, p) * right;
+        }
+        for (int ii = 0; ii < rows; ++ii) {
+            store(entries, tile[ii]);
+            for (int jj = j; jj < c; ++jj) C[count_of(i + ii, c) + jj] = entries[jj - j];
+        }
+        return;
+    }
     for (int ii = 0; ii < rows && j < c; ++ii)  // the last few columns
         for (int p = 0; p < k; ++p) axpy(A(i + ii, p), B + count_of(p, c) + j, C + count_of(i + ii, c) + j, c - j);
 }
@@ -131,12 +152,25 @@ void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C)
 // x86-64 has 16 of half the width: 4 rows. Measured with stepgrad-bench: 8 rows instead
 // of 4 made plain GRU at batch 32 1.13× faster with AVX-512, 6 instead of 4 the concat
 // decoder 1.2× with AVX2.
+// When c is not a multiple of lanes, B's last c mod lanes columns are copied once into a
+// zero-padded strip of k registers, so every band sums them a register at a time too: the
+// Transformer's attention products (c = m = 13 keys) took 1.4× as long with an axpy per
+// entry of A for those columns (issue 18). The strip lives on the stack: only for k ≤ max_tail_k.
+constexpr int max_tail_k = 256;
+
 void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C) {
     constexpr int tall = lanes == 8 ? 8 : lanes == 4 ? 6 : 4;
+    double strip[max_tail_k * lanes];
+    const double* tail = nullptr;
+    if (const int first = c - c % lanes; first < c && k <= max_tail_k) {
+        for (int p = 0; p < k; ++p)
+            for (int t = 0; t < lanes; ++t) strip[count_of(p, lanes) + t] = first + t < c ? B[count_of(p, c) + first + t] : 0.0;
+        tail = strip;
+    }
     int i = 0;
-    for (; i + tall <= r; i += tall) gemm_band<tall>(i, k, c, A, B, C);
-    for (; i + 4 <= r; i += 4) gemm_band<4>(i, k, c, A, B, C);
-    for (; i < r; ++i) gemm_band<1>(i, k, c, A, B, C);
+    for (; i + tall <= r; i += tall) gemm_band<tall>(i, k, c, A, B, C, tail);
+    for (; i + 4 <= r; i += 4) gemm_band<4>(i, k, c, A, B, C, tail);
+    for (; i < r; ++i) gemm_band<1>(i, k, c, A, B, C, tail);
 }
 
 void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
@@ -172,10 +206,12 @@ constexpr double inverse_factorial[14] = {
     1.0 / 5040,  1.0 / 40320,  1.0 / 362880,  1.0 / 3628800,  1.0 / 39916800,   1.0 / 479001600,    1.0 / 6227020800};
 
 // e^y = 2^k · (1 + p)  with k = round(y / ln 2), r = y − k ln 2 ∈ [−ln2/2, ln2/2], p = e^r − 1.
-// y must lie in [−1022 ln 2, 1023 ln 2] (callers clamp) or be NaN (then p is NaN).
+// two_to_k needs y in [−1022 ln 2, 1023 ln 2] (callers clamp) or NaN (then p is NaN); k itself
+// is right for any |y| < 2^50.
 struct ExpSplit {
     simd two_to_k;
     simd p;
+    simd_bits k;
 };
 
 ExpSplit split_exp(simd y) {
@@ -194,14 +230,14 @@ ExpSplit split_exp(simd y) {
     p = p * r;
     // 2^k: k + 1023 in the exponent field. `shifted` holds k in its low bits.
     const simd_bits k_bits = bits_of(shifted) - bits_of(splat(shifter));
-    return {from_bits((k_bits + 1023) << 52), p};
+    return {from_bits((k_bits + 1023) << 52), p, k_bits};
 }
 
 simd tanh_register(simd x) {
     const simd a = from_bits(bits_of(x) & ~sign_bit);  // |x|
     // tanh(20) rounds to 1, and the clamp keeps 2^k finite; NaN fails the test and stays.
     const simd y = select(2 * a > 40.0, splat(40.0), 2 * a);
-    const auto [two_to_k, p] = split_exp(y);
+    const auto [two_to_k, p, k] = split_exp(y);
     // u = e^{2|x|} − 1 = 2^k p + (2^k − 1): exactly p when k = 0, so small x loses nothing
     const simd u = two_to_k * p + (two_to_k - 1.0);
     // tanh |x| = (e^{2|x|} − 1) / (e^{2|x|} + 1), then x's sign
@@ -213,10 +249,21 @@ simd sigmoid_register(simd x) {
     const simd a = from_bits(bits_of(x) & ~sign_bit);  // |x|
     // e^−|x| ∈ (0, 1]: never overflows; below e^−708 it is taken as 0
     const simd_bits tiny = a > 708.0;
-    const auto [two_to_k, p] = split_exp(select(tiny, splat(0.0), -a));
+    const auto [two_to_k, p, k] = split_exp(select(tiny, splat(0.0), -a));
     const simd q = select(tiny, splat(0.0), two_to_k + two_to_k * p);
     // σ(x) = 1 / (1 + e^−x) for x ≥ 0 and e^x / (1 + e^x) for x < 0: no cancellation either way
     return select(x < 0.0, q / (1.0 + q), 1.0 / (1.0 + q));
+}
+
+// e^x = (1 + p) · 2^⌊k/2⌋ · 2^(k−⌊k/2⌋): 2^k in two normal halves, so results down in the
+// subnormals (e^−745 is the smallest) and up to the largest double come out rounded once.
+// x is clamped to [−746, 710] first, where e^x is 0 and +∞: −∞ gives 0, NaN fails both tests
+// and stays NaN.
+simd exp_register(simd x) {
+    const simd y = select(x < -746.0, splat(-746.0), select(x > 710.0, splat(710.0), x));
+    const auto [two_to_k, p, k] = split_exp(y);
+    const simd_bits half = k >> 1;
+    return (1.0 + p) * from_bits((half + 1023) << 52) * from_bits((k - half + 1023) << 52);
 }
 
 // y = f(x) over n entries; the last n mod lanes go through a padded register, so every
@@ -254,7 +301,7 @@ double multiply_add_loop(long iterations) {
 }  // namespace
 
 extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
-                                                  apply<tanh_register>, apply<sigmoid_register>, multiply_add_loop,
-                                                  chains};
+                                                  apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>,
+                                                  multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels
