@@ -35,6 +35,34 @@ using kernels::dot;
 using kernels::gemm_nn;
 using kernels::gemm_nt;
 using kernels::gemm_tn;
+using kernels::Store;
+
+// Where a backward that writes every entry of d loss / d t puts it: in place of the old
+// numbers when no gradient has reached t yet (no zeroing pass first), else added to it.
+struct GradientTarget {
+    double* data;
+    Store store;
+};
+GradientTarget gradient_target(Tensor t) {
+    const Tape::GradientSlot slot = tape().gradient_slot(t);
+    return {slot.values.data(), slot.fresh ? Store::overwrite : Store::add};
+}
+
+// n numbers from src to dst in registers: a libc memmove call per piece cost more than the
+// copying when pieces are short (a head's slice of a row is d_k = 16 numbers: 5 % of a
+// Transformer step went to the calls, issue 18)
+void copy_short(const double* src, double* dst, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) std::memcpy(dst + i, src + i, 4 * sizeof(double));
+    for (; i < n; ++i) dst[i] = src[i];
+}
+
+// dx += dy over n entries, or dx = 0 + dy: the rounding zeroing first would give (−0 becomes 0)
+void add_gradient(const double* dy, double* dx, Store store, std::size_t n) {
+    if (store == Store::add) axpy(1.0, dy, dx, static_cast<int>(n));
+    else
+        for (std::size_t i = 0; i < n; ++i) dx[i] = 0.0 + dy[i];
+}
 
 // Room for `count` numbers a backward needs only while it runs (a rebuilt row), reused by
 // every call on this thread: never on the tape.
@@ -114,8 +142,15 @@ Tensor add(Tensor a, Tensor b) {
     Tensor y = binary("add", a, b, broadcast, [](double x, double z) { return x + z; });
     tape().on_backward(y, [a, b, broadcast, rows, cols](Tensor out) {
         const double* dy = out.grads().data();
-        if (a.requires_grad()) axpy(1.0, dy, a.grads().data(), rows * cols);
+        if (a.requires_grad()) {
+            const GradientTarget da = gradient_target(a);
+            add_gradient(dy, da.data, da.store, count_of(rows, cols));
+        }
         if (!b.requires_grad()) return;
+        if (!broadcast) {
+            const GradientTarget db = gradient_target(b);
+            return add_gradient(dy, db.data, db.store, count_of(rows, cols));
+        }
         double* db = b.grads().data();
         for (int r = 0; r < rows; ++r) axpy(1.0, dy + count_of(r, cols), db + (broadcast ? 0 : count_of(r, cols)), cols);
     });
@@ -162,40 +197,71 @@ Tensor matmul(Tensor a, Tensor b) {
     if (a.cols() != b.rows()) shape_error("matmul", a, b, "cols of a != rows of b");
     const int r = a.rows(), k = a.cols(), c = b.cols();
     Tensor y = tape().record("matmul", r, c, {a, b});
-    std::fill(y.values().begin(), y.values().end(), 0.0);
     // the plain loop a learner reads: src/kernels/reference.cpp (gemm_nn, gemm_nt, gemm_tn)
-    gemm_nn(a.values().data(), b.values().data(), y.values().data(), r, k, c);
+    gemm_nn(a.values().data(), b.values().data(), y.values().data(), r, k, c, Store::overwrite);
     tape().on_backward(y, [a, b, r, k, c](Tensor out) {
         const double* dy = out.grads().data();
-        if (a.requires_grad()) gemm_nt(dy, b.values().data(), a.grads().data(), r, c, k);
-        if (b.requires_grad()) gemm_tn(a.values().data(), dy, b.grads().data(), r, k, c);
+        if (a.requires_grad()) {
+            const GradientTarget da = gradient_target(a);
+            gemm_nt(dy, b.values().data(), da.data, r, c, k, da.store);
+        }
+        if (b.requires_grad()) {
+            const GradientTarget db = gradient_target(b);
+            gemm_tn(a.values().data(), dy, db.data, r, k, c, db.store);
+        }
     });
     return y;
 }
 
 namespace {
+// Y = X·Wᵀ + b into y (r, c), x (r, k), W (c, k): the bias is where each row's sum starts.
+void linear_forward(const double* x, const double* weight, const double* bias, double* y, int r, int k, int c) {
+    for (int i = 0; i < r; ++i) {
+        if (bias) copy_short(bias, y + count_of(i, c), c);
+        else std::fill_n(y + count_of(i, c), c, 0.0);
+    }
+    // the plain loop a learner reads: src/kernels/reference.cpp (gemm_nt, gemm_nn, gemm_tn)
+    gemm_nt(x, weight, y, r, k, c);
+}
+
+// dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY, for the inputs that need them (dy: r × c)
+void linear_backward(const double* dy, const double* x_values, Tensor x, Tensor weight, Tensor bias, int r, int k,
+                     int c) {
+    if (x.defined() && x.requires_grad()) {
+        const GradientTarget dx = gradient_target(x);
+        gemm_nn(dy, weight.values().data(), dx.data, r, c, k, dx.store);
+    }
+    if (weight.requires_grad()) {
+        const GradientTarget dw = gradient_target(weight);
+        gemm_tn(dy, x_values, dw.data, r, c, k, dw.store);
+    }
+    if (bias.defined() && bias.requires_grad())
+        for (int i = 0; i < r; ++i) axpy(1.0, dy + count_of(i, c), bias.grads().data(), c);
+}
+
+void check_linear(const char* op, Tensor x_or_merged_width, int width, Tensor weight, Tensor bias) {
+    if (width != weight.cols()) shape_error(op, x_or_merged_width, weight, "cols of x != cols of W (W is (out, in))");
+    if (bias.defined() && (bias.rows() != 1 || bias.cols() != weight.rows()))
+        shape_error(op, weight, bias, "b must be one row of W's height");
+}
+
+// The entry of a linear layer's output: its inputs are x, W and b when there is one.
+Tensor record_linear(const char* op, int rows, int cols, Tensor x, Tensor weight, Tensor bias) {
+    return bias.defined() ? tape().record(op, rows, cols, {x, weight, bias}) : tape().record(op, rows, cols, {x, weight});
+}
+
+const double* bias_values(Tensor bias) { return bias.defined() ? bias.values().data() : nullptr; }
+
 // Y = X·Wᵀ (+ b when bias is defined);  dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY.
 // One entry for a whole layer: the bias is where the product starts, not an add after it
 // (an add would be a second (r, c) tensor, its gradient, and a pass over both).
 Tensor product_nt(const char* op, Tensor x, Tensor weight, Tensor bias) {
-    if (x.cols() != weight.cols()) shape_error(op, x, weight, "cols of x != cols of W (W is (out, in))");
+    check_linear(op, x, x.cols(), weight, bias);
     const int r = x.rows(), k = x.cols(), c = weight.rows();
-    const bool has_bias = bias.defined();
-    if (has_bias && (bias.rows() != 1 || bias.cols() != c)) shape_error(op, weight, bias, "b must be one row of W's height");
-    Tensor y = has_bias ? tape().record(op, r, c, {x, weight, bias}) : tape().record(op, r, c, {x, weight});
-    double* yv = y.values().data();
-    for (int i = 0; i < r; ++i) {
-        if (has_bias) std::copy_n(bias.values().data(), c, yv + count_of(i, c));
-        else std::fill_n(yv + count_of(i, c), c, 0.0);
-    }
-    // the plain loop a learner reads: src/kernels/reference.cpp (gemm_nt, gemm_nn, gemm_tn)
-    gemm_nt(x.values().data(), weight.values().data(), yv, r, k, c);
-    tape().on_backward(y, [x, weight, bias, has_bias, r, k, c](Tensor out) {
-        const double* dy = out.grads().data();
-        if (x.requires_grad()) gemm_nn(dy, weight.values().data(), x.grads().data(), r, c, k);
-        if (weight.requires_grad()) gemm_tn(dy, x.values().data(), weight.grads().data(), r, c, k);
-        if (has_bias && bias.requires_grad())
-            for (int i = 0; i < r; ++i) axpy(1.0, dy + count_of(i, c), bias.grads().data(), c);
+    Tensor y = record_linear(op, r, c, x, weight, bias);
+    linear_forward(x.values().data(), weight.values().data(), bias_values(bias), y.values().data(), r, k, c);
+    tape().on_backward(y, [x, weight, bias, r, k, c](Tensor out) {
+        linear_backward(out.grads().data(), x.values().data(), x, weight, bias, r, k, c);
     });
     return y;
 }
@@ -784,30 +850,51 @@ namespace {
 // split_heads and merge_heads move the same d_k-wide pieces in opposite directions:
 // piece (b, t, i) sits at row b·n + t, columns i·d_k… of the merged (B·n, h·d_k) layout
 // and at row (b·h + i)·n + t of the split (B·h·n, d_k) one.
-Tensor move_heads(const char* op, Tensor x, int batch, int heads, bool to_split) {
-    const int merged_rows = to_split ? x.rows() : x.rows() / heads;
-    const int d = to_split ? x.cols() : x.cols() * heads;
-    if (batch <= 0 || heads <= 0 || x.rows() % (to_split ? batch : batch * heads) != 0 || d % heads != 0)
-        throw ShapeError(fmt::format("{}: shape {} cannot hold {} examples of {} heads", op, shape_of(x), batch, heads));
-    const int n = merged_rows / batch, d_k = d / heads;
-    Tensor y = to_split ? tape().record(op, batch * heads * n, d_k, {x}) : tape().record(op, merged_rows, d, {x});
-    // for each piece: (offset in the merged layout, offset in the split layout)
-    auto for_each_piece = [=](auto&& move) {
+struct HeadLayout {
+    int batch, heads, n, d_k;
+    // move(offset in the merged layout, offset in the split layout) for every piece
+    template <class Move>
+    void for_each_piece(Move move) const {
+        const int d = heads * d_k;
         for (int b = 0; b < batch; ++b)
             for (int t = 0; t < n; ++t)
                 for (int i = 0; i < heads; ++i)
                     move(count_of(b * n + t, d) + count_of(i, d_k), count_of((b * heads + i) * n + t, d_k));
-    };
-    const double* xv = x.values().data();
-    double* yv = y.values().data();
-    for_each_piece([&](std::size_t merged, std::size_t split) {
-        std::copy_n(xv + (to_split ? merged : split), d_k, yv + (to_split ? split : merged));
-    });
-    tape().on_backward(y, [x, for_each_piece, to_split, d_k](Tensor out) {
+    }
+    void split(const double* merged, double* split_out) const {
+        for_each_piece([&](std::size_t m, std::size_t s) { copy_short(merged + m, split_out + s, d_k); });
+    }
+    void merge(const double* split_in, double* merged) const {
+        for_each_piece([&](std::size_t m, std::size_t s) { copy_short(split_in + s, merged + m, d_k); });
+    }
+};
+
+HeadLayout head_layout(const char* op, Tensor x, int batch, int heads, bool x_is_split) {
+    const int merged_rows = x_is_split ? x.rows() / std::max(heads, 1) : x.rows();
+    const int d = x_is_split ? x.cols() * heads : x.cols();
+    if (batch <= 0 || heads <= 0 || x.rows() % (x_is_split ? batch * heads : batch) != 0 || d % heads != 0)
+        throw ShapeError(fmt::format("{}: shape {} cannot hold {} examples of {} heads", op, shape_of(x), batch, heads));
+    return {batch, heads, merged_rows / batch, d / heads};
+}
+
+// Room for the merged (B·n, d) numbers a fused head op builds and drops within one call: never on the tape.
+double* merged_scratch(std::size_t count) {
+    thread_local std::vector<double> scratch;
+    scratch.resize(count);
+    return scratch.data();
+}
+
+Tensor move_heads(const char* op, Tensor x, int batch, int heads, bool to_split) {
+    const HeadLayout layout = head_layout(op, x, batch, heads, !to_split);
+    const int merged_rows = batch * layout.n, d = heads * layout.d_k;
+    Tensor y = to_split ? tape().record(op, batch * heads * layout.n, layout.d_k, {x}) : tape().record(op, merged_rows, d, {x});
+    if (to_split) layout.split(x.values().data(), y.values().data());
+    else layout.merge(x.values().data(), y.values().data());
+    tape().on_backward(y, [x, layout, to_split](Tensor out) {
         const double* dy = out.grads().data();
-        double* dx = x.grads().data();
-        for_each_piece([&](std::size_t merged, std::size_t split) {
-            axpy(1.0, dy + (to_split ? split : merged), dx + (to_split ? merged : split), d_k);
+        const GradientTarget dx = gradient_target(x);  // the pieces cover all of it
+        layout.for_each_piece([&](std::size_t merged, std::size_t split) {
+            add_gradient(dy + (to_split ? split : merged), dx.data + (to_split ? merged : split), dx.store, layout.d_k);
         });
     });
     return y;
@@ -820,10 +907,59 @@ Tensor split_heads(Tensor x, int batch, int heads) { return move_heads("split_he
 // y[b·n + t, i·d_k : (i+1)·d_k] = x[(b·h + i)·n + t];  dx gets dy's pieces back
 Tensor merge_heads(Tensor x, int batch, int heads) { return move_heads("merge_heads", x, batch, heads, false); }
 
+// split_heads(x Wᵀ + b): the product lands in scratch memory and only its split copy on the
+// tape; the backward gathers dy back into the merged layout (as 0 + dy, split_heads'
+// rounding) and runs linear's backward on it. The same bits as the composite.
+Tensor linear_split_heads(Tensor x, Tensor weight, Tensor bias, int batch, int heads) {
+    check_linear("linear_split_heads", x, x.cols(), weight, bias);
+    const int r = x.rows(), k = x.cols(), c = weight.rows();
+    if (batch <= 0 || heads <= 0 || r % batch != 0 || c % heads != 0)
+        throw ShapeError(fmt::format("linear_split_heads: ({}, {}) outputs cannot hold {} examples of {} heads", r, c, batch, heads));
+    const HeadLayout layout{batch, heads, r / batch, c / heads};
+    Tensor y = record_linear("linear_split_heads", r * heads, c / heads, x, weight, bias);
+    double* merged = merged_scratch(count_of(r, c));
+    linear_forward(x.values().data(), weight.values().data(), bias_values(bias), merged, r, k, c);
+    layout.split(merged, y.values().data());
+    tape().on_backward(y, [x, weight, bias, layout, r, k, c](Tensor out) {
+        const double* dy = out.grads().data();
+        double* dy_merged = merged_scratch(count_of(r, c));
+        layout.for_each_piece([&](std::size_t m, std::size_t s) { add_gradient(dy + s, dy_merged + m, Store::overwrite, layout.d_k); });
+        linear_backward(dy_merged, x.values().data(), x, weight, bias, r, k, c);
+    });
+    return y;
+}
+
+// merge_heads(x) Wᵀ + b: the merged heads live in scratch memory, rebuilt for the backward;
+// dx is linear's dX scattered back to the heads. The same bits as the composite.
+Tensor merge_heads_linear(Tensor x, int batch, int heads, Tensor weight, Tensor bias) {
+    const HeadLayout layout = head_layout("merge_heads_linear", x, batch, heads, true);
+    const int r = batch * layout.n, k = heads * layout.d_k, c = weight.rows();
+    check_linear("merge_heads_linear", x, k, weight, bias);
+    Tensor y = record_linear("merge_heads_linear", r, c, x, weight, bias);
+    double* merged = merged_scratch(count_of(r, k));
+    layout.merge(x.values().data(), merged);
+    linear_forward(merged, weight.values().data(), bias_values(bias), y.values().data(), r, k, c);
+    tape().on_backward(y, [x, weight, bias, layout, r, k, c](Tensor out) {
+        const double* dy = out.grads().data();
+        double* merged = merged_scratch(2 * count_of(r, k));  // the merged x, then d loss / d it
+        double* d_merged = merged + count_of(r, k);
+        layout.merge(x.values().data(), merged);
+        if (x.requires_grad()) {
+            gemm_nn(dy, weight.values().data(), d_merged, r, c, k, Store::overwrite);
+            const GradientTarget dx = gradient_target(x);  // the pieces cover all of it
+            layout.for_each_piece([&](std::size_t m, std::size_t s) { add_gradient(d_merged + m, dx.data + s, dx.store, layout.d_k); });
+        }
+        // dX is done: linear_backward's share for the merged heads, which are not a tensor, is skipped
+        linear_backward(dy, merged, Tensor{}, weight, bias, r, k, c);
+    });
+    return y;
+}
+
 namespace {
-// y_g = a_g b_g (b_transposed: a_g b_gᵀ) for each group g of rows.
-//   y = a b:   da = dy bᵀ, db = aᵀ dy        y = a bᵀ:  da = dy b, db = dyᵀ a
-Tensor batched_product(const char* op, Tensor a, Tensor b, int groups, bool b_transposed) {
+// y_g = a_g b_g (b_transposed: a_g b_gᵀ) for each group g of rows, times factor.
+//   y = a b:   da = dy bᵀ, db = aᵀ dy        y = a bᵀ:  da = dy b, db = dyᵀ a   (dy times factor)
+// The factor rounds as scale() after the product would: factor · (a b), and 0 + factor · dy.
+Tensor batched_product(const char* op, Tensor a, Tensor b, int groups, bool b_transposed, double factor = 1.0) {
     if (groups <= 0 || a.rows() % groups != 0 || b.rows() % groups != 0)
         shape_error(op, a, b, "the rows of a and b must split into the same number of groups");
     const int r = a.rows() / groups, k = a.cols();
@@ -831,25 +967,32 @@ Tensor batched_product(const char* op, Tensor a, Tensor b, int groups, bool b_tr
     if ((b_transposed ? b.cols() : b_rows) != k)
         shape_error(op, a, b, b_transposed ? "cols of a != cols of b" : "cols of a != rows of each group of b");
     Tensor y = tape().record(op, groups * r, c, {a, b});
-    std::fill(y.values().begin(), y.values().end(), 0.0);
     const std::size_t a_size = count_of(r, k), b_size = count_of(b_rows, b.cols()), y_size = count_of(r, c);
     for (int g = 0; g < groups; ++g) {
         const double *ag = a.values().data() + g * a_size, *bg = b.values().data() + g * b_size;
         double* yg = y.values().data() + g * y_size;
-        if (b_transposed) gemm_nt(ag, bg, yg, r, k, c);
-        else gemm_nn(ag, bg, yg, r, k, c);
+        if (b_transposed) gemm_nt(ag, bg, yg, r, k, c, Store::overwrite);
+        else gemm_nn(ag, bg, yg, r, k, c, Store::overwrite);
+        if (factor != 1.0)
+            for (std::size_t i = 0; i < y_size; ++i) yg[i] = factor * yg[i];
     }
-    tape().on_backward(y, [a, b, groups, r, k, c, b_transposed](Tensor out) {
+    tape().on_backward(y, [a, b, groups, r, k, c, b_transposed, factor](Tensor out) {
         const std::size_t a_size = count_of(r, k), b_size = b.size() / groups, y_size = count_of(r, c);
         const double *dy = out.grads().data(), *av = a.values().data(), *bv = b.values().data();
-        double* da = a.requires_grad() ? a.grads().data() : nullptr;
-        double* db = b.requires_grad() ? b.grads().data() : nullptr;
+        if (factor != 1.0) {
+            double* scaled = scratch_row(out.size());
+            for (std::size_t i = 0; i < out.size(); ++i) scaled[i] = 0.0 + factor * dy[i];
+            dy = scaled;
+        }
+        // every group writes its own block of da and db: together the whole of each
+        const GradientTarget da = a.requires_grad() ? gradient_target(a) : GradientTarget{nullptr, Store::add};
+        const GradientTarget db = b.requires_grad() ? gradient_target(b) : GradientTarget{nullptr, Store::add};
         for (int g = 0; g < groups; ++g) {
             const double *dy_g = dy + g * y_size, *a_g = av + g * a_size, *b_g = bv + g * b_size;
-            if (da && b_transposed) gemm_nn(dy_g, b_g, da + g * a_size, r, c, k);
-            if (da && !b_transposed) gemm_nt(dy_g, b_g, da + g * a_size, r, c, k);
-            if (db && b_transposed) gemm_tn(dy_g, a_g, db + g * b_size, r, c, k);
-            if (db && !b_transposed) gemm_tn(a_g, dy_g, db + g * b_size, r, k, c);
+            if (da.data && b_transposed) gemm_nn(dy_g, b_g, da.data + g * a_size, r, c, k, da.store);
+            if (da.data && !b_transposed) gemm_nt(dy_g, b_g, da.data + g * a_size, r, c, k, da.store);
+            if (db.data && b_transposed) gemm_tn(dy_g, a_g, db.data + g * b_size, r, c, k, db.store);
+            if (db.data && !b_transposed) gemm_tn(a_g, dy_g, db.data + g * b_size, r, k, c, db.store);
         }
     });
     return y;
@@ -862,6 +1005,11 @@ Tensor batched_matmul(Tensor a, Tensor b, int groups) { return batched_product("
 // y_g = a_g b_gᵀ
 Tensor batched_matmul_nt(Tensor a, Tensor b, int groups) {
     return batched_product("batched_matmul_nt", a, b, groups, true);
+}
+
+// y_g = factor · a_g b_gᵀ
+Tensor scaled_batched_matmul_nt(Tensor a, Tensor b, int groups, double factor) {
+    return batched_product("scaled_batched_matmul_nt", a, b, groups, true, factor);
 }
 
 // masked (b, i, t, s) = s ≥ key_lengths[b]  or (causal and s > t)

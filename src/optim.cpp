@@ -1,5 +1,7 @@
 #include "stepgrad/optim.hpp"
 
+#include "kernels/kernels.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -24,18 +26,12 @@ void Adam::step(std::span<Parameter* const> parameters, double lr) {
     ++t_;
     const double correction1 = 1 - std::pow(beta1_, static_cast<double>(t_));
     const double correction2 = 1 - std::pow(beta2_, static_cast<double>(t_));
+    const kernels::AdamStep constants{beta1_, beta2_, epsilon_, correction1, correction2, lr};
     for (std::size_t k = 0; k < parameters.size(); ++k) {
         Parameter& p = *parameters[k];
-        std::vector<double>& m = m_[k];
-        std::vector<double>& v = v_[k];
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            const double g = p.grad[i];
-            // m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²
-            m[i] = beta1_ * m[i] + (1 - beta1_) * g;
-            v[i] = beta2_ * v[i] + (1 - beta2_) * g * g;
-            // θ ← θ − lr · m̂ / (√v̂ + ε)
-            p.value[i] -= lr * (m[i] / correction1) / (std::sqrt(v[i] / correction2) + epsilon_);
-        }
+        // m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  θ ← θ − lr · m̂ / (√v̂ + ε)
+        // (the plain loop: src/kernels/reference.cpp)
+        kernels::adam(constants, p.value.data(), m_[k].data(), v_[k].data(), p.grad.data(), p.size());
     }
 }
 

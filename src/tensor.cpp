@@ -134,6 +134,15 @@ std::span<double> Tape::grads(Tensor t) {
     return {e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
 }
 
+Tape::GradientSlot Tape::gradient_slot(Tensor t) {
+    const TapeEntry& e = entry(t);
+    TapeEntry& owner = entries_[e.grad_owner];
+    const bool whole = e.grad == owner.grad && e.rows * e.cols == owner.rows * owner.cols;
+    if (owner.grad_ready || !owner.owns_grad || !whole) return {grads(t), false};
+    owner.grad_ready = true;
+    return {{e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)}, true};
+}
+
 void Tape::on_backward(Tensor output, Backward backward) {
     entry(output);  // checks the handle
     TapeEntry& e = entries_[output.id_];

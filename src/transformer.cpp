@@ -193,9 +193,9 @@ void Transformer::init(std::uint64_t seed) {
 AttentionResult Transformer::attention(MultiHeadAttention& attn, Tensor query_input, Tensor key_value_input,
                                        int batch, std::vector<int> mask) {
     const int h = config_.heads;
-    const Tensor query = split_heads(linear(query_input, attn.W_Q, attn.b_Q), batch, h);
-    const Tensor key = split_heads(linear(key_value_input, attn.W_K, attn.b_K), batch, h);
-    const Tensor value = split_heads(linear(key_value_input, attn.W_V, attn.b_V), batch, h);
+    const Tensor query = linear_split_heads(query_input, attn.W_Q.use(), attn.b_Q.use(), batch, h);
+    const Tensor key = linear_split_heads(key_value_input, attn.W_K.use(), attn.b_K.use(), batch, h);
+    const Tensor value = linear_split_heads(key_value_input, attn.W_V.use(), attn.b_V.use(), batch, h);
     return attend(attn, query, key, value, batch, std::move(mask));
 }
 
@@ -209,11 +209,13 @@ AttentionResult Transformer::attend(MultiHeadAttention& attn, Tensor query, Tens
     r.query = query;
     r.key = key;
     r.value = value;
-    r.scores = scale(batched_matmul_nt(r.query, r.key, batch * h), 1.0 / std::sqrt(static_cast<double>(d_k)));
+    r.scores = scaled_batched_matmul_nt(r.query, r.key, batch * h, 1.0 / std::sqrt(static_cast<double>(d_k)));
     r.mask = tape().save(mask);
-    r.alpha = softmax(masked_fill(r.scores, r.mask, -std::numeric_limits<double>::infinity()));
+    // without padding the encoder's and the cross-attention's masks hide nothing: no copy then
+    const bool any_masked = std::find(mask.begin(), mask.end(), 1) != mask.end();
+    r.alpha = softmax(any_masked ? masked_fill(r.scores, r.mask, -std::numeric_limits<double>::infinity()) : r.scores);
     r.context = batched_matmul(r.alpha, r.value, batch * h);
-    r.out = linear(merge_heads(r.context, batch, h), attn.W_O, attn.b_O);
+    r.out = merge_heads_linear(r.context, batch, h, attn.W_O.use(), attn.b_O.use());
     return r;
 }
 

@@ -186,19 +186,19 @@ TEST_CASE("gemm kernels: equal the reference triple loop at every shape class, a
                     const double flops_before = kernels::gemm_flops();
                     kernels::gemm_nn(A.data(), B.data(), C.data(), r, k, c);
                     CHECK(kernels::gemm_flops() - flops_before == 2.0 * r * k * c);
-                    reference.gemm_nn(A.data(), B.data(), expected.data(), r, k, c);
+                    reference.gemm_nn(A.data(), B.data(), expected.data(), r, k, c, kernels::Store::add);
                     check_close(C, expected);
 
                     C = start, expected = start;
                     kernels::gemm_nt(A.data(), Bt.data(), C.data(), r, k, c);
-                    reference.gemm_nt(A.data(), Bt.data(), expected.data(), r, k, c, nullptr);  // no scratch needed
+                    reference.gemm_nt(A.data(), Bt.data(), expected.data(), r, k, c, kernels::Store::add, nullptr);  // no scratch needed
                     check_close(C, expected);
 
                     // C (k, c) += Aᵀ · B' with A (r, k), B' (r, c)
                     const std::vector<double> B_rows = random_matrix(r, c, 8);
                     C = start_tn, expected = start_tn;
                     kernels::gemm_tn(A.data(), B_rows.data(), C.data(), r, k, c);
-                    reference.gemm_tn(A.data(), B_rows.data(), expected.data(), r, k, c);
+                    reference.gemm_tn(A.data(), B_rows.data(), expected.data(), r, k, c, kernels::Store::add);
                     check_close(C, expected);
                 }
     });
@@ -299,16 +299,78 @@ TEST_CASE("gemm kernels: attention's shapes (columns that leave a padded registe
                     const std::vector<double> Bt = random_matrix(c, k, 23), B_rows = random_matrix(r, c, 24);
                     std::vector<double> C = random_matrix(r, c, 25), expected = C;
                     kernels::gemm_nn(A.data(), B.data(), C.data(), r, k, c);
-                    reference.gemm_nn(A.data(), B.data(), expected.data(), r, k, c);
+                    reference.gemm_nn(A.data(), B.data(), expected.data(), r, k, c, kernels::Store::add);
                     check_close(C, expected);
                     C = expected = random_matrix(r, c, 26);
                     kernels::gemm_nt(A.data(), Bt.data(), C.data(), r, k, c);
-                    reference.gemm_nt(A.data(), Bt.data(), expected.data(), r, k, c, nullptr);
+                    reference.gemm_nt(A.data(), Bt.data(), expected.data(), r, k, c, kernels::Store::add, nullptr);
                     check_close(C, expected);
                     C = expected = random_matrix(k, c, 27);
                     kernels::gemm_tn(A.data(), B_rows.data(), C.data(), r, k, c);
-                    reference.gemm_tn(A.data(), B_rows.data(), expected.data(), r, k, c);
+                    reference.gemm_tn(A.data(), B_rows.data(), expected.data(), r, k, c, kernels::Store::add);
                     check_close(C, expected);
                 }
+    });
+}
+
+TEST_CASE("gemm kernels: Store::overwrite never reads C and gives the bits of adding to zeros, on every set") {
+    // C starts as NaN: one entry read would poison the result. Every shape class of the
+    // kernels (tall bands, leftover rows, padded tails, the per-entry tail past a long k,
+    // the dot products of a batch of 1), and the plain loops too.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto check = [&](const char* name, auto gemm_nn, auto gemm_nt, auto gemm_tn) {
+        for (int r : {1, 3, 5, 13, 32})
+            for (int k : {1, 16, 300})
+                for (int c : {1, 5, 13, 16, 17}) {
+                    INFO("r = ", r, ", k = ", k, ", c = ", c, ", kernels ", name);
+                    const std::vector<double> A = random_matrix(r, k, 31), B = random_matrix(k, c, 32);
+                    const std::vector<double> Bt = random_matrix(c, k, 33), B_rows = random_matrix(r, c, 34);
+                    std::vector<double> written(static_cast<std::size_t>(r) * c, nan), added(written.size(), 0.0);
+                    gemm_nn(A.data(), B.data(), written.data(), r, k, c, kernels::Store::overwrite);
+                    gemm_nn(A.data(), B.data(), added.data(), r, k, c, kernels::Store::add);
+                    CHECK(written == added);
+                    std::fill(written.begin(), written.end(), nan), std::fill(added.begin(), added.end(), 0.0);
+                    gemm_nt(A.data(), Bt.data(), written.data(), r, k, c, kernels::Store::overwrite);
+                    gemm_nt(A.data(), Bt.data(), added.data(), r, k, c, kernels::Store::add);
+                    CHECK(written == added);
+                    written.assign(static_cast<std::size_t>(k) * c, nan), added.assign(written.size(), 0.0);
+                    gemm_tn(A.data(), B_rows.data(), written.data(), r, k, c, kernels::Store::overwrite);
+                    gemm_tn(A.data(), B_rows.data(), added.data(), r, k, c, kernels::Store::add);
+                    CHECK(written == added);
+                }
+    };
+    auto reference_nt = [](const double* A, const double* B, double* C, int r, int k, int c, kernels::Store store) {
+        reference.gemm_nt(A, B, C, r, k, c, store, nullptr);  // the plain loop needs no scratch
+    };
+    check("reference", reference.gemm_nn, reference_nt, reference.gemm_tn);
+    for_each_simd_set([&] { check(kernels::variant(), kernels::gemm_nn, kernels::gemm_nt, kernels::gemm_tn); });
+}
+
+TEST_CASE("adam kernel: the very bits of the plain loop on every instruction set, at every length around a register's width") {
+    // Moments of every size (g from 1e-8 to 1e2, some zero) and the step numbers of a run's
+    // start and end; bit equality, not closeness: a training run must not depend on the set.
+    const kernels::AdamStep first{0.9, 0.999, 1e-8, 1 - 0.9, 1 - 0.999, 1e-3};
+    const kernels::AdamStep late{0.9, 0.999, 1e-8, 1 - std::pow(0.9, 5000), 1 - std::pow(0.999, 5000), 3e-4};
+    for_each_simd_set([&] {
+        for (const kernels::AdamStep& step : {first, late})
+            for (int n : {1, 2, 3, 7, 8, 9, 17, 100}) {
+                INFO("n = ", n, ", kernels ", kernels::variant());
+                std::vector<double> grad = random_matrix(1, n, 11), value = random_matrix(1, n, 12);
+                std::vector<double> m = random_matrix(1, n, 13), v = random_matrix(1, n, 14);
+                for (int i = 0; i < n; ++i) {
+                    grad[i] *= std::pow(10.0, i % 11 - 8);
+                    v[i] = v[i] * v[i];
+                    if (i % 5 == 4) grad[i] = 0;
+                }
+                std::vector<double> value_ref = value, m_ref = m, v_ref = v;
+                kernels::adam(step, value.data(), m.data(), v.data(), grad.data(), n);
+                reference.adam(step, value_ref.data(), m_ref.data(), v_ref.data(), grad.data(), n);
+                for (int i = 0; i < n; ++i) {
+                    CHECK(value[i] == value_ref[i]);
+                    CHECK(m[i] == m_ref[i]);
+                    CHECK(v[i] == v_ref[i]);
+                }
+                CHECK(value != random_matrix(1, n, 12));  // the step moved the parameters
+            }
     });
 }

@@ -548,6 +548,45 @@ TEST_CASE("split_heads and merge_heads: layout, inverse of each other, gradients
     CHECK_THROWS_AS(split_heads(x->use(), 2, 3), ShapeError);  // 4 columns are not 3 heads
 }
 
+TEST_CASE("linear_split_heads and merge_heads_linear: gradients, and the bits of their composites") {
+    // B = 2 examples of n = 3 positions, 5 inputs into d = 6 outputs as h = 3 heads of d_k = 2;
+    // then (B·h·n, d_k) = (18, 2) heads back through a (4, 6) layer
+    auto x = random_parameter("x", 6, 5, 43), w = random_parameter("W", 6, 5, 44), b = random_parameter("b", 1, 6, 45);
+    auto heads = random_parameter("heads", 18, 2, 46), w_out = random_parameter("W_O", 4, 6, 47);
+    auto b_out = random_parameter("b_O", 1, 4, 48);
+    require_gradients([&] { return weighted_sum(linear_split_heads(x->use(), w->use(), b->use(), 2, 3)); },
+                      {x.get(), w.get(), b.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(merge_heads_linear(heads->use(), 2, 3, w_out->use(), b_out->use())); },
+                      {heads.get(), w_out.get(), b_out.get()}, op_tolerance);
+    require_gradients([&] { return weighted_sum(merge_heads_linear(heads->use(), 2, 3, w_out->use(), Tensor{})); },
+                      {heads.get(), w_out.get()}, op_tolerance);
+    // values, then every gradient, as one list: bit for bit, not close
+    const std::vector<Parameter*> all = {x.get(), w.get(), b.get(), heads.get(), w_out.get(), b_out.get()};
+    auto run = [&](auto layer) {
+        tape().reset();
+        for (Parameter* p : all) p->zero_grad();
+        const Tensor y = layer();
+        std::vector<double> numbers = y.to_vector();
+        tape().backward(weighted_sum(y));
+        for (Parameter* p : all) numbers.insert(numbers.end(), p->grad.begin(), p->grad.end());
+        return numbers;
+    };
+    // each used twice, so that a gradient is written fresh once and added to once
+    CHECK(run([&] {
+              const Tensor q = linear_split_heads(x->use(), w->use(), b->use(), 2, 3);
+              return merge_heads_linear(add(q, linear_split_heads(x->use(), w->use(), b->use(), 2, 3)), 2, 3, w_out->use(), b_out->use());
+          }) == run([&] {
+              const Tensor q = split_heads(linear(x->use(), w->use(), b->use()), 2, 3);
+              return linear(merge_heads(add(q, split_heads(linear(x->use(), w->use(), b->use()), 2, 3)), 2, 3), w_out->use(), b_out->use());
+          }));
+    tape().reset();
+    CHECK_THROWS_AS(linear_split_heads(x->use(), w->use(), b->use(), 4, 3), ShapeError);  // 6 rows are not 4 examples
+    CHECK_THROWS_AS(linear_split_heads(x->use(), w->use(), b->use(), 2, 4), ShapeError);  // 6 outputs are not 4 heads
+    CHECK_THROWS_AS(linear_split_heads(x->use(), w_out->use(), b->use(), 2, 3), ShapeError);  // W is (4, 6), x has 5 columns
+    CHECK_THROWS_AS(merge_heads_linear(heads->use(), 2, 3, w->use(), b->use()), ShapeError);  // 6 merged columns, W takes 5
+    CHECK_THROWS_AS(merge_heads_linear(heads->use(), 4, 3, w_out->use(), b_out->use()), ShapeError);  // 18 rows: not 4·3·n
+}
+
 TEST_CASE("batched_matmul and batched_matmul_nt: gradients, and each group is its own matmul") {
     const int groups = 3;
     auto a = random_parameter("a", groups * 2, 4, 40), b = random_parameter("b", groups * 4, 3, 41);
@@ -564,6 +603,22 @@ TEST_CASE("batched_matmul and batched_matmul_nt: gradients, and each group is it
             for (int j = 0; j < 5; ++j) CHECK(act.at(2 * g + r, j) == doctest::Approx(expected_act.at(r, j)).epsilon(1e-14));
         }
     }
+    // the scaled scores of attention: gradients, and the bits of the product then scale()
+    require_gradients([&] { return weighted_sum(scaled_batched_matmul_nt(a->use(), c->use(), groups, 0.25)); },
+                      {a.get(), c.get()}, op_tolerance);
+    const double factor = 1 / std::sqrt(3.0);
+    auto values_and_gradients = [&](auto scores) {
+        tape().reset();
+        a->zero_grad(), c->zero_grad();
+        const Tensor y = scores();
+        std::vector<double> all = y.to_vector();
+        tape().backward(weighted_sum(y));
+        all.insert(all.end(), a->grad.begin(), a->grad.end());
+        all.insert(all.end(), c->grad.begin(), c->grad.end());
+        return all;
+    };
+    CHECK(values_and_gradients([&] { return scaled_batched_matmul_nt(a->use(), c->use(), groups, factor); }) ==
+          values_and_gradients([&] { return scale(batched_matmul_nt(a->use(), c->use(), groups), factor); }));
     CHECK_THROWS_AS(batched_matmul(a->use(), b->use(), 4), ShapeError);
     CHECK_THROWS_AS(batched_matmul_nt(a->use(), b->use(), groups), ShapeError);  // widths 4 and 3
 }

@@ -104,11 +104,23 @@ Tensor split_heads(Tensor x, int batch, int heads);
 // The inverse, [head_1 … head_h] side by side: (B·h·n, d_k) → (B·n, h·d_k)
 Tensor merge_heads(Tensor x, int batch, int heads);
 
+// The projections into heads and out of them as one op each (issue 18's profile: the split
+// and merge copies and their gradients were 6 % of a Transformer step), the same bits as
+//   linear_split_heads(x, W, b, B, h)  = split_heads(linear(x, W, b), B, h)
+//   merge_heads_linear(x, B, h, W, b)  = linear(merge_heads(x, B, h), W, b)
+// (b may be undefined: no bias). The composites are the tests' oracle.
+Tensor linear_split_heads(Tensor x, Tensor weight, Tensor bias, int batch, int heads);
+Tensor merge_heads_linear(Tensor x, int batch, int heads, Tensor weight, Tensor bias);
+
 // One matrix product per group g of rows (an example's head): G = groups.
 // batched_matmul     (G·r, k)·(G·k, c) → (G·r, c),  y_g = a_g b_g
 // batched_matmul_nt  (G·r, k)·(G·c, k) → (G·r, c),  y_g = a_g b_gᵀ
 Tensor batched_matmul(Tensor a, Tensor b, int groups);
 Tensor batched_matmul_nt(Tensor a, Tensor b, int groups);
+// y_g = factor · a_g b_gᵀ: attention's scaled scores Q Kᵀ / √d_k as one op, the same bits as
+// scale(batched_matmul_nt(a, b, groups), factor) without a second (G·r, c) tensor and its
+// gradient on the tape (issue 18's profile)
+Tensor scaled_batched_matmul_nt(Tensor a, Tensor b, int groups, double factor);
 
 // Flags for masked_fill on scores (B·h·n, m), 1 where query t of example b must not see
 // key s: s ≥ key_lengths[b] (padding; empty key_lengths: nothing is padded) or, when

@@ -216,6 +216,16 @@ public:
     const TapeEntry& entry_at(std::size_t id) const { return entries_.at(id); }
     // t's gradient, zeroed first if nothing has touched it since backward began.
     std::span<double> grads(Tensor t);
+    // t's gradient for a backward that writes every entry of it: when no backward has
+    // touched it yet, `fresh` is true and the span holds old numbers to overwrite (so the
+    // zeroing pass and the read of those zeros are skipped: a tenth of a Transformer step);
+    // otherwise it is grads(t), to add to. Only a tensor that owns its whole gradient
+    // (not a view into another's) can be fresh.
+    struct GradientSlot {
+        std::span<double> values;
+        bool fresh;
+    };
+    GradientSlot gradient_slot(Tensor t);
     // t's gradient if backward has touched it, else an empty span; changes nothing.
     std::span<const double> touched_grads(Tensor t) const;
     // The first entry (in tape order) whose values, or gradients, hold NaN or ±Inf:

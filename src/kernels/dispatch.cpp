@@ -52,26 +52,29 @@ thread_local double flops = 0;
 double dot(const double* a, const double* b, int n) { return active()->dot(a, b, n); }
 void axpy(double factor, const double* x, double* y, int n) { active()->axpy(factor, x, y, n); }
 
-void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
+void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
     flops += 2.0 * r * k * c;
-    active()->gemm_nn(A, B, C, r, k, c);
+    active()->gemm_nn(A, B, C, r, k, c, store);
 }
 
-void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
+void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
     flops += 2.0 * r * k * c;
-    active()->gemm_tn(A, B, C, r, k, c);
+    active()->gemm_tn(A, B, C, r, k, c, store);
 }
 
-void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c) {
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
     flops += 2.0 * r * k * c;
     thread_local std::vector<double> scratch;  // Bᵀ, reused: no allocation per product
     scratch.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(c));
-    active()->gemm_nt(A, B, C, r, k, c, scratch.data());
+    active()->gemm_nt(A, B, C, r, k, c, store, scratch.data());
 }
 
 void tanh(const double* x, double* y, std::size_t n) { active()->tanh(x, y, n); }
 void sigmoid(const double* x, double* y, std::size_t n) { active()->sigmoid(x, y, n); }
 void exp(const double* x, double* y, std::size_t n) { active()->exp(x, y, n); }
+void adam(const AdamStep& step, double* value, double* m, double* v, const double* grad, std::size_t n) {
+    active()->adam(step, value, m, v, grad, n);
+}
 
 double gemm_flops() { return flops; }
 

@@ -11,20 +11,34 @@
 
 namespace stepgrad::kernels {
 
+// What a matrix product does with C: adds A·B to it, or replaces it (then C's old entries
+// are never read: a gradient written for the first time needs no zeroing pass before it).
+// Either way each entry is 0 + Σ or C + Σ exactly as the plain loop rounds it.
+enum class Store { add, overwrite };
+
+// The numbers of one Adam step (include/stepgrad/optim.hpp has the formulas).
+struct AdamStep {
+    double beta1, beta2, epsilon;
+    double correction1, correction2;  // 1 − β₁ᵗ and 1 − β₂ᵗ
+    double lr;
+};
+
 struct KernelTable {
     const char* name;  // "reference", "baseline", "avx2", "avx512"
     int lanes;         // doubles per SIMD register (1 for the reference loops)
     double (*dot)(const double* a, const double* b, int n);
     void (*axpy)(double factor, const double* x, double* y, int n);
-    // C (r, c) += A (r, k) · B (k, c)
-    void (*gemm_nn)(const double* A, const double* B, double* C, int r, int k, int c);
+    // C (r, c) += A (r, k) · B (k, c)   (or =, with Store::overwrite)
+    void (*gemm_nn)(const double* A, const double* B, double* C, int r, int k, int c, Store store);
     // C (k, c) += A (r, k)ᵀ · B (r, c)
-    void (*gemm_tn)(const double* A, const double* B, double* C, int r, int k, int c);
+    void (*gemm_tn)(const double* A, const double* B, double* C, int r, int k, int c, Store store);
     // C (r, c) += A (r, k) · B (c, k)ᵀ; scratch holds k·c doubles
-    void (*gemm_nt)(const double* A, const double* B, double* C, int r, int k, int c, double* scratch);
+    void (*gemm_nt)(const double* A, const double* B, double* C, int r, int k, int c, Store store, double* scratch);
     void (*tanh)(const double* x, double* y, std::size_t n);
     void (*sigmoid)(const double* x, double* y, std::size_t n);
     void (*exp)(const double* x, double* y, std::size_t n);
+    // Adam's update of n parameters with their moments, each rounding as the plain loop's
+    void (*adam)(const AdamStep& step, double* value, double* m, double* v, const double* grad, std::size_t n);
     // `iterations` rounds of independent multiply-adds on registers only (the fp64 limit
     // of one core with this instruction set); returns a number that depends on them all.
     double (*multiply_add_loop)(long iterations);

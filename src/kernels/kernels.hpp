@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel_table.hpp"  // Store, AdamStep
+
 namespace stepgrad::kernels {
 
 // Σ a_i b_i
@@ -18,12 +20,12 @@ double dot(const double* a, const double* b, int n);
 // y += factor · x
 void axpy(double factor, const double* x, double* y, int n);
 
-// C (r, c) += A (r, k) · B (k, c)
-void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c);
+// C (r, c) += A (r, k) · B (k, c)   (C = A·B with Store::overwrite: C's entries are not read)
+void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c, Store store = Store::add);
 // C (k, c) += A (r, k)ᵀ · B (r, c)
-void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c);
+void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, Store store = Store::add);
 // C (r, c) += A (r, k) · B (c, k)ᵀ
-void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c);
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store store = Store::add);
 
 // y_i = tanh(x_i) and y_i = σ(x_i) = 1 / (1 + e^−x_i), a SIMD register at a time:
 // tanh within 3 ulp of std::tanh and σ within 2 ulp of the correctly rounded result
@@ -34,6 +36,13 @@ void sigmoid(const double* x, double* y, std::size_t n);
 // (tests/test_kernels.cpp); −∞ gives 0, +∞ and x > 709.78 give +∞, NaN stays NaN. softmax's
 // exponentials: libm's exp, one number a call, was 40% of a masked softmax (issue 18).
 void exp(const double* x, double* y, std::size_t n);
+
+// One Adam step over n parameters (θ, m, v updated in place from g; include/stepgrad/optim.hpp
+// has the formulas), a register at a time with exactly the plain loop's roundings — no fused
+// multiply-add — so every instruction set moves the parameters to the same bits. It was the
+// largest cost of a Transformer step outside the products (issue 18): libm's sqrt is not
+// vectorised when it may set errno.
+void adam(const AdamStep& step, double* value, double* m, double* v, const double* grad, std::size_t n);
 
 // FLOPs (2·r·k·c per product) done by the three gemm kernels on this thread since it
 // started: stepgrad-bench turns them into GFLOP/s.

@@ -28,33 +28,37 @@ void axpy(double factor, const double* x, double* y, int n) {
     for (int i = 0; i < n; ++i) y[i] += factor * x[i];
 }
 
+// C's entry plus a product's sum, or (Store::overwrite) 0 plus it: the same rounding as
+// zeroing C first, and C's old entry is never read
+void put(double& entry, double total, Store store) { entry = (store == Store::add ? entry : 0.0) + total; }
+
 // C (r, c) += A (r, k) · B (k, c):  C_ij += Σ_p A_ip B_pj
-void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
+void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
     for (int i = 0; i < r; ++i)
         for (int j = 0; j < c; ++j) {
             double total = 0;
             for (int p = 0; p < k; ++p) total += A[at(i, p, k)] * B[at(p, j, c)];
-            C[at(i, j, c)] += total;
+            put(C[at(i, j, c)], total, store);
         }
 }
 
 // C (k, c) += A (r, k)ᵀ · B (r, c):  C_pj += Σ_i A_ip B_ij
-void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
+void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
     for (int p = 0; p < k; ++p)
         for (int j = 0; j < c; ++j) {
             double total = 0;
             for (int i = 0; i < r; ++i) total += A[at(i, p, k)] * B[at(i, j, c)];
-            C[at(p, j, c)] += total;
+            put(C[at(p, j, c)], total, store);
         }
 }
 
 // C (r, c) += A (r, k) · B (c, k)ᵀ:  C_ij += Σ_p A_ip B_jp  (reads Bᵀ in place: no scratch)
-void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, double* /*scratch*/) {
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store store, double* /*scratch*/) {
     for (int i = 0; i < r; ++i)
         for (int j = 0; j < c; ++j) {
             double total = 0;
             for (int p = 0; p < k; ++p) total += A[at(i, p, k)] * B[at(j, p, k)];
-            C[at(i, j, c)] += total;
+            put(C[at(i, j, c)], total, store);
         }
 }
 
@@ -80,6 +84,16 @@ void exp(const double* x, double* y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
+// m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  θ ← θ − lr · m̂ / (√v̂ + ε)
+void adam(const AdamStep& s, double* value, double* m, double* v, const double* grad, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const double g = grad[i];
+        m[i] = s.beta1 * m[i] + (1 - s.beta1) * g;
+        v[i] = s.beta2 * v[i] + (1 - s.beta2) * g * g;
+        value[i] -= s.lr * (m[i] / s.correction1) / (std::sqrt(v[i] / s.correction2) + s.epsilon);
+    }
+}
+
 // The peak probe one double at a time: `iterations` rounds of a_c ← a_c · ½ + 1 for
 // c = 0 … chains−1 (independent, so they can overlap; a_c tends to 2, never overflows).
 constexpr int chains = 12;
@@ -98,6 +112,6 @@ double multiply_add_loop(long iterations) {
 
 // one double per "register": lanes = 1
 extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
-                                                   tanh, sigmoid, exp, multiply_add_loop, chains};
+                                                   tanh, sigmoid, exp, adam, multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels

@@ -11,11 +11,19 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <immintrin.h>  // the packed square root: the one operation the vector extension lacks
+#endif
+
 #include "kernel_table.hpp"
 
 #ifndef STEPGRAD_KERNEL_TABLE
 #error "compile through CMakeLists.txt, which defines STEPGRAD_KERNEL_TABLE and STEPGRAD_KERNEL_NAME"
 #endif
+
+
+
+
 
 namespace stepgrad::kernels {
 
@@ -91,45 +99,48 @@ struct StridedMatrix {
     double operator()(int i, int p) const { return data[i * row_stride + p * col_stride]; }
 };
 
-// C[i … i+rows) += A[i … i+rows) · B for one band of `rows` rows. Each tile of C, `rows`
-// rows × 2 registers, is summed in registers across all of k and stored once; the plain
-// i-p-j loop (an axpy per entry of A) loads and stores each row of C k times, which
-// callgrind showed as half of all the instructions of a training step.
+// A finished tile of sums into C: added to C's entries, or (overwrite) in their place.
+void put(double* p, simd sums, Store into) { into == Store::add ? add_store(p, sums) : store(p, sums); }
+
+// C[i … i+rows, j … j+width·lanes) += A[i … i+rows) · B[:, j … j+width·lanes): the tile is
+// summed in registers across all of k and stored once; the plain i-p-j loop (an axpy per
+// entry of A) loads and stores each row of C k times, which callgrind showed as half of all
+// the instructions of a training step. Per p: `width` loads of B, `rows` of A, rows·width
+// multiply-adds.
+template <int rows, int width>
+void gemm_tile(int i, int j, int k, int c, StridedMatrix A, const double* B, double* C, Store into) {
+    simd tile[rows][width] = {};
+    for (int p = 0; p < k; ++p) {
+        simd b[width];
+        for (int w = 0; w < width; ++w) b[w] = load(B + count_of(p, c) + j + w * lanes);
+        for (int ii = 0; ii < rows; ++ii) {
+            const double a = A(i + ii, p);
+            for (int w = 0; w < width; ++w) tile[ii][w] += a * b[w];
+        }
+    }
+    for (int ii = 0; ii < rows; ++ii)
+        for (int w = 0; w < width; ++w) put(C + count_of(i + ii, c) + j + w * lanes, tile[ii][w], into);
+}
+
+// C[i … i+rows) += A[i … i+rows) · B for one band of `rows` rows: tiles `wide` registers
+// wide, then 2, then 1 for what is left of the columns.
 // The last c mod lanes columns read B through `tail` (k rows of one register: those columns,
 // then zeros) when the caller made one, else an axpy per entry of A.
-template <int rows>
-void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C, const double* tail) {
+template <int rows, int wide>
+void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C, const double* tail, Store into) {
     int j = 0;
-    for (; j + 2 * lanes <= c; j += 2 * lanes) {
-        simd tile[rows][2] = {};
-        for (int p = 0; p < k; ++p) {
-            const simd left = load(B + count_of(p, c) + j), right = load(B + count_of(p, c) + j + lanes);
-            for (int ii = 0; ii < rows; ++ii) {
-                const double a = A(i + ii, p);
-                tile[ii][0] += a * left;
-                tile[ii][1] += a * right;
-            }
-        }
-        for (int ii = 0; ii < rows; ++ii) {
-            add_store(C + count_of(i + ii, c) + j, tile[ii][0]);
-            add_store(C + count_of(i + ii, c) + j + lanes, tile[ii][1]);
-        }
-    }
-    for (; j + lanes <= c; j += lanes) {  // one register's width left
-        simd tile[rows] = {};
-        for (int p = 0; p < k; ++p) {
-            const simd right = load(B + count_of(p, c) + j);
-            for (int ii = 0; ii < rows; ++ii) tile[ii] += A(i + ii, p) * right;
-        }
-        for (int ii = 0; ii < rows; ++ii) add_store(C + count_of(i + ii, c) + j, tile[ii]);
-    }
+    for (; j + wide * lanes <= c; j += wide * lanes) gemm_tile<rows, wide>(i, j, k, c, A, B, C, into);
+    if constexpr (wide > 2)
+        for (; j + 2 * lanes <= c; j += 2 * lanes) gemm_tile<rows, 2>(i, j, k, c, A, B, C, into);
+    for (; j + lanes <= c; j += lanes) gemm_tile<rows, 1>(i, j, k, c, A, B, C, into);
     if (j < c && tail) {  // the last few columns, a padded register at a time
-        // Starting from C's own entries, the multiply-adds run in the order of the axpy loop
-        // below: the same bits, only faster.
+        // Starting from C's own entries (or zeros), the multiply-adds run in the order of the
+        // axpy loop below: the same bits, only faster.
         simd tile[rows];
         double entries[lanes] = {};
         for (int ii = 0; ii < rows; ++ii) {
-            for (int jj = j; jj < c; ++jj) entries[jj - j] = C[count_of(i + ii, c) + jj];
+            if (into == Store::add)
+                for (int jj = j; jj < c; ++jj) entries[jj - j] = C[count_of(i + ii, c) + jj];
             tile[ii] = load(entries);
         }
         for (int p = 0; p < k; ++p) {
@@ -142,8 +153,11 @@ void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C,
         }
         return;
     }
-    for (int ii = 0; ii < rows && j < c; ++ii)  // the last few columns
+    for (int ii = 0; ii < rows && j < c; ++ii) {  // the last few columns
+        if (into == Store::overwrite)
+            for (int jj = j; jj < c; ++jj) C[count_of(i + ii, c) + jj] = 0.0;
         for (int p = 0; p < k; ++p) axpy(A(i + ii, p), B + count_of(p, c) + j, C + count_of(i + ii, c) + j, c - j);
+    }
 }
 
 // The one matrix-product kernel: C (r, c) += A (r, k) · B (k, c), B with contiguous rows.
@@ -158,8 +172,11 @@ void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C,
 // entry of A for those columns (issue 18). The strip lives on the stack: only for k ≤ max_tail_k.
 constexpr int max_tail_k = 256;
 
-void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C) {
+void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C, Store into) {
     constexpr int tall = lanes == 8 ? 8 : lanes == 4 ? 6 : 4;
+    // Tiles 2 registers wide: 3 and 4 (8 × 3 or 6 × 4 sums with AVX-512) measured the same
+    // within noise on the Transformer's products, and slower on attention's 13 × 16 × 13.
+    constexpr int wide = 2;
     double strip[max_tail_k * lanes];
     const double* tail = nullptr;
     if (const int first = c - c % lanes; first < c && k <= max_tail_k) {
@@ -168,30 +185,33 @@ void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C) {
         tail = strip;
     }
     int i = 0;
-    for (; i + tall <= r; i += tall) gemm_band<tall>(i, k, c, A, B, C, tail);
-    for (; i + 4 <= r; i += 4) gemm_band<4>(i, k, c, A, B, C, tail);
-    for (; i < r; ++i) gemm_band<1>(i, k, c, A, B, C, tail);
+    for (; i + tall <= r; i += tall) gemm_band<tall, wide>(i, k, c, A, B, C, tail, into);
+    for (; i + 4 <= r; i += 4) gemm_band<4, wide>(i, k, c, A, B, C, tail, into);
+    for (; i < r; ++i) gemm_band<1, wide>(i, k, c, A, B, C, tail, into);
 }
 
-void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c) {
-    gemm(r, k, c, {A, k, 1}, B, C);
+void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c, Store into) {
+    gemm(r, k, c, {A, k, 1}, B, C, into);
 }
 
-void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c) {
-    gemm(k, r, c, {A, 1, k}, B, C);
+void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, Store into) {
+    gemm(k, r, c, {A, 1, k}, B, C, into);
 }
 
 // For a row or three (a batch of 1) every entry is one dot product; otherwise B is
 // transposed once into scratch memory for the kernel, a copy that costs 1/r of the product.
-void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, double* scratch) {
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store into, double* scratch) {
     if (r < 4) {
         for (int i = 0; i < r; ++i)
-            for (int j = 0; j < c; ++j) C[count_of(i, c) + j] += dot(A + count_of(i, k), B + count_of(j, k), k);
+            for (int j = 0; j < c; ++j) {
+                double& entry = C[count_of(i, c) + j];
+                entry = (into == Store::add ? entry : 0.0) + dot(A + count_of(i, k), B + count_of(j, k), k);
+            }
         return;
     }
     for (int j = 0; j < c; ++j)
         for (int p = 0; p < k; ++p) scratch[count_of(p, c) + j] = B[count_of(j, k) + p];
-    gemm_nn(A, scratch, C, r, k, c);
+    gemm_nn(A, scratch, C, r, k, c, into);
 }
 
 // ---- tanh and σ, a register at a time ----
@@ -279,6 +299,61 @@ void apply(const double* x, double* y, std::size_t n) {
     std::memcpy(y + i, padded, (n - i) * sizeof(double));
 }
 
+// ---- Adam ----
+
+simd square_root(simd x) {
+#if defined(__AVX512F__)
+    return _mm512_mask_sqrt_pd(x, 0xff, x);  // every lane; _mm512_sqrt_pd trips GCC 12's -Wmaybe-uninitialized
+#elif defined(__AVX__)
+    return _mm256_sqrt_pd(x);
+#elif defined(__SSE2__)
+    return _mm_sqrt_pd(x);
+#else
+    for (int lane = 0; lane < lanes; ++lane) x[lane] = __builtin_sqrt(x[lane]);
+    return x;
+#endif
+}
+
+// The same bits as the plain loop (src/kernels/reference.cpp) on every instruction set:
+// each product is rounded before it is added, never fused into a multiply-add. GCC fuses
+// across statements unless told not to (its default is -ffp-contract=fast); clang only within
+// one expression, so each product is a statement of its own.
+#if defined(__clang__)
+#define STEPGRAD_ROUND_EACH_PRODUCT
+#else
+#define STEPGRAD_ROUND_EACH_PRODUCT __attribute__((optimize("fp-contract=off")))
+#endif
+
+// m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  θ ← θ − lr · m̂ / (√v̂ + ε)
+STEPGRAD_ROUND_EACH_PRODUCT simd adam_register(const AdamStep& s, simd& value, simd& m, simd& v, simd g) {
+    const simd kept_m = s.beta1 * m, new_m = (1 - s.beta1) * g;
+    m = kept_m + new_m;
+    const simd kept_v = s.beta2 * v, g_scaled = (1 - s.beta2) * g, new_v = g_scaled * g;
+    v = kept_v + new_v;
+    const simd step = s.lr * (m / s.correction1);
+    value -= step / (square_root(v / s.correction2) + s.epsilon);
+    return value;
+}
+
+STEPGRAD_ROUND_EACH_PRODUCT void adam(const AdamStep& s, double* value, double* m, double* v, const double* grad,
+                                      std::size_t n) {
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+        simd value_i = load(value + i), m_i = load(m + i), v_i = load(v + i);
+        adam_register(s, value_i, m_i, v_i, load(grad + i));
+        store(value + i, value_i), store(m + i, m_i), store(v + i, v_i);
+    }
+    if (i == n) return;  // the last n mod lanes through padded registers: the same arithmetic
+    double padded[4][lanes] = {};
+    const std::size_t rest = (n - i) * sizeof(double);
+    std::memcpy(padded[0], value + i, rest), std::memcpy(padded[1], m + i, rest);
+    std::memcpy(padded[2], v + i, rest), std::memcpy(padded[3], grad + i, rest);
+    simd value_i = load(padded[0]), m_i = load(padded[1]), v_i = load(padded[2]);
+    adam_register(s, value_i, m_i, v_i, load(padded[3]));
+    store(padded[0], value_i), store(padded[1], m_i), store(padded[2], v_i);
+    std::memcpy(value + i, padded[0], rest), std::memcpy(m + i, padded[1], rest), std::memcpy(v + i, padded[2], rest);
+}
+
 // ---- the hardware's limit ----
 
 // 12 chains of a ← a·x + y: more independent multiply-adds in flight than two FMA units
@@ -301,7 +376,7 @@ double multiply_add_loop(long iterations) {
 }  // namespace
 
 extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
-                                                  apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>,
+                                                  apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>, adam,
                                                   multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels
