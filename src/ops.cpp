@@ -980,8 +980,9 @@ Tensor batched_product(const char* op, Tensor a, Tensor b, int groups, bool b_tr
         const std::size_t a_size = count_of(r, k), b_size = b.size() / groups, y_size = count_of(r, c);
         const double *dy = out.grads().data(), *av = a.values().data(), *bv = b.values().data();
         if (factor != 1.0) {
-            double* scaled = scratch_row(out.size());
-            for (std::size_t i = 0; i < out.size(); ++i) scaled[i] = 0.0 + factor * dy[i];
+            const std::size_t count = out.size();
+            double* scaled = scratch_row(count);
+            for (std::size_t i = 0; i < count; ++i) scaled[i] = 0.0 + factor * dy[i];
             dy = scaled;
         }
         // every group writes its own block of da and db: together the whole of each
