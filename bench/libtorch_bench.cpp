@@ -4,6 +4,10 @@
 // gradient-norm clipping to 1, Adam with lr 1e-3), float64, one thread. It measures what
 // the eager PyTorch figures cost without the Python interpreter on top.
 //
+// --layers L stacks L cells in the encoder and in the decoder as SPEC §11 and torch_bench.py:
+// layer ℓ > 1 reads layer ℓ−1's h at the same step, the decoder's layer ℓ starts from the
+// encoder's layer ℓ, the keys are the encoder's top layer, the query the decoder's top layer,
+// bahdanau's c_j goes into layer 1 and the output layer reads the top layer.
 // Same flags as stepgrad-bench and torch_bench.py; the same vocabulary convention as both:
 // --vocab V counts <pad> <bos> <eos> (ids 0, 1, 2), the random symbols are ids 3 … V−1,
 // so all three programs have V-row embeddings and V logits for the same --vocab.
@@ -36,6 +40,7 @@ namespace {
 struct Options {
     std::string cell = "gru", decoder = "bahdanau", score = "concat";
     int64_t embed = 32, hidden = 64, attn = 64, vocab = 32, src_len = 12, batch = 32, steps = 100, warmup = 10;
+    int64_t layers = 1;
     uint64_t seed = 1;
 };
 
@@ -65,8 +70,8 @@ struct Seq2SeqImpl : torch::nn::Module {
         const int64_t E = a.embed, H = a.hidden, A = a.attn, V = a.vocab;
         src_embed = register_module("src_embed", torch::nn::Embedding(V, E));
         tgt_embed = register_module("tgt_embed", torch::nn::Embedding(V, E));
-        encoder = make_cell("encoder", E);
-        decoder = make_cell("decoder", a.decoder == "bahdanau" ? E + H : E);
+        encoder.push_back(make_cell("encoder", E));
+        decoder.push_back(make_cell("decoder", a.decoder == "bahdanau" ? E + H : E));
         auto linear = [&](const char* name, int64_t in, int64_t out) {
             return register_module(name, torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)));
         };
@@ -84,6 +89,19 @@ struct Seq2SeqImpl : torch::nn::Module {
         }
         if (a.decoder == "luong") W_c = linear("W_c", 2 * H, H);
         out = register_module("out", torch::nn::Linear(a.decoder == "bahdanau" ? 2 * H : H, V));
+        // layers ℓ > 1 read layer ℓ−1's h (H wide); made last, so --layers 1 draws the same parameters
+        for (int64_t l = 2; l <= a.layers; ++l) encoder.push_back(make_cell(("encoder_l" + std::to_string(l)).c_str(), H));
+        for (int64_t l = 2; l <= a.layers; ++l) decoder.push_back(make_cell(("decoder_l" + std::to_string(l)).c_str(), H));
+    }
+
+    // One time step through a stack: layer 1 reads x, layer ℓ > 1 layer ℓ−1's h; updates
+    // state (one per layer) and returns the top layer's h.
+    static torch::Tensor step(std::vector<Cell>& cells, torch::Tensor x, std::vector<State>& state) {
+        for (std::size_t l = 0; l < cells.size(); ++l) {
+            state[l] = cells[l](x, state[l]);
+            x = state[l].h;
+        }
+        return x;
     }
 
     Cell make_cell(const char* name, int64_t in) {
@@ -114,31 +132,30 @@ struct Seq2SeqImpl : torch::nn::Module {
     torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& tgt_in, const torch::Tensor& tgt_out) {
         const int64_t B = src.size(0), m = src.size(1), n = tgt_in.size(1);
         const torch::Tensor zeros = torch::zeros({B, a.hidden}, torch::kFloat64);
-        State state{zeros, a.cell == "lstm" ? zeros : torch::Tensor()};
+        // per layer, bottom first; the decoder's layer ℓ starts from the encoder's layer ℓ
+        std::vector<State> state(encoder.size(), State{zeros, a.cell == "lstm" ? zeros : torch::Tensor()});
         const torch::Tensor x = src_embed(src);
         std::vector<torch::Tensor> hs;
-        for (int64_t t = 0; t < m; ++t) {
-            state = encoder(x.select(1, t), state);
-            hs.push_back(state.h);
-        }
-        const torch::Tensor states = torch::stack(hs, 1);  // (B, m, H)
+        for (int64_t t = 0; t < m; ++t) hs.push_back(step(encoder, x.select(1, t), state));
+        const torch::Tensor states = torch::stack(hs, 1);  // (B, m, H): the top layer's h_i
         torch::Tensor keys = states;
         if (a.decoder != "plain" && a.score == "concat") keys = W_h(states);
         if (a.decoder != "plain" && (a.score == "qk" || a.score == "qk-scaled")) keys = W_K(states);
         const torch::Tensor y = tgt_embed(tgt_in);
         std::vector<torch::Tensor> features;
+        torch::Tensor s = hs.back();  // the top layer's state
         for (int64_t j = 0; j < n; ++j) {
-            if (a.decoder == "bahdanau") {  // the query is s_{j-1}
-                const torch::Tensor c = attend(states, keys, state.h);
-                state = decoder(torch::cat({y.select(1, j), c}, -1), state);
-                features.push_back(torch::cat({state.h, c}, -1));
+            if (a.decoder == "bahdanau") {  // the query is s_{j-1}; c_j goes into layer 1
+                const torch::Tensor c = attend(states, keys, s);
+                s = step(decoder, torch::cat({y.select(1, j), c}, -1), state);
+                features.push_back(torch::cat({s, c}, -1));
             } else {
-                state = decoder(y.select(1, j), state);
+                s = step(decoder, y.select(1, j), state);
                 if (a.decoder == "luong") {  // the query is s_j;  h̃_j = tanh(W_c [s_j; c_j])
-                    const torch::Tensor c = attend(states, keys, state.h);
-                    features.push_back(torch::tanh(W_c(torch::cat({state.h, c}, -1))));
+                    const torch::Tensor c = attend(states, keys, s);
+                    features.push_back(torch::tanh(W_c(torch::cat({s, c}, -1))));
                 } else {
-                    features.push_back(state.h);
+                    features.push_back(s);
                 }
             }
         }
@@ -150,7 +167,7 @@ struct Seq2SeqImpl : torch::nn::Module {
 
     Options a;
     torch::nn::Embedding src_embed{nullptr}, tgt_embed{nullptr};
-    Cell encoder, decoder;
+    std::vector<Cell> encoder, decoder;  // one cell per layer, bottom first
     torch::nn::Linear W_h{nullptr}, W_s{nullptr}, v{nullptr}, W{nullptr}, W_K{nullptr}, W_Q{nullptr}, W_c{nullptr};
     torch::nn::Linear out{nullptr};
 };
@@ -189,7 +206,7 @@ void one_blas_thread() {
                  "usage: libtorch-bench [--cell rnn|gru|lstm] [--decoder plain|bahdanau|luong]\n"
                  "       [--score concat|dot|general|qk|qk-scaled] [--embed E] [--hidden H] [--attn A]\n"
                  "       [--vocab V (with <pad> <bos> <eos>)] [--src-len m] [--batch B] [--steps N]\n"
-                 "       [--warmup N] [--seed S]\n",
+                 "       [--layers L (1 to 4)] [--warmup N] [--seed S]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -226,10 +243,12 @@ Options parse(int argc, char** argv) {
         else if (flag == "--batch") a.batch = number;
         else if (flag == "--steps") a.steps = number;
         else if (flag == "--warmup") a.warmup = number;
+        else if (flag == "--layers") a.layers = number;
         else if (flag == "--seed") a.seed = static_cast<uint64_t>(number);
         else usage("unknown flag " + flag);
     }
     if (a.vocab < 4) usage("--vocab counts <pad> <bos> <eos>: it must be at least 4");
+    if (a.layers > 4) usage("--layers: the RNN models stack 1 to 4 layers");
     return a;
 }
 
@@ -264,8 +283,9 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double steps_per_s = static_cast<double>(a.steps) / seconds;
     const std::string attention = a.decoder == "plain" ? "" : "/" + a.score;
-    std::printf("libtorch %s %s %s%s E=%lld H=%lld A=%lld V=%lld m=%lld B=%lld: %.1f ms/step, last loss %.6f\n",
-                TORCH_VERSION, a.cell.c_str(), a.decoder.c_str(), attention.c_str(), static_cast<long long>(a.embed),
+    const std::string layers = a.layers > 1 ? " L=" + std::to_string(a.layers) : "";
+    std::printf("libtorch %s %s %s%s%s E=%lld H=%lld A=%lld V=%lld m=%lld B=%lld: %.1f ms/step, last loss %.6f\n",
+                TORCH_VERSION, a.cell.c_str(), a.decoder.c_str(), attention.c_str(), layers.c_str(), static_cast<long long>(a.embed),
                 static_cast<long long>(a.hidden), static_cast<long long>(a.attn), static_cast<long long>(a.vocab),
                 static_cast<long long>(a.src_len), static_cast<long long>(a.batch), 1e3 / steps_per_s, loss.item<double>());
     std::printf("steps_per_s=%.2f tokens_per_s=%.0f peak_rss_mb=%.1f\n", steps_per_s,

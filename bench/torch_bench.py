@@ -2,9 +2,11 @@
 """The models of SPEC §4 and §14 in eager PyTorch, for comparison with stepgrad-bench.
 
 Same flags, same reverse task, same training step (forward, backward, gradient-norm
-clipping, Adam), float64, one thread. --model transformer is SPEC §14's Transformer built
-from nn.MultiheadAttention, nn.LayerNorm and nn.Linear (--check-golden FILE runs it on the
-parameters of a stepgrad trace and compares the loss and logits: the same equations).
+clipping, Adam), float64, one thread. --layers L stacks L cells in the encoder and in the
+decoder as SPEC §11 (default 1, as stepgrad-bench; the Transformer's N, default 2).
+--model transformer is SPEC §14's Transformer built from nn.MultiheadAttention,
+nn.LayerNorm and nn.Linear (--check-golden FILE runs it on the parameters of a stepgrad
+trace and compares the loss and logits: the same equations).
 --vocab V counts <pad> <bos> <eos> (ids 0, 1, 2) as stepgrad-bench's does: V-row embeddings,
 V logits, random symbols 3 … V−1. Optional: needs Debian's python3-torch (and
 libopenblas0-pthread with OPENBLAS_NUM_THREADS=1, or torch falls back to the reference
@@ -45,6 +47,10 @@ class Seq2Seq(nn.Module):
         if a.decoder == "luong":
             self.W_c = nn.Linear(2 * H, H, bias=False)
         self.out = nn.Linear(2 * H if a.decoder == "bahdanau" else H, V)
+        # SPEC §11 stacked layers: layer ℓ > 1 reads layer ℓ−1's h at the same step (H wide),
+        # in the encoder and in the decoder. Made last, so --layers 1 draws the same parameters.
+        self.encoder_upper = nn.ModuleList(CELLS[a.cell](H, H) for _ in range(a.layers - 1))
+        self.decoder_upper = nn.ModuleList(CELLS[a.cell](H, H) for _ in range(a.layers - 1))
 
     def attend(self, states, keys, s):
         a = self.a
@@ -61,38 +67,40 @@ class Seq2Seq(nn.Module):
         alpha = torch.softmax(e, dim=-1)
         return torch.bmm(alpha.unsqueeze(1), states).squeeze(1)
 
-    def step(self, cell, x, state):
-        if self.a.cell == "lstm":
-            return cell(x, state)
-        return cell(x, state)
+    def step(self, cells, x, state):
+        """One time step through the stack: layer 1 reads x, layer ℓ > 1 layer ℓ−1's h;
+        updates state (one per layer) in place and returns the top layer's h."""
+        for l, cell in enumerate(cells):
+            state[l] = cell(x, state[l])
+            x = state[l][0] if self.a.cell == "lstm" else state[l]
+        return x
 
     def forward(self, src, tgt_in, tgt_out):
         a = self.a
         B, m = src.shape
         lstm = a.cell == "lstm"
         zeros = torch.zeros(B, a.hidden, dtype=torch.float64)
-        state = (zeros, zeros) if lstm else zeros
+        encoder, decoder = [self.encoder, *self.encoder_upper], [self.decoder, *self.decoder_upper]
+        state = [(zeros, zeros) if lstm else zeros for _ in encoder]  # per layer, bottom first
         x = self.src_embed(src)
         hs = []
         for t in range(m):
-            state = self.encoder(x[:, t], state)
-            hs.append(state[0] if lstm else state)
-        states = torch.stack(hs, dim=1)  # (B, m, H)
+            hs.append(self.step(encoder, x[:, t], state))
+        states = torch.stack(hs, dim=1)  # (B, m, H): the top layer's h_i
         keys = None
         if a.decoder != "plain":
             keys = {"concat": lambda: self.W_h(states), "qk": lambda: self.W_K(states),
                     "qk-scaled": lambda: self.W_K(states)}.get(a.score, lambda: states)()
         y = self.tgt_embed(tgt_in)
         features = []
+        s = hs[-1]  # the decoder's layer ℓ starts from the encoder's layer ℓ: its top h is h_m
         for j in range(tgt_in.shape[1]):
-            s = state[0] if lstm else state
-            if a.decoder == "bahdanau":
+            if a.decoder == "bahdanau":  # the query is the top layer's s_{j-1}; c_j goes into layer 1
                 c = self.attend(states, keys, s)
-                state = self.decoder(torch.cat([y[:, j], c], dim=-1), state)
-                features.append(torch.cat([state[0] if lstm else state, c], dim=-1))
+                s = self.step(decoder, torch.cat([y[:, j], c], dim=-1), state)
+                features.append(torch.cat([s, c], dim=-1))
             else:
-                state = self.decoder(y[:, j], state)
-                s = state[0] if lstm else state
+                s = self.step(decoder, y[:, j], state)
                 if a.decoder == "luong":
                     c = self.attend(states, keys, s)
                     features.append(torch.tanh(self.W_c(torch.cat([s, c], dim=-1))))
@@ -269,11 +277,16 @@ def main():
     p.add_argument("--score", default="concat", choices=["concat", "dot", "general", "qk", "qk-scaled"])
     for name, default in [("embed", 32), ("hidden", 64), ("attn", 64), ("vocab", 32), ("src-len", 12),
                           ("batch", 32), ("steps", 100), ("warmup", 10), ("seed", 1),
-                          ("d-model", 64), ("heads", 4), ("layers", 2), ("d-ff", 128)]:
+                          ("d-model", 64), ("heads", 4), ("d-ff", 128)]:
         p.add_argument("--" + name, type=int, default=default)
+    p.add_argument("--layers", type=int, help="SPEC §11 stacked layers L, 1 to 4 (default 1), or the Transformer's N (default 2)")
     p.add_argument("--norm", default="pre", choices=["pre", "post"])
     p.add_argument("--check-golden", metavar="TRACE", help="compare the Transformer with a stepgrad trace, then exit")
     a = p.parse_args()
+    if a.layers is None:  # as stepgrad-bench: the RNN models default to 1 layer, the Transformer to 2
+        a.layers = 2 if a.model == "transformer" else 1
+    if a.model == "rnn" and not 1 <= a.layers <= 4:
+        p.error(f"--layers {a.layers}: the RNN models stack 1 to 4 layers")
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float64)
     if a.check_golden:
@@ -300,7 +313,7 @@ def main():
     steps_per_s = a.steps / seconds
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     described = (f"transformer {a.norm}-norm d={a.d_model} h={a.heads} N={a.layers} d_ff={a.d_ff}"
-                 if a.model == "transformer" else f"{a.cell} {a.decoder}/{a.score}")
+                 if a.model == "transformer" else f"{a.cell} {a.decoder}/{a.score}" + (f" L={a.layers}" if a.layers > 1 else ""))
     print(f"torch {torch.__version__} {described} V={a.vocab} m={a.src_len} B={a.batch}: "
           f"{1e3 / steps_per_s:.1f} ms/step (CPU {1e3 * cpu_seconds / a.steps:.1f})")
     print(f"steps_per_s={steps_per_s:.2f} tokens_per_s={steps_per_s * a.batch * (a.src_len + 1):.0f} peak_rss_mb={peak:.1f}")
