@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
                 largest_gap = std::max(largest_gap, std::abs(f.logits.grad_at(r, k) - expected));
             }
         print_rows(out, "∂L/∂logits", f.logits, shown, row_labels, true);
-        out.line("  ∂L/∂logits = (p − onehot(y)) / B; largest difference in the {} rows: {}.", B, sci(largest_gap));
+        out.line("  ∂L/∂logits = (p − onehot(y)) / B; largest difference in the {} rows: {}.", B, rounding_difference(largest_gap));
         print_rows(out, "∂L/∂H1", f.H1, shown, row_labels, true);
         if (detail) print_parameter_grads(out, mlp);
 

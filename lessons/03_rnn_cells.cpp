@@ -438,7 +438,7 @@ int main(int argc, char** argv) {
             compare.add_row(t, vec(h_cell), vec(h_seed.row(0)));
         }
         out.table(compare);
-        out.line("  largest difference over the {} steps: {} ({})", ids.size(), sci(worst),
+        out.line("  largest difference over the {} steps: {} ({})", ids.size(), rounding_difference(worst),
                  worst <= 1e-12 ? out.good("the same cell, up to rounding") : out.bad("DIFFERENT"));
 
         // --- 4. why gates matter, measured: ∂L/∂h_t over a long sequence ---

@@ -147,7 +147,9 @@ TEST_CASE("the first 50 examples of reverse, dates and translate (seed 1) are th
     // was before gold alignments were added (the recorded lesson outputs depend on them).
     const std::pair<const char*, std::uint64_t> recorded[] = {
         {"reverse", 0x846a504fdfa3d3fdULL}, {"dates", 0xd650e111f6f77b89ULL}, {"translate", 0xf1367e757cb1b0a7ULL}};
-    for (const auto& [name, digest] : recorded) {
+    for (const auto& entry : recorded) {
+        const char* name = entry.first;
+        const std::uint64_t digest = entry.second;
         CAPTURE(name);
         TaskConfig config = default_task_config(name);
         config.seed = 1;

@@ -428,7 +428,9 @@ TEST_CASE("step by step, every kind of model gives its teacher-forced log p, row
                                         {{5, 6, 3, 4, 5, Vocab::eos}, {4, 4, 6, 3, Vocab::eos}},
                                         {{6, Vocab::eos}, {3, 5, 5, 4, Vocab::eos}}};
     const std::vector<int> rows{2, 0, 0, 1};
-    for (auto& [name, model] : every_kind_of_model(7, 7)) {
+    for (auto& kind : every_kind_of_model(7, 7)) {
+        const std::string& name = kind.first;
+        auto& model = kind.second;
         CAPTURE(name);
         tape().reset();
         const Batch batch = make_batch(examples);
@@ -457,7 +459,9 @@ TEST_CASE("step by step, every kind of model gives its teacher-forced log p, row
 
 TEST_CASE("every kind of model: width 1 is greedy_decode, and a beam that prunes nothing is the exhaustive search") {
     const int V = 5, max_length = 3;
-    for (auto& [name, model] : every_kind_of_model(7, V)) {
+    for (auto& kind : every_kind_of_model(7, V)) {
+        const std::string& name = kind.first;
+        auto& model = kind.second;
         CAPTURE(name);
         for (const auto& source : random_sources(3, 8, 7)) {
             CAPTURE(source);

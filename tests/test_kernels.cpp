@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "kernels/kernel_table.hpp"  // kernel_table_reference: the plain loops, the oracle
@@ -344,6 +345,26 @@ TEST_CASE("gemm kernels: Store::overwrite never reads C and gives the bits of ad
     };
     check("reference", reference.gemm_nn, reference_nt, reference.gemm_tn);
     for_each_simd_set([&] { check(kernels::variant(), kernels::gemm_nn, kernels::gemm_nt, kernels::gemm_tn); });
+}
+
+TEST_CASE("gemm_nt kernel: a B too large to transpose at once (a panel at a time) equals the reference loops") {
+    // B of 64K entries and more goes through the panels: columns that fill blocks and leave a
+    // few, a single column block, adding to C and overwriting it (C starts as NaN then)
+    for_each_simd_set([&] {
+        for (const std::tuple<int, int, int>& shape : {std::tuple{32, 512, 200}, {5, 300, 250}, {40, 2000, 33}, {7, 1100, 61}}) {
+            const int r = std::get<0>(shape), k = std::get<1>(shape), c = std::get<2>(shape);
+            INFO("r = ", r, ", k = ", k, ", c = ", c);
+            const std::vector<double> A = random_matrix(r, k, 51), Bt = random_matrix(c, k, 52);
+            std::vector<double> C = random_matrix(r, c, 53), expected = C;
+            kernels::gemm_nt(A.data(), Bt.data(), C.data(), r, k, c);
+            reference.gemm_nt(A.data(), Bt.data(), expected.data(), r, k, c, kernels::Store::add, nullptr);
+            check_close(C, expected);
+            std::vector<double> written(C.size(), std::numeric_limits<double>::quiet_NaN()), zeros(C.size(), 0.0);
+            kernels::gemm_nt(A.data(), Bt.data(), written.data(), r, k, c, kernels::Store::overwrite);
+            kernels::gemm_nt(A.data(), Bt.data(), zeros.data(), r, k, c, kernels::Store::add);
+            CHECK(written == zeros);
+        }
+    });
 }
 
 TEST_CASE("adam kernel: the very bits of the plain loop on every instruction set, at every length around a register's width") {

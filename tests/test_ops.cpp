@@ -687,7 +687,8 @@ Tensor norm_and_statistics(const LayerNormOutput& ln) { return concat_cols({ln.o
 TEST_CASE("layer_norm: forward bit for bit and gradients equal its composite, μ and σ² included") {
     std::uint64_t seed = 200;
     // d = 1 (σ² = 0: x̂ = 0), widths that fill SIMD registers and leave tails, the Transformer's 64
-    for (const auto& [rows, d] : {std::pair{1, 1}, {3, 2}, {2, 5}, {4, 8}, {3, 13}, {5, 64}}) {
+    for (const std::pair<int, int>& shape : {std::pair{1, 1}, {3, 2}, {2, 5}, {4, 8}, {3, 13}, {5, 64}}) {
+        const int rows = shape.first, d = shape.second;
         CAPTURE(rows);
         CAPTURE(d);
         auto x = random_parameter("x", rows, d, ++seed, -3, 3);

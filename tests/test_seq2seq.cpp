@@ -287,9 +287,12 @@ TEST_CASE("bidirectional and stacked: a padded batch gives each example what it 
 
 TEST_CASE("whole-model gradient check: bidirectional and stacked encoders, every cell, padded batch") {
     for (const char* cell : cells) {
-        for (const auto& [decoder, score, bidirectional, layers] :
+        for (const auto& variant :
              {std::tuple{"bahdanau", "concat", true, 1}, std::tuple{"luong", "general", false, 2},
               std::tuple{"bahdanau", "qk-scaled", true, 2}, std::tuple{"plain", "none", true, 2}}) {
+            const char *decoder = std::get<0>(variant), *score = std::get<1>(variant);
+            const bool bidirectional = std::get<2>(variant);
+            const int layers = std::get<3>(variant);
             INFO(cell, " ", decoder, " ", score, bidirectional ? " bidirectional" : " forward", " layers ", layers);
             Seq2Seq model(section11_config(cell, decoder, score, bidirectional, layers));
             model.init(7);

@@ -164,9 +164,10 @@ TEST_CASE("held-out and training sources never overlap, held-out has no duplicat
 TEST_CASE("lengths stay within bounds for every task") {
     for (const auto name : task_names()) {
         const LengthRange range = task_length_range(name);
-        for (const auto& [lo, hi] : {std::pair{range.min_len, range.min_len + 2},
-                                     std::pair{range.min_len + 4, range.min_len + 9},
-                                     std::pair{range.max_len - 1, range.max_len}}) {
+        for (const std::pair<int, int>& lengths : {std::pair{range.min_len, range.min_len + 2},
+                                                   std::pair{range.min_len + 4, range.min_len + 9},
+                                                   std::pair{range.max_len - 1, range.max_len}}) {
+            const int lo = lengths.first, hi = lengths.second;
             if (hi > 60) continue;  // translate and the symbol tasks go to 1000
             CAPTURE(name);
             CAPTURE(lo);

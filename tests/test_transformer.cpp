@@ -327,9 +327,10 @@ void check_same_trace(const Json& ours, const Json& golden, const std::string& w
         // leaves out: each layer's FFN output and the final norms of pre (transformer_trace.hpp)
         const Json::Object &a = ours.as_object(), &b = golden.as_object();
         std::size_t k = 0;
-        for (const auto& [key, value] : a) {
+        for (const auto& member : a) {
+            const std::string& key = member.first;  // not a structured binding: clang 14's CHECK_MESSAGE cannot capture one
             if (k < b.size() && key == b[k].first) {
-                check_same_trace(value, b[k].second, where + "." + key, worst);
+                check_same_trace(member.second, b[k].second, where + "." + key, worst);
                 ++k;
             } else {
                 CHECK_MESSAGE((key == "ffn" || key == "encoder_norm" || key == "decoder_norm"), where, ": unexpected key ", key);

@@ -127,11 +127,11 @@ void print_seed_000_decoder_update(Printer& out, Seq2Seq& model, const TraceRun&
         Table table({"j", "y_{j−1}", "max_k |s_j(seed 000) − s_j(cell)|"});
         table.align(1, Align::left);
         for (std::size_t j = 0; j < differences.size(); ++j)
-            table.add_row(j + 1, "'" + tgt_vocab.token(run.batch.tgt_in[j]) + "'", sci(differences[j]));
+            table.add_row(j + 1, "'" + tgt_vocab.token(run.batch.tgt_in[j]) + "'", rounding_difference(differences[j]));
         out.table(table);
     }
     const double worst = *std::max_element(differences.begin(), differences.end());
-    out.line("  largest over the {} steps: {} ({})", differences.size(), sci(worst),
+    out.line("  largest over the {} steps: {} ({})", differences.size(), rounding_difference(worst),
              worst <= 1e-12 ? out.good("the same update, up to rounding") : out.bad("DIFFERENT"));
 }
 

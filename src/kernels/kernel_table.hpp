@@ -32,7 +32,7 @@ struct KernelTable {
     void (*gemm_nn)(const double* A, const double* B, double* C, int r, int k, int c, Store store);
     // C (k, c) += A (r, k)ᵀ · B (r, c)
     void (*gemm_tn)(const double* A, const double* B, double* C, int r, int k, int c, Store store);
-    // C (r, c) += A (r, k) · B (c, k)ᵀ; scratch holds k·c doubles
+    // C (r, c) += A (r, k) · B (c, k)ᵀ; scratch holds k·c + r·64 doubles
     void (*gemm_nt)(const double* A, const double* B, double* C, int r, int k, int c, Store store, double* scratch);
     void (*tanh)(const double* x, double* y, std::size_t n);
     void (*sigmoid)(const double* x, double* y, std::size_t n);

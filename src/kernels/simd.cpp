@@ -21,10 +21,6 @@
 #error "compile through CMakeLists.txt, which defines STEPGRAD_KERNEL_TABLE and STEPGRAD_KERNEL_NAME"
 #endif
 
-
-
-
-
 namespace stepgrad::kernels {
 
 namespace {
@@ -68,6 +64,29 @@ simd select(simd_bits mask, simd a, simd b) { return from_bits((mask & bits_of(a
 
 constexpr std::int64_t sign_bit = std::int64_t{1} << 63;
 
+// a·b + c: rounded once where the instruction set has FMA (AVX2, AVX-512), else twice.
+// Always written out, never left to the compiler: CMakeLists.txt builds this file with
+// -ffp-contract=off because GCC and clang fuse a·b + c on their own in different places, and
+// the lessons then printed different last digits built with one or the other (issue 19).
+// Each multiply_add below stands where GCC used to fuse, so GCC's results did not move (but
+// for dot's last n mod lanes products, which GCC had left unfused).
+simd multiply_add(simd a, simd b, simd c) {
+#if defined(__FMA__) && defined(__AVX512F__)
+    return _mm512_fmadd_pd(a, b, c);
+#elif defined(__FMA__)
+    return _mm256_fmadd_pd(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+double multiply_add(double a, double b, double c) {
+#if defined(__FMA__)
+    return __builtin_fma(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
 std::size_t count_of(int rows, int cols) {
     return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
 }
@@ -76,16 +95,18 @@ std::size_t count_of(int rows, int cols) {
 double dot(const double* a, const double* b, int n) {
     simd partial = {};
     int i = 0;
-    for (; i + lanes <= n; i += lanes) partial += load(a + i) * load(b + i);
+    for (; i + lanes <= n; i += lanes) partial = multiply_add(load(a + i), load(b + i), partial);
     double total = 0;
     for (int lane = 0; lane < lanes; ++lane) total += partial[lane];
-    for (; i < n; ++i) total += a[i] * b[i];
+    for (; i < n; ++i) total = multiply_add(a[i], b[i], total);
     return total;
 }
 
-// y += factor · x  (contiguous; the compiler vectorises it as it is)
+// y += factor · x
 void axpy(double factor, const double* x, double* y, int n) {
-    for (int i = 0; i < n; ++i) y[i] += factor * x[i];
+    int i = 0;
+    for (; i + lanes <= n; i += lanes) store(y + i, multiply_add(splat(factor), load(x + i), load(y + i)));
+    for (; i < n; ++i) y[i] = multiply_add(factor, x[i], y[i]);
 }
 
 // ---- matrix products ----
@@ -114,25 +135,27 @@ void gemm_tile(int i, int j, int k, int c, StridedMatrix A, const double* B, dou
         simd b[width];
         for (int w = 0; w < width; ++w) b[w] = load(B + count_of(p, c) + j + w * lanes);
         for (int ii = 0; ii < rows; ++ii) {
-            const double a = A(i + ii, p);
-            for (int w = 0; w < width; ++w) tile[ii][w] += a * b[w];
+            const simd a = splat(A(i + ii, p));
+            for (int w = 0; w < width; ++w) tile[ii][w] = multiply_add(a, b[w], tile[ii][w]);
         }
     }
     for (int ii = 0; ii < rows; ++ii)
         for (int w = 0; w < width; ++w) put(C + count_of(i + ii, c) + j + w * lanes, tile[ii][w], into);
 }
 
-// C[i … i+rows) += A[i … i+rows) · B for one band of `rows` rows: tiles `wide` registers
-// wide, then 2, then 1 for what is left of the columns.
-// The last c mod lanes columns read B through `tail` (k rows of one register: those columns,
-// then zeros) when the caller made one, else an axpy per entry of A.
+// C[i … i+rows, from … to) += A[i … i+rows) · B[:, from … to) for one band of `rows` rows:
+// tiles `wide` registers wide, then 2, then 1 for what is left of the columns.
+// When `to` is c, the last c mod lanes columns read B through `tail` (k rows of one register:
+// those columns, then zeros) when the caller made one, else an axpy per entry of A.
 template <int rows, int wide>
-void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C, const double* tail, Store into) {
-    int j = 0;
-    for (; j + wide * lanes <= c; j += wide * lanes) gemm_tile<rows, wide>(i, j, k, c, A, B, C, into);
+void gemm_band(int i, int from, int to, int k, int c, StridedMatrix A, const double* B, double* C, const double* tail,
+               Store into) {
+    int j = from;
+    for (; j + wide * lanes <= to; j += wide * lanes) gemm_tile<rows, wide>(i, j, k, c, A, B, C, into);
     if constexpr (wide > 2)
-        for (; j + 2 * lanes <= c; j += 2 * lanes) gemm_tile<rows, 2>(i, j, k, c, A, B, C, into);
-    for (; j + lanes <= c; j += lanes) gemm_tile<rows, 1>(i, j, k, c, A, B, C, into);
+        for (; j + 2 * lanes <= to; j += 2 * lanes) gemm_tile<rows, 2>(i, j, k, c, A, B, C, into);
+    for (; j + lanes <= to; j += lanes) gemm_tile<rows, 1>(i, j, k, c, A, B, C, into);
+    if (to < c) return;
     if (j < c && tail) {  // the last few columns, a padded register at a time
         // Starting from C's own entries (or zeros), the multiply-adds run in the order of the
         // axpy loop below: the same bits, only faster.
@@ -145,7 +168,7 @@ void gemm_band(int i, int k, int c, StridedMatrix A, const double* B, double* C,
         }
         for (int p = 0; p < k; ++p) {
             const simd right = load(tail + count_of(p, lanes));
-            for (int ii = 0; ii < rows; ++ii) tile[ii] += A(i + ii, p) * right;
+            for (int ii = 0; ii < rows; ++ii) tile[ii] = multiply_add(splat(A(i + ii, p)), right, tile[ii]);
         }
         for (int ii = 0; ii < rows; ++ii) {
             store(entries, tile[ii]);
@@ -184,10 +207,19 @@ void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C, Stor
             for (int t = 0; t < lanes; ++t) strip[count_of(p, lanes) + t] = first + t < c ? B[count_of(p, c) + first + t] : 0.0;
         tail = strip;
     }
-    int i = 0;
-    for (; i + tall <= r; i += tall) gemm_band<tall, wide>(i, k, c, A, B, C, tail, into);
-    for (; i + 4 <= r; i += 4) gemm_band<4, wide>(i, k, c, A, B, C, tail, into);
-    for (; i < r; ++i) gemm_band<1, wide>(i, k, c, A, B, C, tail, into);
+    // Columns a block at a time, every band of rows within a block: the k × block_columns
+    // panel of B is read from memory once and then from cache by every band. Band by band over
+    // all columns streamed the whole of B once per band: with a GRU of H = 512 (W_hh 1536 × 512,
+    // 6 MB) and 32 rows, four times per product (issue 19). Each entry's sum is unchanged.
+    constexpr int block_columns = 8 * lanes;
+    for (int from = 0; from < c; from += block_columns) {
+        const int to = c - from <= block_columns ? c : from + block_columns;
+        int i = 0;
+        for (; i + tall <= r; i += tall) gemm_band<tall, wide>(i, from, to, k, c, A, B, C, tail, into);
+        for (; i + 4 <= r; i += 4) gemm_band<4, wide>(i, from, to, k, c, A, B, C, tail, into);
+        for (; i < r; ++i) gemm_band<1, wide>(i, from, to, k, c, A, B, C, tail, into);
+        if (to == c) break;
+    }
 }
 
 void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c, Store into) {
@@ -199,7 +231,16 @@ void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, S
 }
 
 // For a row or three (a batch of 1) every entry is one dot product; otherwise B is
-// transposed once into scratch memory for the kernel, a copy that costs 1/r of the product.
+// transposed into scratch memory for the kernel, a copy that costs 1/r of the product.
+// A large B (a GRU's W_hh at H = 512: 1536 × 512, 6 MB) is transposed a block of
+// block_columns rows at a time into a panel that stays in cache, multiplied into a small
+// block of sums and added to C: transposing all of it at once wrote 6 MB and read it back,
+// 26 % of the step (issue 19). The sums are those of the whole-matrix path, entry by entry,
+// but for the last c mod lanes columns when adding to C (there the whole-matrix path starts
+// the multiply-adds from C's entries).
+constexpr int block_columns = 8 * lanes;
+constexpr std::size_t large_transpose = 64 * 1024;  // entries of B (512 KB)
+
 void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store into, double* scratch) {
     if (r < 4) {
         for (int i = 0; i < r; ++i)
@@ -209,9 +250,25 @@ void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, S
             }
         return;
     }
-    for (int j = 0; j < c; ++j)
-        for (int p = 0; p < k; ++p) scratch[count_of(p, c) + j] = B[count_of(j, k) + p];
-    gemm_nn(A, scratch, C, r, k, c, into);
+    if (count_of(c, k) < large_transpose) {
+        for (int j = 0; j < c; ++j)
+            for (int p = 0; p < k; ++p) scratch[count_of(p, c) + j] = B[count_of(j, k) + p];
+        return gemm_nn(A, scratch, C, r, k, c, into);
+    }
+    const int widest = c < block_columns ? c : block_columns;
+    double* panel = scratch;                        // k × width: B's rows from … from + width, transposed
+    double* sums = scratch + count_of(k, widest);   // r × width
+    for (int from = 0; from < c; from += block_columns) {
+        const int width = c - from < block_columns ? c - from : block_columns;
+        for (int jj = 0; jj < width; ++jj)
+            for (int p = 0; p < k; ++p) panel[count_of(p, width) + jj] = B[count_of(from + jj, k) + p];
+        gemm_nn(A, panel, sums, r, k, width, Store::overwrite);
+        for (int i = 0; i < r; ++i)
+            for (int jj = 0; jj < width; ++jj) {
+                double& entry = C[count_of(i, c) + from + jj];
+                entry = (into == Store::add ? entry : 0.0) + sums[count_of(i, width) + jj];
+            }
+    }
 }
 
 // ---- tanh and σ, a register at a time ----
@@ -225,12 +282,14 @@ constexpr double inverse_factorial[14] = {
     1.0,         1.0,          1.0 / 2,       1.0 / 6,        1.0 / 24,         1.0 / 120,          1.0 / 720,
     1.0 / 5040,  1.0 / 40320,  1.0 / 362880,  1.0 / 3628800,  1.0 / 39916800,   1.0 / 479001600,    1.0 / 6227020800};
 
-// e^y = 2^k · (1 + p)  with k = round(y / ln 2), r = y − k ln 2 ∈ [−ln2/2, ln2/2], p = e^r − 1.
+// e^y = 2^k · (1 + p)  with k = round(y / ln 2), r = y − k ln 2 ∈ [−ln2/2, ln2/2], p = e^r − 1
+// = q·r. The last product q·r is left to the caller: exp fuses it into 1 + p.
 // two_to_k needs y in [−1022 ln 2, 1023 ln 2] (callers clamp) or NaN (then p is NaN); k itself
 // is right for any |y| < 2^50.
 struct ExpSplit {
     simd two_to_k;
-    simd p;
+    simd q;
+    simd r;
     simd_bits k;
 };
 
@@ -241,25 +300,25 @@ ExpSplit split_exp(simd y) {
     constexpr double ln2_high = 0x1.62e42fee00000p-1, ln2_low = 0x1.a39ef35793c76p-33;
     // Adding 1.5 · 2^52 rounds y / ln 2 to an integer that lands in the low mantissa bits.
     constexpr double shifter = 0x1.8p52;
-    const simd shifted = y * inverse_ln2 + shifter;
+    const simd shifted = multiply_add(y, splat(inverse_ln2), splat(shifter));
     const simd k = shifted - shifter;
-    const simd r = (y - k * ln2_high) - k * ln2_low;
+    // r = (y − k ln2_high) − k ln2_low
+    const simd r = multiply_add(-k, splat(ln2_low), multiply_add(-k, splat(ln2_high), y));
     // e^r − 1 = r + r²/2! + … + r¹³/13!: the next term is below 2^−55 · |e^r − 1| for |r| ≤ ln2/2
-    simd p = splat(inverse_factorial[13]);
-    for (int n = 12; n >= 1; --n) p = p * r + inverse_factorial[n];
-    p = p * r;
+    simd q = splat(inverse_factorial[13]);
+    for (int n = 12; n >= 1; --n) q = multiply_add(q, r, splat(inverse_factorial[n]));
     // 2^k: k + 1023 in the exponent field. `shifted` holds k in its low bits.
     const simd_bits k_bits = bits_of(shifted) - bits_of(splat(shifter));
-    return {from_bits((k_bits + 1023) << 52), p, k_bits};
+    return {from_bits((k_bits + 1023) << 52), q, r, k_bits};
 }
 
 simd tanh_register(simd x) {
     const simd a = from_bits(bits_of(x) & ~sign_bit);  // |x|
     // tanh(20) rounds to 1, and the clamp keeps 2^k finite; NaN fails the test and stays.
     const simd y = select(2 * a > 40.0, splat(40.0), 2 * a);
-    const auto [two_to_k, p, k] = split_exp(y);
+    const auto [two_to_k, q, r, k] = split_exp(y);
     // u = e^{2|x|} − 1 = 2^k p + (2^k − 1): exactly p when k = 0, so small x loses nothing
-    const simd u = two_to_k * p + (two_to_k - 1.0);
+    const simd u = multiply_add(two_to_k, q * r, two_to_k - 1.0);
     // tanh |x| = (e^{2|x|} − 1) / (e^{2|x|} + 1), then x's sign
     const simd t = u / (u + 2.0);
     return from_bits(bits_of(t) | (bits_of(x) & sign_bit));
@@ -269,10 +328,11 @@ simd sigmoid_register(simd x) {
     const simd a = from_bits(bits_of(x) & ~sign_bit);  // |x|
     // e^−|x| ∈ (0, 1]: never overflows; below e^−708 it is taken as 0
     const simd_bits tiny = a > 708.0;
-    const auto [two_to_k, p, k] = split_exp(select(tiny, splat(0.0), -a));
-    const simd q = select(tiny, splat(0.0), two_to_k + two_to_k * p);
+    const auto [two_to_k, q, r, k] = split_exp(select(tiny, splat(0.0), -a));
+    // e^−|x| = 2^k (1 + p)
+    const simd e = select(tiny, splat(0.0), multiply_add(two_to_k, q * r, two_to_k));
     // σ(x) = 1 / (1 + e^−x) for x ≥ 0 and e^x / (1 + e^x) for x < 0: no cancellation either way
-    return select(x < 0.0, q / (1.0 + q), 1.0 / (1.0 + q));
+    return select(x < 0.0, e / (1.0 + e), 1.0 / (1.0 + e));
 }
 
 // e^x = (1 + p) · 2^⌊k/2⌋ · 2^(k−⌊k/2⌋): 2^k in two normal halves, so results down in the
@@ -281,9 +341,10 @@ simd sigmoid_register(simd x) {
 // and stays NaN.
 simd exp_register(simd x) {
     const simd y = select(x < -746.0, splat(-746.0), select(x > 710.0, splat(710.0), x));
-    const auto [two_to_k, p, k] = split_exp(y);
+    const auto [two_to_k, q, r, k] = split_exp(y);
     const simd_bits half = k >> 1;
-    return (1.0 + p) * from_bits((half + 1023) << 52) * from_bits((k - half + 1023) << 52);
+    // 1 + p = 1 + q·r
+    return multiply_add(q, r, splat(1.0)) * from_bits((half + 1023) << 52) * from_bits((k - half + 1023) << 52);
 }
 
 // y = f(x) over n entries; the last n mod lanes go through a padded register, so every
@@ -314,29 +375,17 @@ simd square_root(simd x) {
 #endif
 }
 
-// The same bits as the plain loop (src/kernels/reference.cpp) on every instruction set:
-// each product is rounded before it is added, never fused into a multiply-add. GCC fuses
-// across statements unless told not to (its default is -ffp-contract=fast); clang only within
-// one expression, so each product is a statement of its own.
-#if defined(__clang__)
-#define STEPGRAD_ROUND_EACH_PRODUCT
-#else
-#define STEPGRAD_ROUND_EACH_PRODUCT __attribute__((optimize("fp-contract=off")))
-#endif
-
+// The same bits as the plain loop (src/kernels/reference.cpp) on every instruction set: no
+// multiply_add, each product rounded before it is added.
 // m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  θ ← θ − lr · m̂ / (√v̂ + ε)
-STEPGRAD_ROUND_EACH_PRODUCT simd adam_register(const AdamStep& s, simd& value, simd& m, simd& v, simd g) {
-    const simd kept_m = s.beta1 * m, new_m = (1 - s.beta1) * g;
-    m = kept_m + new_m;
-    const simd kept_v = s.beta2 * v, g_scaled = (1 - s.beta2) * g, new_v = g_scaled * g;
-    v = kept_v + new_v;
-    const simd step = s.lr * (m / s.correction1);
-    value -= step / (square_root(v / s.correction2) + s.epsilon);
+simd adam_register(const AdamStep& s, simd& value, simd& m, simd& v, simd g) {
+    m = s.beta1 * m + (1 - s.beta1) * g;
+    v = s.beta2 * v + (1 - s.beta2) * g * g;
+    value -= s.lr * (m / s.correction1) / (square_root(v / s.correction2) + s.epsilon);
     return value;
 }
 
-STEPGRAD_ROUND_EACH_PRODUCT void adam(const AdamStep& s, double* value, double* m, double* v, const double* grad,
-                                      std::size_t n) {
+void adam(const AdamStep& s, double* value, double* m, double* v, const double* grad, std::size_t n) {
     std::size_t i = 0;
     for (; i + lanes <= n; i += lanes) {
         simd value_i = load(value + i), m_i = load(m + i), v_i = load(v + i);
@@ -365,7 +414,7 @@ double multiply_add_loop(long iterations) {
     for (int c = 0; c < chains; ++c) a[c] = splat(c);
     const simd x = splat(0.5), y = splat(1.0);  // a converges to 2: no overflow, no denormals
     for (long i = 0; i < iterations; ++i)
-        for (int c = 0; c < chains; ++c) a[c] = a[c] * x + y;
+        for (int c = 0; c < chains; ++c) a[c] = multiply_add(a[c], x, y);
     simd total = {};
     for (int c = 0; c < chains; ++c) total += a[c];
     double sum = 0;

@@ -19,7 +19,8 @@ TEST_CASE("softplus: known values, and the slope σ(a) that backward() reads") {
     const struct {
         double a, value;
     } known[] = {{0.0, std::log(2.0)}, {2.0, 2.1269280110429727}, {-3.0, 0.04858735157374206}, {0.5, 0.9740769841801067}};
-    for (const auto& [a, expected] : known) {
+    for (const auto& row : known) {
+        const double a = row.a, expected = row.value;
         CAPTURE(a);
         Value x(a, "a");
         Value y = softplus(x);

@@ -52,6 +52,10 @@ std::string pad(std::string_view text, std::size_t width, Align align = Align::l
 // Numbers as text. fixed(-0.5, 4) = "-0.5000"; sci(0.000123, 2) = "1.23e-04".
 std::string fixed(double value, int precision);
 std::string sci(double value, int digits = 2);
+// A difference between two computations of the same numbers (of size about 1): sci(), or
+// "< 1e-15" when it is rounding noise — a few ulp, whose digits depend on the instruction set
+// and the compiler, while what a lesson prints must not (issue 19).
+std::string rounding_difference(double difference);
 // A vector at a fixed precision with a space in front of positive numbers, so signs
 // line up across lines: "[ 0.1234 -0.5678  0.0000 …]". With max_entries > 0 and more
 // entries than that, only the first max_entries are shown, then "…".
