@@ -104,8 +104,13 @@ Tensor unary(const char* op, Tensor x, Forward forward, Derivative derivative) {
     Tensor y = tape().record(op, x.rows(), x.cols(), {x});
     forward(x.values().data(), y.values().data(), x.size());
     tape().on_backward(y, [x, derivative](Tensor out) {
-        auto xv = x.values(), yv = out.values(), dy = out.grads(), dx = x.grads();
-        for (std::size_t i = 0; i < dx.size(); ++i) dx[i] += derivative(xv[i], yv[i]) * dy[i];
+        auto xv = x.values(), yv = out.values(), dy = out.grads();
+        const Tape::GradientSlot dx = tape().gradient_slot(x);
+        const std::size_t n = dx.values.size();
+        if (dx.fresh)  // 0 + …: what zeroing first gave (a −0 becomes 0)
+            for (std::size_t i = 0; i < n; ++i) dx.values[i] = 0.0 + derivative(xv[i], yv[i]) * dy[i];
+        else
+            for (std::size_t i = 0; i < n; ++i) dx.values[i] += derivative(xv[i], yv[i]) * dy[i];
     });
     return y;
 }
@@ -334,12 +339,18 @@ Tensor softmax(Tensor x) {
         for (int j = 0; j < cols; ++j) out[j] /= total;
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
+        const double *y_all = out.values().data(), *dy_all = out.grads().data();
+        const GradientTarget dx_all = gradient_target(x);
         for (int r = 0; r < rows; ++r) {
-            const double* yv = out.values().data() + count_of(r, cols);
-            const double* dy = out.grads().data() + count_of(r, cols);
-            double* dx = x.grads().data() + count_of(r, cols);
+            const double* yv = y_all + count_of(r, cols);
+            const double* dy = dy_all + count_of(r, cols);
+            double* dx = dx_all.data + count_of(r, cols);
             const double inner = dot(dy, yv, cols);
-            for (int j = 0; j < cols; ++j) dx[j] += yv[j] * (dy[j] - inner);
+            // dx_j += y_j (dy_j − Σ_k dy_k y_k)  (0 + … when nothing reached dx before)
+            if (dx_all.store == Store::add)
+                for (int j = 0; j < cols; ++j) dx[j] += yv[j] * (dy[j] - inner);
+            else
+                for (int j = 0; j < cols; ++j) dx[j] = 0.0 + yv[j] * (dy[j] - inner);
         }
     });
     return y;
