@@ -272,6 +272,23 @@ Tensor product_nt(const char* op, Tensor x, Tensor weight, Tensor bias) {
 }
 }  // namespace
 
+// y = relu(x Wᵀ + b);  d(x Wᵀ + b) = 0 + [y > 0] dy, then linear's backward
+Tensor linear_relu(Tensor x, Tensor weight, Tensor bias) {
+    check_linear("linear_relu", x, x.cols(), weight, bias);
+    const int r = x.rows(), k = x.cols(), c = weight.rows();
+    Tensor y = record_linear("linear_relu", r, c, x, weight, bias);
+    double* yv = y.values().data();
+    linear_forward(x.values().data(), weight.values().data(), bias_values(bias), yv, r, k, c);
+    for (std::size_t i = 0; i < count_of(r, c); ++i) yv[i] = yv[i] > 0 ? yv[i] : 0.0;
+    tape().on_backward(y, [x, weight, bias, r, k, c](Tensor out) {
+        const double *yv = out.values().data(), *dy = out.grads().data();
+        double* d_linear = scratch_row(count_of(r, c));
+        for (std::size_t i = 0; i < count_of(r, c); ++i) d_linear[i] = 0.0 + (yv[i] > 0 ? 1.0 : 0.0) * dy[i];
+        linear_backward(d_linear, x.values().data(), x, weight, bias, r, k, c);
+    });
+    return y;
+}
+
 // Y = A·Bᵀ;  dA = dY·B, dB = dYᵀ·A
 Tensor matmul_nt(Tensor a, Tensor b) { return product_nt("matmul_nt", a, b, Tensor{}); }
 

@@ -193,9 +193,15 @@ void Transformer::init(std::uint64_t seed) {
 AttentionResult Transformer::attention(MultiHeadAttention& attn, Tensor query_input, Tensor key_value_input,
                                        int batch, std::vector<int> mask) {
     const int h = config_.heads;
-    const Tensor query = linear_split_heads(query_input, attn.W_Q.use(), attn.b_Q.use(), batch, h);
-    const Tensor key = linear_split_heads(key_value_input, attn.W_K.use(), attn.b_K.use(), batch, h);
-    const Tensor value = linear_split_heads(key_value_input, attn.W_V.use(), attn.b_V.use(), batch, h);
+    // (W before b on the tape, as linear(x, W, b) with parameters: an argument list's order is the compiler's)
+    auto heads_of = [&](Tensor input, Parameter& weight, Parameter& bias) {
+        const Tensor w = weight.use();
+        const Tensor b = bias.use();
+        return linear_split_heads(input, w, b, batch, h);
+    };
+    const Tensor query = heads_of(query_input, attn.W_Q, attn.b_Q);
+    const Tensor key = heads_of(key_value_input, attn.W_K, attn.b_K);
+    const Tensor value = heads_of(key_value_input, attn.W_V, attn.b_V);
     return attend(attn, query, key, value, batch, std::move(mask));
 }
 
@@ -215,13 +221,17 @@ AttentionResult Transformer::attend(MultiHeadAttention& attn, Tensor query, Tens
     const bool any_masked = std::find(mask.begin(), mask.end(), 1) != mask.end();
     r.alpha = softmax(any_masked ? masked_fill(r.scores, r.mask, -std::numeric_limits<double>::infinity()) : r.scores);
     r.context = batched_matmul(r.alpha, r.value, batch * h);
-    r.out = merge_heads_linear(r.context, batch, h, attn.W_O.use(), attn.b_O.use());
+    const Tensor w_out = attn.W_O.use();
+    const Tensor b_out = attn.b_O.use();
+    r.out = merge_heads_linear(r.context, batch, h, w_out, b_out);
     return r;
 }
 
 // FFN(x) = relu(x W_1ᵀ + b_1) W_2ᵀ + b_2
 Tensor Transformer::feed_forward(FeedForward& ffn, Tensor x) {
-    return linear(relu(linear(x, ffn.W_1, ffn.b_1)), ffn.W_2, ffn.b_2);
+    const Tensor w_1 = ffn.W_1.use();  // W before b on the tape, as linear(x, W, b) with parameters
+    const Tensor b_1 = ffn.b_1.use();
+    return linear(linear_relu(x, w_1, b_1), ffn.W_2, ffn.b_2);
 }
 
 // table[ids] · √d + PE, for B sequences of `length` ids laid out b·length + t

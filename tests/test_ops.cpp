@@ -548,6 +548,28 @@ TEST_CASE("split_heads and merge_heads: layout, inverse of each other, gradients
     CHECK_THROWS_AS(split_heads(x->use(), 2, 3), ShapeError);  // 4 columns are not 3 heads
 }
 
+TEST_CASE("linear_relu: gradients, and the bits of relu(linear(x, W, b))") {
+    // inputs from −3 to 3: about half of the pre-activations negative, so both sides of relu count
+    auto x = random_parameter("x", 7, 5, 61, -3, 3), w = random_parameter("W", 9, 5, 62), b = random_parameter("b", 1, 9, 63);
+    require_gradients([&] { return weighted_sum(linear_relu(x->use(), w->use(), b->use())); }, {x.get(), w.get(), b.get()},
+                      op_tolerance);
+    const std::vector<Parameter*> all = {x.get(), w.get(), b.get()};
+    auto run = [&](auto layer) {
+        tape().reset();
+        for (Parameter* p : all) p->zero_grad();
+        const Tensor y = layer();
+        std::vector<double> numbers = y.to_vector();
+        tape().backward(weighted_sum(y));
+        for (Parameter* p : all) numbers.insert(numbers.end(), p->grad.begin(), p->grad.end());
+        return numbers;
+    };
+    const std::vector<double> fused = run([&] { return linear_relu(x->use(), w->use(), b->use()); });
+    CHECK(fused == run([&] { return relu(linear(x->use(), w->use(), b->use())); }));
+    CHECK(std::count(fused.begin(), fused.begin() + 63, 0.0) > 10);  // relu cut some
+    tape().reset();
+    CHECK_THROWS_AS(linear_relu(x->use(), b->use(), b->use()), ShapeError);  // W (1, 9) against 5 columns
+}
+
 TEST_CASE("linear_split_heads and merge_heads_linear: gradients, and the bits of their composites") {
     // B = 2 examples of n = 3 positions, 5 inputs into d = 6 outputs as h = 3 heads of d_k = 2;
     // then (B·h·n, d_k) = (18, 2) heads back through a (4, 6) layer

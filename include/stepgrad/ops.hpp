@@ -24,6 +24,10 @@ Tensor linear(Tensor x, Tensor weight, Tensor bias);  // one op, not matmul_nt +
 // The same with parameters, put on the tape W first, then b: C++ leaves the order of
 // `linear(x, W.use(), b.use())`'s arguments to the compiler, and the tape should not vary.
 Tensor linear(Tensor x, Parameter& weight, Parameter& bias);
+// relu(x Wᵀ + b) as one op, the Transformer's FFN layer: x Wᵀ + b and its gradient never reach
+// the tape, and relu's derivative is read from the output (y > 0 exactly where x Wᵀ + b > 0).
+// The same bits as relu(linear(x, W, b)), the tests' oracle.
+Tensor linear_relu(Tensor x, Tensor weight, Tensor bias);
 
 // ---- activations ----
 Tensor tanh(Tensor x);
