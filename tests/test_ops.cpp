@@ -19,20 +19,22 @@ void check_unary(Tensor (*op)(Tensor), double lo, double hi) {
     auto x = random_parameter("x", 3, 4, 1, lo, hi);
     require_gradients([&] { return weighted_sum(op(x->use())); }, {x.get()}, op_tolerance);
 }
+// op's values, then the gradient of every parameter for a weighted sum of them, as one list.
+std::vector<double> values_and_gradients(const std::function<Tensor()>& op, const std::vector<Parameter*>& params) {
+    for (Parameter* p : params) p->zero_grad();
+    tape().reset();
+    const Tensor y = op();
+    std::vector<double> all = y.to_vector();
+    tape().backward(weighted_sum(y));
+    for (const Parameter* p : params) all.insert(all.end(), p->grad.begin(), p->grad.end());
+    return all;
+}
+
 // A fused op against the composite it replaces (its test oracle): the same values and,
 // for a weighted sum of them, the same gradient of every parameter.
 void check_fused_equals_composite(const std::function<Tensor()>& fused, const std::function<Tensor()>& composite,
                                   const std::vector<Parameter*>& params) {
-    auto values_and_gradients = [&](const std::function<Tensor()>& op) {
-        for (Parameter* p : params) p->zero_grad();
-        tape().reset();
-        const Tensor y = op();
-        std::vector<double> all = y.to_vector();
-        tape().backward(weighted_sum(y));
-        for (const Parameter* p : params) all.insert(all.end(), p->grad.begin(), p->grad.end());
-        return all;
-    };
-    const std::vector<double> expected = values_and_gradients(composite), actual = values_and_gradients(fused);
+    const std::vector<double> expected = values_and_gradients(composite, params), actual = values_and_gradients(fused, params);
     REQUIRE(actual.size() == expected.size());
     for (std::size_t i = 0; i < actual.size(); ++i) CHECK(actual[i] == doctest::Approx(expected[i]).epsilon(1e-14));
 }
@@ -554,17 +556,8 @@ TEST_CASE("linear_relu: gradients, and the bits of relu(linear(x, W, b))") {
     require_gradients([&] { return weighted_sum(linear_relu(x->use(), w->use(), b->use())); }, {x.get(), w.get(), b.get()},
                       op_tolerance);
     const std::vector<Parameter*> all = {x.get(), w.get(), b.get()};
-    auto run = [&](auto layer) {
-        tape().reset();
-        for (Parameter* p : all) p->zero_grad();
-        const Tensor y = layer();
-        std::vector<double> numbers = y.to_vector();
-        tape().backward(weighted_sum(y));
-        for (Parameter* p : all) numbers.insert(numbers.end(), p->grad.begin(), p->grad.end());
-        return numbers;
-    };
-    const std::vector<double> fused = run([&] { return linear_relu(x->use(), w->use(), b->use()); });
-    CHECK(fused == run([&] { return relu(linear(x->use(), w->use(), b->use())); }));
+    const std::vector<double> fused = values_and_gradients([&] { return linear_relu(x->use(), w->use(), b->use()); }, all);
+    CHECK(fused == values_and_gradients([&] { return relu(linear(x->use(), w->use(), b->use())); }, all));
     CHECK(std::count(fused.begin(), fused.begin() + 63, 0.0) > 10);  // relu cut some
     tape().reset();
     CHECK_THROWS_AS(linear_relu(x->use(), b->use(), b->use()), ShapeError);  // W (1, 9) against 5 columns
@@ -584,15 +577,7 @@ TEST_CASE("linear_split_heads and merge_heads_linear: gradients, and the bits of
                       {heads.get(), w_out.get()}, op_tolerance);
     // values, then every gradient, as one list: bit for bit, not close
     const std::vector<Parameter*> all = {x.get(), w.get(), b.get(), heads.get(), w_out.get(), b_out.get()};
-    auto run = [&](auto layer) {
-        tape().reset();
-        for (Parameter* p : all) p->zero_grad();
-        const Tensor y = layer();
-        std::vector<double> numbers = y.to_vector();
-        tape().backward(weighted_sum(y));
-        for (Parameter* p : all) numbers.insert(numbers.end(), p->grad.begin(), p->grad.end());
-        return numbers;
-    };
+    auto run = [&](const std::function<Tensor()>& layer) { return values_and_gradients(layer, all); };
     // each used twice, so that a gradient is written fresh once and added to once
     CHECK(run([&] {
               const Tensor q = linear_split_heads(x->use(), w->use(), b->use(), 2, 3);
@@ -629,18 +614,9 @@ TEST_CASE("batched_matmul and batched_matmul_nt: gradients, and each group is it
     require_gradients([&] { return weighted_sum(scaled_batched_matmul_nt(a->use(), c->use(), groups, 0.25)); },
                       {a.get(), c.get()}, op_tolerance);
     const double factor = 1 / std::sqrt(3.0);
-    auto values_and_gradients = [&](auto scores) {
-        tape().reset();
-        a->zero_grad(), c->zero_grad();
-        const Tensor y = scores();
-        std::vector<double> all = y.to_vector();
-        tape().backward(weighted_sum(y));
-        all.insert(all.end(), a->grad.begin(), a->grad.end());
-        all.insert(all.end(), c->grad.begin(), c->grad.end());
-        return all;
-    };
-    CHECK(values_and_gradients([&] { return scaled_batched_matmul_nt(a->use(), c->use(), groups, factor); }) ==
-          values_and_gradients([&] { return scale(batched_matmul_nt(a->use(), c->use(), groups), factor); }));
+    const std::vector<Parameter*> both = {a.get(), c.get()};
+    CHECK(values_and_gradients([&] { return scaled_batched_matmul_nt(a->use(), c->use(), groups, factor); }, both) ==
+          values_and_gradients([&] { return scale(batched_matmul_nt(a->use(), c->use(), groups), factor); }, both));
     CHECK_THROWS_AS(batched_matmul(a->use(), b->use(), 4), ShapeError);
     CHECK_THROWS_AS(batched_matmul_nt(a->use(), b->use(), groups), ShapeError);  // widths 4 and 3
 }
