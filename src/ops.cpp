@@ -64,8 +64,9 @@ void add_gradient(const double* dy, double* dx, Store store, std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) dx[i] = 0.0 + dy[i];
 }
 
-// Room for `count` numbers a backward needs only while it runs (a rebuilt row), reused by
-// every call on this thread: never on the tape.
+// Room for `count` numbers an op needs only while it runs (a rebuilt row, the merged heads of
+// a fused head op), reused by every call on this thread: never on the tape. One user at a time:
+// no op calls another that takes it.
 double* scratch_row(std::size_t count) {
     thread_local std::vector<double> scratch;
     scratch.resize(count);
@@ -905,13 +906,6 @@ HeadLayout head_layout(const char* op, Tensor x, int batch, int heads, bool x_is
     return {batch, heads, merged_rows / batch, d / heads};
 }
 
-// Room for the merged (B·n, d) numbers a fused head op builds and drops within one call: never on the tape.
-double* merged_scratch(std::size_t count) {
-    thread_local std::vector<double> scratch;
-    scratch.resize(count);
-    return scratch.data();
-}
-
 Tensor move_heads(const char* op, Tensor x, int batch, int heads, bool to_split) {
     const HeadLayout layout = head_layout(op, x, batch, heads, !to_split);
     const int merged_rows = batch * layout.n, d = heads * layout.d_k;
@@ -945,12 +939,12 @@ Tensor linear_split_heads(Tensor x, Tensor weight, Tensor bias, int batch, int h
         throw ShapeError(fmt::format("linear_split_heads: ({}, {}) outputs cannot hold {} examples of {} heads", r, c, batch, heads));
     const HeadLayout layout{batch, heads, r / batch, c / heads};
     Tensor y = record_linear("linear_split_heads", r * heads, c / heads, x, weight, bias);
-    double* merged = merged_scratch(count_of(r, c));
+    double* merged = scratch_row(count_of(r, c));
     linear_forward(x.values().data(), weight.values().data(), bias_values(bias), merged, r, k, c);
     layout.split(merged, y.values().data());
     tape().on_backward(y, [x, weight, bias, layout, r, k, c](Tensor out) {
         const double* dy = out.grads().data();
-        double* dy_merged = merged_scratch(count_of(r, c));
+        double* dy_merged = scratch_row(count_of(r, c));
         layout.for_each_piece([&](std::size_t m, std::size_t s) { add_gradient(dy + s, dy_merged + m, Store::overwrite, layout.d_k); });
         linear_backward(dy_merged, x.values().data(), x, weight, bias, r, k, c);
     });
@@ -964,12 +958,12 @@ Tensor merge_heads_linear(Tensor x, int batch, int heads, Tensor weight, Tensor 
     const int r = batch * layout.n, k = heads * layout.d_k, c = weight.rows();
     check_linear("merge_heads_linear", x, k, weight, bias);
     Tensor y = record_linear("merge_heads_linear", r, c, x, weight, bias);
-    double* merged = merged_scratch(count_of(r, k));
+    double* merged = scratch_row(count_of(r, k));
     layout.merge(x.values().data(), merged);
     linear_forward(merged, weight.values().data(), bias_values(bias), y.values().data(), r, k, c);
     tape().on_backward(y, [x, weight, bias, layout, r, k, c](Tensor out) {
         const double* dy = out.grads().data();
-        double* merged = merged_scratch(2 * count_of(r, k));  // the merged x, then d loss / d it
+        double* merged = scratch_row(2 * count_of(r, k));  // the merged x, then d loss / d it
         double* d_merged = merged + count_of(r, k);
         layout.merge(x.values().data(), merged);
         if (x.requires_grad()) {

@@ -194,6 +194,9 @@ void gemm_band(int i, int from, int to, int k, int c, StridedMatrix A, const dou
 // Transformer's attention products (c = m = 13 keys) took 1.4× as long with an axpy per
 // entry of A for those columns (issue 18). The strip lives on the stack: only for k ≤ max_tail_k.
 constexpr int max_tail_k = 256;
+// Columns of C per block (gemm) and rows of B per transposed panel (gemm_nt): with k = 512, a
+// panel of 64 is 256 KB, in cache beside the rows being summed.
+constexpr int block_columns = 8 * lanes;
 
 void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C, Store into) {
     constexpr int tall = lanes == 8 ? 8 : lanes == 4 ? 6 : 4;
@@ -211,7 +214,6 @@ void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C, Stor
     // panel of B is read from memory once and then from cache by every band. Band by band over
     // all columns streamed the whole of B once per band: with a GRU of H = 512 (W_hh 1536 × 512,
     // 6 MB) and 32 rows, four times per product (issue 19). Each entry's sum is unchanged.
-    constexpr int block_columns = 8 * lanes;
     for (int from = 0; from < c; from += block_columns) {
         const int to = c - from <= block_columns ? c : from + block_columns;
         int i = 0;
@@ -238,7 +240,6 @@ void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, S
 // 26 % of the step (issue 19). The sums are those of the whole-matrix path, entry by entry,
 // but for the last c mod lanes columns when adding to C (there the whole-matrix path starts
 // the multiply-adds from C's entries).
-constexpr int block_columns = 8 * lanes;
 constexpr std::size_t large_transpose = 64 * 1024;  // entries of B (512 KB)
 
 void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store into, double* scratch) {
