@@ -832,44 +832,19 @@ LayerNormOutput layer_norm(Tensor x, Tensor gamma, Tensor beta, double epsilon) 
     LayerNormOutput result;
     result.mean = row_mean(x);
     result.variance = row_variance(x, result.mean);
-    const Tensor mean = result.mean, variance = result.variance;
     Tensor y = tape().record("layer_norm", rows, d, {x, gamma, beta});
-    // x̂ of row r, into `normalized`: the forward's arithmetic, which the backward repeats
-    const auto normalize = [epsilon](const double* x_row, int d, double mu, double var, double* normalized) {
-        const double inverse_std = 1 / std::sqrt(var + epsilon);
-        for (int j = 0; j < d; ++j) normalized[j] = (x_row[j] - mu) * inverse_std;
-        return inverse_std;
+    // y = x̂ ⊙ γ + β, x̂ = (x − μ) / √(σ² + ε): the kernel rebuilds x̂ in the backward rather than keep it
+    const auto rows_of = [epsilon](Tensor x, Tensor gamma, Tensor mean, Tensor variance) {
+        return kernels::LayerNormRows{x.values().data(), gamma.values().data(), mean.values().data(),
+                                      variance.values().data(), epsilon, x.rows(), x.cols()};
     };
-    const double *xv = x.values().data(), *gv = gamma.values().data(), *bv = beta.values().data();
-    const double *mu = mean.values().data(), *var = variance.values().data();
-    double* yv = y.values().data();
-    for (int r = 0; r < rows; ++r) {
-        double* out = yv + count_of(r, d);
-        normalize(xv + count_of(r, d), d, mu[r], var[r], out);
-        for (int j = 0; j < d; ++j) out[j] = out[j] * gv[j] + bv[j];
-    }
-    tape().on_backward(y, [x, gamma, beta, mean, variance, normalize](Tensor out) {
-        const int rows = x.rows(), d = x.cols();
-        const double *xv = x.values().data(), *gv = gamma.values().data(), *dy = out.grads().data();
-        const double *mu = mean.values().data(), *var = variance.values().data();
-        double* dx = x.requires_grad() ? x.grads().data() : nullptr;
-        double* dgamma = gamma.requires_grad() ? gamma.grads().data() : nullptr;
-        double* dbeta = beta.requires_grad() ? beta.grads().data() : nullptr;
-        double* normalized = scratch_row(static_cast<std::size_t>(d));
-        for (int r = 0; r < rows; ++r) {
-            const double* dy_r = dy + count_of(r, d);
-            // in the forward this was x̂ = (x − μ) / √(σ² + ε): rebuilt, not saved
-            const double inverse_std = normalize(xv + count_of(r, d), d, mu[r], var[r], normalized);
-            if (dbeta)
-                for (int j = 0; j < d; ++j) dbeta[j] += dy_r[j];
-            if (dgamma)
-                for (int j = 0; j < d; ++j) dgamma[j] += dy_r[j] * normalized[j];
-            if (!dx) continue;
-            const double g_mean = sum_of(d, [dy_r, gv](int j) { return dy_r[j] * gv[j]; }) / d;  // mean_j g
-            const double g_xhat_mean = sum_of(d, [dy_r, gv, normalized](int j) { return dy_r[j] * gv[j] * normalized[j]; }) / d;
-            double* dx_r = dx + count_of(r, d);
-            for (int j = 0; j < d; ++j) dx_r[j] += inverse_std * (dy_r[j] * gv[j] - g_mean - normalized[j] * g_xhat_mean);
-        }
+    kernels::layer_norm(rows_of(x, gamma, result.mean, result.variance), beta.values().data(), y.values().data());
+    tape().on_backward(y, [x, gamma, beta, mean = result.mean, variance = result.variance, rows_of](Tensor out) {
+        // dx = (1/√(σ² + ε)) (g − mean(g) − x̂ mean(g ⊙ x̂)), g = dy ⊙ γ;  dγ = Σ dy ⊙ x̂;  dβ = Σ dy
+        const GradientTarget dx = x.requires_grad() ? gradient_target(x) : GradientTarget{nullptr, Store::add};
+        kernels::layer_norm_backward(rows_of(x, gamma, mean, variance), out.grads().data(), dx.data, dx.store,
+                                     gamma.requires_grad() ? gamma.grads().data() : nullptr,
+                                     beta.requires_grad() ? beta.grads().data() : nullptr);
     });
     result.out = y;
     return result;

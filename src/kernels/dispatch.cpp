@@ -76,6 +76,12 @@ void adam(const AdamStep& step, double* value, double* m, double* v, const doubl
     active()->adam(step, value, m, v, grad, n);
 }
 
+void layer_norm(const LayerNormRows& rows, const double* beta, double* y) { active()->layer_norm(rows, beta, y); }
+void layer_norm_backward(const LayerNormRows& rows, const double* dy, double* dx, Store dx_store, double* dgamma,
+                         double* dbeta) {
+    active()->layer_norm_backward(rows, dy, dx, dx_store, dgamma, dbeta);
+}
+
 double gemm_flops() { return flops; }
 
 double peak_gflops() {

@@ -23,6 +23,17 @@ struct AdamStep {
     double lr;
 };
 
+// The rows a layer norm works on (include/stepgrad/ops.hpp has the formulas): x (rows, d),
+// γ (d), and each row's μ and σ² (row_mean and row_variance, computed before).
+struct LayerNormRows {
+    const double* x;
+    const double* gamma;
+    const double* mean;
+    const double* variance;
+    double epsilon;
+    int rows, d;
+};
+
 struct KernelTable {
     const char* name;  // "reference", "baseline", "avx2", "avx512"
     int lanes;         // doubles per SIMD register (1 for the reference loops)
@@ -39,6 +50,12 @@ struct KernelTable {
     void (*exp)(const double* x, double* y, std::size_t n);
     // Adam's update of n parameters with their moments, each rounding as the plain loop's
     void (*adam)(const AdamStep& step, double* value, double* m, double* v, const double* grad, std::size_t n);
+    // y = x̂ ⊙ γ + β, x̂ = (x − μ) / √(σ² + ε), row by row
+    void (*layer_norm)(const LayerNormRows& rows, const double* beta, double* y);
+    // dγ += Σ_rows dy ⊙ x̂, dβ += Σ_rows dy, dx (+)= (1/√(σ² + ε)) (g − mean(g) − x̂ mean(g ⊙ x̂)), g = dy ⊙ γ;
+    // any of dx, dγ, dβ may be null (not wanted)
+    void (*layer_norm_backward)(const LayerNormRows& rows, const double* dy, double* dx, Store dx_store, double* dgamma,
+                                double* dbeta);
     // `iterations` rounds of independent multiply-adds on registers only (the fp64 limit
     // of one core with this instruction set); returns a number that depends on them all.
     double (*multiply_add_loop)(long iterations);

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernel_table.hpp"  // Store, AdamStep
+#include "kernel_table.hpp"  // Store, AdamStep, LayerNormRows
 
 namespace stepgrad::kernels {
 
@@ -43,6 +43,14 @@ void exp(const double* x, double* y, std::size_t n);
 // largest cost of a Transformer step outside the products (issue 18): libm's sqrt is not
 // vectorised when it may set errno.
 void adam(const AdamStep& step, double* value, double* m, double* v, const double* grad, std::size_t n);
+
+// A layer norm's rows, forward and backward (kernel_table.hpp has the formulas), with the
+// plain loop's roundings on every set: each row's two sums in the four partial sums of
+// src/ops.cpp's sum_of, four lanes at a time. One number at a time in the ops they were
+// 5.5 % of a Transformer step (issue 18).
+void layer_norm(const LayerNormRows& rows, const double* beta, double* y);
+void layer_norm_backward(const LayerNormRows& rows, const double* dy, double* dx, Store dx_store, double* dgamma,
+                         double* dbeta);
 
 // FLOPs (2·r·k·c per product) done by the three gemm kernels on this thread since it
 // started: stepgrad-bench turns them into GFLOP/s.

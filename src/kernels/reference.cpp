@@ -94,6 +94,52 @@ void adam(const AdamStep& s, double* value, double* m, double* v, const double* 
     }
 }
 
+// Σ_j value(j) for j < n in four interleaved partial sums added as (s0 + s1) + (s2 + s3):
+// the order every row sum of the Transformer's ops uses (src/ops.cpp's sum_of), so that
+// the instruction sets can sum four numbers a register at a time and give the same bits.
+template <class Value>
+double four_way_sum(int n, Value value) {
+    double s[4] = {0, 0, 0, 0};
+    for (int j = 0; j < n; ++j) s[j < n - n % 4 ? j % 4 : 0] += value(j);
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+double inverse_std(const LayerNormRows& n, int row) { return 1 / std::sqrt(n.variance[row] + n.epsilon); }
+// x̂_rj = (x_rj − μ_r) / √(σ²_r + ε)
+double normalized(const LayerNormRows& n, int row, int j, double inverse) {
+    return (n.x[at(row, j, n.d)] - n.mean[row]) * inverse;
+}
+
+// y_rj = x̂_rj γ_j + β_j
+void layer_norm(const LayerNormRows& n, const double* beta, double* y) {
+    for (int r = 0; r < n.rows; ++r) {
+        const double inverse = inverse_std(n, r);
+        for (int j = 0; j < n.d; ++j) y[at(r, j, n.d)] = normalized(n, r, j, inverse) * n.gamma[j] + beta[j];
+    }
+}
+
+// g_j = dy_j γ_j;  dx_j = (1/√(σ² + ε)) (g_j − mean(g) − x̂_j mean(g ⊙ x̂));  dγ_j += dy_j x̂_j;  dβ_j += dy_j
+void layer_norm_backward(const LayerNormRows& n, const double* dy, double* dx, Store dx_store, double* dgamma, double* dbeta) {
+    const int d = n.d;
+    for (int r = 0; r < n.rows; ++r) {
+        const double inverse = inverse_std(n, r);
+        const double* dy_r = dy + at(r, 0, d);
+        for (int j = 0; j < d; ++j) {
+            if (dbeta) dbeta[j] += dy_r[j];
+            if (dgamma) dgamma[j] += dy_r[j] * normalized(n, r, j, inverse);
+        }
+        if (!dx) continue;
+        const double g_mean = four_way_sum(d, [&](int j) { return dy_r[j] * n.gamma[j]; }) / d;
+        const double g_xhat_mean =
+            four_way_sum(d, [&](int j) { return dy_r[j] * n.gamma[j] * normalized(n, r, j, inverse); }) / d;
+        for (int j = 0; j < d; ++j) {
+            const double share = inverse * (dy_r[j] * n.gamma[j] - g_mean - normalized(n, r, j, inverse) * g_xhat_mean);
+            double& entry = dx[at(r, j, d)];
+            entry = (dx_store == Store::add ? entry : 0.0) + share;
+        }
+    }
+}
+
 // The peak probe one double at a time: `iterations` rounds of a_c ← a_c · ½ + 1 for
 // c = 0 … chains−1 (independent, so they can overlap; a_c tends to 2, never overflows).
 constexpr int chains = 12;
@@ -112,6 +158,7 @@ double multiply_add_loop(long iterations) {
 
 // one double per "register": lanes = 1
 extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
-                                                   tanh, sigmoid, exp, adam, multiply_add_loop, chains};
+                                                   tanh, sigmoid, exp, adam, layer_norm,
+                                                   layer_norm_backward, multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels

@@ -404,6 +404,82 @@ void adam(const AdamStep& s, double* value, double* m, double* v, const double* 
     std::memcpy(value + i, padded[0], rest), std::memcpy(m + i, padded[1], rest), std::memcpy(v + i, padded[2], rest);
 }
 
+// ---- layer norm ----
+
+// Four doubles, whatever the register width: a row's sums run in four interleaved partial sums
+// (reference.cpp's four_way_sum), so they are summed four lanes at a time on every set
+// (two registers of two with baseline x86-64; with AVX-512 half a register, which on the
+// double-pumped units it was measured on costs nothing against a whole one).
+using quad = double __attribute__((vector_size(4 * sizeof(double))));
+// Without AVX, GCC warns that returning a quad by value has no fixed ABI: these helpers are
+// file-local and inlined, never called across compilation units (the pop is after the layer norm).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+quad load_quad(const double* p) {
+    quad v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+void store_quad(double* p, quad v) { std::memcpy(p, &v, sizeof v); }
+double total_of(quad s) { return (s[0] + s[1]) + (s[2] + s[3]); }
+
+// y_rj = x̂_rj γ_j + β_j, x̂_rj = (x_rj − μ_r) / √(σ²_r + ε)
+void layer_norm(const LayerNormRows& n, const double* beta, double* y) {
+    const int d = n.d, whole = d - d % 4;
+    for (int r = 0; r < n.rows; ++r) {
+        const double* x = n.x + count_of(r, d);
+        double* out = y + count_of(r, d);
+        const double mu = n.mean[r], inverse = 1 / __builtin_sqrt(n.variance[r] + n.epsilon);
+        int j = 0;
+        for (; j < whole; j += 4)
+            store_quad(out + j, (load_quad(x + j) - mu) * inverse * load_quad(n.gamma + j) + load_quad(beta + j));
+        for (; j < d; ++j) out[j] = (x[j] - mu) * inverse * n.gamma[j] + beta[j];
+    }
+}
+
+// g = dy ⊙ γ;  dx = (1/√(σ² + ε)) (g − mean(g) − x̂ mean(g ⊙ x̂));  dγ += dy ⊙ x̂;  dβ += dy.
+// One pass for dγ, dβ and the two sums, a second for dx: x̂ is rebuilt in each, as the forward made it.
+void layer_norm_backward(const LayerNormRows& n, const double* dy, double* dx, Store dx_store, double* dgamma, double* dbeta) {
+    const int d = n.d, whole = d - d % 4;
+    for (int r = 0; r < n.rows; ++r) {
+        const double *x = n.x + count_of(r, d), *dy_r = dy + count_of(r, d);
+        const double mu = n.mean[r], inverse = 1 / __builtin_sqrt(n.variance[r] + n.epsilon);
+        quad g_sum = {}, g_xhat_sum = {};
+        int j = 0;
+        for (; j < whole; j += 4) {
+            const quad xhat = (load_quad(x + j) - mu) * inverse, grad = load_quad(dy_r + j);
+            if (dbeta) store_quad(dbeta + j, load_quad(dbeta + j) + grad);
+            if (dgamma) store_quad(dgamma + j, load_quad(dgamma + j) + grad * xhat);
+            const quad g = grad * load_quad(n.gamma + j);
+            g_sum += g;
+            g_xhat_sum += g * xhat;
+        }
+        for (; j < d; ++j) {
+            const double xhat = (x[j] - mu) * inverse, g = dy_r[j] * n.gamma[j];
+            if (dbeta) dbeta[j] += dy_r[j];
+            if (dgamma) dgamma[j] += dy_r[j] * xhat;
+            g_sum[0] += g;
+            g_xhat_sum[0] += g * xhat;
+        }
+        if (!dx) continue;
+        const double g_mean = total_of(g_sum) / d, g_xhat_mean = total_of(g_xhat_sum) / d;
+        double* dx_r = dx + count_of(r, d);
+        const bool add = dx_store == Store::add;
+        for (j = 0; j < whole; j += 4) {
+            const quad xhat = (load_quad(x + j) - mu) * inverse;
+            const quad share = inverse * (load_quad(dy_r + j) * load_quad(n.gamma + j) - g_mean - xhat * g_xhat_mean);
+            store_quad(dx_r + j, (add ? load_quad(dx_r + j) : quad{}) + share);
+        }
+        for (; j < d; ++j) {
+            const double xhat = (x[j] - mu) * inverse;
+            dx_r[j] = (add ? dx_r[j] : 0.0) + inverse * (dy_r[j] * n.gamma[j] - g_mean - xhat * g_xhat_mean);
+        }
+    }
+}
+
+#pragma GCC diagnostic pop
+
 // ---- the hardware's limit ----
 
 // 12 chains of a ← a·x + y: more independent multiply-adds in flight than two FMA units
@@ -427,6 +503,7 @@ double multiply_add_loop(long iterations) {
 
 extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
                                                   apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>, adam,
+                                                  layer_norm, layer_norm_backward,
                                                   multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels
