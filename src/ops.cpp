@@ -67,9 +67,11 @@ void add_gradient(const double* dy, double* dx, Store store, std::size_t n) {
 // Room for `count` numbers an op needs only while it runs (a rebuilt row, the merged heads of
 // a fused head op), reused by every call on this thread: never on the tape. One user at a time:
 // no op calls another that takes it.
+// It only grows: resizing it down and up again zero-filled the regrown part on every call
+// (1 % of a Transformer step, as the ops' sizes alternate).
 double* scratch_row(std::size_t count) {
     thread_local std::vector<double> scratch;
-    scratch.resize(count);
+    if (scratch.size() < count) scratch.resize(count);
     return scratch.data();
 }
 

@@ -64,8 +64,12 @@ void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, S
 
 void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
     flops += 2.0 * r * k * c;
-    thread_local std::vector<double> scratch;  // Bᵀ (or a panel of it and its sums), reused: no allocation per product
-    scratch.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(c) + static_cast<std::size_t>(r) * 64);
+    // Bᵀ (or a panel of it and its sums), reused: no allocation per product. It only grows:
+    // shrunk by the attention's small products and regrown by the next linear layer's, it was
+    // zero-filled again each time.
+    thread_local std::vector<double> scratch;
+    const std::size_t needed = static_cast<std::size_t>(k) * static_cast<std::size_t>(c) + static_cast<std::size_t>(r) * 64;
+    if (scratch.size() < needed) scratch.resize(needed);
     active()->gemm_nt(A, B, C, r, k, c, store, scratch.data());
 }
 
