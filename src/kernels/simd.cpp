@@ -59,6 +59,31 @@ simd from_bits(simd_bits bits) {
     return v;
 }
 simd splat(double value) { return simd{} + value; }
+// Lanes [0, used) from p, the others 0; and the reverse, into p's first `used` entries only:
+// masked instructions where the set has them. Filling a register from an array written a
+// number at a time stalled the load on the stores (13 % of an attention product's time).
+simd load_first(const double* p, int used) {
+#if defined(__AVX512F__)
+    return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << used) - 1), p);
+#elif defined(__AVX__)
+    const __m256i lane = _mm256_set_epi64x(3, 2, 1, 0);
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(used), lane));
+#else
+    return used >= 2 ? _mm_loadu_pd(p) : used == 1 ? _mm_load_sd(p) : _mm_setzero_pd();
+#endif
+}
+void store_first(double* p, simd v, int used) {
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << used) - 1), v);
+#elif defined(__AVX__)
+    const __m256i lane = _mm256_set_epi64x(3, 2, 1, 0);
+    _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(used), lane), v);
+#else
+    if (used >= 2) _mm_storeu_pd(p, v);
+    else if (used == 1) _mm_store_sd(p, v);
+#endif
+}
+
 // The same register without splat's addition of 0 (which turns −0 into +0): the compiler
 // folds it into the multiply-add as a broadcast from memory. gemm_tile's A entries go through
 // it: one add and one shuffle fewer per multiply-add row, and sums started from +0 never see
@@ -143,7 +168,10 @@ void put(double* p, simd sums, Store into) { into == Store::add ? add_store(p, s
 // multiply-adds.
 template <int rows, int width>
 void gemm_tile(int i, int j, int k, int c, StridedMatrix A, const double* B, double* C, Store into) {
-    simd tile[rows][width] = {};
+    simd tile[rows][width];
+    // (zeroed register by register: `= {}` became a rep stos of the array on the stack)
+    for (int ii = 0; ii < rows; ++ii)
+        for (int w = 0; w < width; ++w) tile[ii][w] = simd{};
     for (int p = 0; p < k; ++p) {
         simd b[width];
         for (int w = 0; w < width; ++w) b[w] = load(B + count_of(p, c) + j + w * lanes);
@@ -172,21 +200,17 @@ void gemm_band(int i, int from, int to, int k, int c, StridedMatrix A, const dou
     if (j < c && tail) {  // the last few columns, a padded register at a time
         // Starting from C's own entries (or zeros), the multiply-adds run in the order of the
         // axpy loop below: the same bits, only faster.
+        // (C's partial rows move through masked loads and stores: a copy loop to c was a libc
+        // memcpy call per row, most of the cost of an attention product of 13 keys)
+        const int used = c - j;
         simd tile[rows];
-        double entries[lanes] = {};
-        for (int ii = 0; ii < rows; ++ii) {
-            if (into == Store::add)
-                for (int jj = j; jj < c; ++jj) entries[jj - j] = C[count_of(i + ii, c) + jj];
-            tile[ii] = load(entries);
-        }
+        for (int ii = 0; ii < rows; ++ii)
+            tile[ii] = into == Store::add ? load_first(C + count_of(i + ii, c) + j, used) : simd{};
         for (int p = 0; p < k; ++p) {
             const simd right = load(tail + count_of(p, lanes));
             for (int ii = 0; ii < rows; ++ii) tile[ii] = multiply_add(splat(A(i + ii, p)), right, tile[ii]);
         }
-        for (int ii = 0; ii < rows; ++ii) {
-            store(entries, tile[ii]);
-            for (int jj = j; jj < c; ++jj) C[count_of(i + ii, c) + jj] = entries[jj - j];
-        }
+        for (int ii = 0; ii < rows; ++ii) store_first(C + count_of(i + ii, c) + j, tile[ii], used);
         return;
     }
     for (int ii = 0; ii < rows && j < c; ++ii) {  // the last few columns
@@ -219,8 +243,7 @@ void gemm(int r, int k, int c, StridedMatrix A, const double* B, double* C, Stor
     double strip[max_tail_k * lanes];
     const double* tail = nullptr;
     if (const int first = c - c % lanes; first < c && k <= max_tail_k) {
-        for (int p = 0; p < k; ++p)
-            for (int t = 0; t < lanes; ++t) strip[count_of(p, lanes) + t] = first + t < c ? B[count_of(p, c) + first + t] : 0.0;
+        for (int p = 0; p < k; ++p) store(strip + count_of(p, lanes), load_first(B + count_of(p, c) + first, c - first));
         tail = strip;
     }
     // Columns a block at a time, every band of rows within a block: the k × block_columns
