@@ -175,12 +175,16 @@ Tensor mul(Tensor a, Tensor b) {
     Tensor y = binary("mul", a, b, broadcast, [](double x, double z) { return x * z; });
     tape().on_backward(y, [a, b, broadcast, rows, cols](Tensor out) {
         const double *dy = out.grads().data(), *av = a.values().data(), *bv = b.values().data();
-        double *da = a.grads().data(), *db = b.grads().data();
+        // a gradient written for the first time is written, not zeroed and added to (the same
+        // bits: 0 + b·dy); a broadcast row's gradient sums over the rows, so it is added to
+        const GradientTarget da = gradient_target(a);
+        const GradientTarget db = broadcast ? GradientTarget{b.grads().data(), Store::add} : gradient_target(b);
+        const bool add_a = da.store == Store::add, add_b = db.store == Store::add;
         for (int r = 0; r < rows; ++r) {
             const std::size_t row = count_of(r, cols), b_row = broadcast ? 0 : row;
             for (int j = 0; j < cols; ++j) {
-                da[row + j] += bv[b_row + j] * dy[row + j];
-                db[b_row + j] += av[row + j] * dy[row + j];
+                da.data[row + j] = (add_a ? da.data[row + j] : 0.0) + bv[b_row + j] * dy[row + j];
+                db.data[b_row + j] = (add_b ? db.data[b_row + j] : 0.0) + av[row + j] * dy[row + j];
             }
         }
     });
@@ -460,8 +464,9 @@ Tensor concat_cols(std::span<const Tensor> parts) {
         for (int offset = 0; const Tensor& part : saved) {
             const int width = part.cols();
             if (part.requires_grad()) {
-                double* dpart = part.grads().data();
-                for (int r = 0; r < rows; ++r) axpy(1.0, dy + count_of(r, cols) + offset, dpart + count_of(r, width), width);
+                const GradientTarget dpart = gradient_target(part);  // written, not zeroed and added to, the first time
+                for (int r = 0; r < rows; ++r)
+                    add_gradient(dy + count_of(r, cols) + offset, dpart.data + count_of(r, width), dpart.store, width);
             }
             offset += width;
         }
@@ -484,9 +489,9 @@ Tensor slice_cols(Tensor x, int start, int width) {
         std::copy_n(x.values().data() + count_of(r, cols) + start, width,
                     y.values().data() + count_of(r, width));
     tape().on_backward(y, [x, rows, cols, start, width](Tensor out) {
-        for (int r = 0; r < rows; ++r)
-            axpy(1.0, out.grads().data() + count_of(r, width),
-                 x.grads().data() + count_of(r, cols) + start, width);
+        const double* dy = out.grads().data();
+        double* dx = x.grads().data();  // the other columns' slices add theirs: zeroed first
+        for (int r = 0; r < rows; ++r) axpy(1.0, dy + count_of(r, width), dx + count_of(r, cols) + start, width);
     });
     return y;
 }
