@@ -385,9 +385,11 @@ Tensor softmax(Tensor x) {
 Tensor log_softmax(Tensor x) {
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("log_softmax", rows, cols, {x});
+    const double* xv = x.values().data();
+    double* yv = y.values().data();
     for (int r = 0; r < rows; ++r) {
-        const double* in = x.values().data() + count_of(r, cols);
-        double* out = y.values().data() + count_of(r, cols);
+        const double* in = xv + count_of(r, cols);
+        double* out = yv + count_of(r, cols);
         const double max = *std::max_element(in, in + cols);
         double total = 0;
         for (int j = 0; j < cols; ++j) total += std::exp(in[j] - max);
@@ -395,10 +397,12 @@ Tensor log_softmax(Tensor x) {
         for (int j = 0; j < cols; ++j) out[j] = in[j] - max - log_total;
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
+        const double *y_all = out.values().data(), *dy_all = out.grads().data();
+        double* dx_all = x.grads().data();
         for (int r = 0; r < rows; ++r) {
-            const double* yv = out.values().data() + count_of(r, cols);
-            const double* dy = out.grads().data() + count_of(r, cols);
-            double* dx = x.grads().data() + count_of(r, cols);
+            const double* yv = y_all + count_of(r, cols);
+            const double* dy = dy_all + count_of(r, cols);
+            double* dx = dx_all + count_of(r, cols);
             double total = 0;
             for (int j = 0; j < cols; ++j) total += dy[j];
             for (int j = 0; j < cols; ++j) dx[j] += dy[j] - std::exp(yv[j]) * total;
@@ -452,10 +456,10 @@ Tensor concat_cols(std::span<const Tensor> parts) {
     }
     const int rows = parts[0].rows();
     Tensor y = tape().record("concat_cols", rows, cols, parts);
+    double* yv = y.values().data();
     for (int offset = 0; const Tensor& part : parts) {
-        for (int r = 0; r < rows; ++r)
-            std::copy_n(part.values().data() + count_of(r, part.cols()), part.cols(),
-                        y.values().data() + count_of(r, cols) + offset);
+        const double* pv = part.values().data();
+        for (int r = 0; r < rows; ++r) std::copy_n(pv + count_of(r, part.cols()), part.cols(), yv + count_of(r, cols) + offset);
         offset += part.cols();
     }
     const std::span<const Tensor> saved = tape().save(parts);
@@ -485,9 +489,9 @@ Tensor slice_cols(Tensor x, int start, int width) {
                                      start + width, shape_of(x)));
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("slice_cols", rows, width, {x});
-    for (int r = 0; r < rows; ++r)
-        std::copy_n(x.values().data() + count_of(r, cols) + start, width,
-                    y.values().data() + count_of(r, width));
+    const double* xv = x.values().data();
+    double* yv = y.values().data();
+    for (int r = 0; r < rows; ++r) std::copy_n(xv + count_of(r, cols) + start, width, yv + count_of(r, width));
     tape().on_backward(y, [x, rows, cols, start, width](Tensor out) {
         const double* dy = out.grads().data();
         double* dx = x.grads().data();  // the other columns' slices add theirs: zeroed first
@@ -505,14 +509,14 @@ Tensor gather_rows(Tensor table, std::span<const int> ids) {
                                                 id, table.op(), table.rows()));
     const int rows = static_cast<int>(ids.size()), cols = table.cols();
     Tensor y = tape().record("gather_rows", rows, cols, {table});
-    for (int r = 0; r < rows; ++r)
-        std::copy_n(table.values().data() + count_of(ids[r], cols), cols,
-                    y.values().data() + count_of(r, cols));
+    const double* tv = table.values().data();
+    double* yv = y.values().data();
+    for (int r = 0; r < rows; ++r) std::copy_n(tv + count_of(ids[r], cols), cols, yv + count_of(r, cols));
     const std::span<const int> saved = tape().save(ids);
     tape().on_backward(y, [table, saved, cols](Tensor out) {
-        for (std::size_t r = 0; r < saved.size(); ++r)
-            axpy(1.0, out.grads().data() + r * cols, table.grads().data() + count_of(saved[r], cols),
-                 cols);
+        const double* dy = out.grads().data();
+        double* dtable = table.grads().data();
+        for (std::size_t r = 0; r < saved.size(); ++r) axpy(1.0, dy + r * cols, dtable + count_of(saved[r], cols), cols);
     });
     return y;
 }
