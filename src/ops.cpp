@@ -744,17 +744,9 @@ Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
                 const int count = std::min(chunk, m - first);
                 // in the forward this was t = tanh(keys[b, i] + query[b]): rebuilt, not read back
                 tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
-                for (int i = 0; i < count; ++i) {
-                    const double g = dy[count_of(b, m) + first + i];
-                    const std::size_t block = count_of(b, m * A) + count_of(first + i, A);
-                    const double* ti = t + count_of(i, A);
-                    for (int k = 0; k < A; ++k) {
-                        const double d = g * vv[k] * (1 - ti[k] * ti[k]);
-                        dk[block + k] += d;
-                        dq[count_of(b, A) + k] += d;
-                        dv[k] += g * ti[k];
-                    }
-                }
+                // d_i = dy_i · v ⊙ (1 − t_i²) into dkeys_i and dquery, dy_i t_i into dv
+                kernels::additive_scores_backward(t, vv, dy + count_of(b, m) + first, count, A,
+                                                  dk + count_of(b, m * A) + count_of(first, A), dq + count_of(b, A), dv);
             }
     });
     return y;

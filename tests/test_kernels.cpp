@@ -433,3 +433,25 @@ TEST_CASE("layer norm kernels: the very bits of the plain loops on every instruc
         }
     });
 }
+
+TEST_CASE("concat attention's backward kernel: the very bits of the plain loop on every instruction set") {
+    // A widths around a register's (the last A mod lanes one at a time), keys added in order
+    for_each_simd_set([&] {
+        for (int A : {1, 3, 4, 8, 9, 17, 64})
+            for (int count : {1, 5}) {
+                INFO("A = ", A, ", keys ", count);
+                std::vector<double> t = random_matrix(count, A, 31);
+                for (double& x : t) x = std::tanh(3 * x);
+                const std::vector<double> v = random_matrix(1, A, 32), g = random_matrix(1, count, 33);
+                std::vector<double> dkeys = random_matrix(count, A, 34), dquery = random_matrix(1, A, 35), dv = random_matrix(1, A, 36);
+                std::vector<double> dkeys_ref = dkeys, dquery_ref = dquery, dv_ref = dv;
+                kernels::additive_scores_backward(t.data(), v.data(), g.data(), count, A, dkeys.data(), dquery.data(), dv.data());
+                reference.additive_scores_backward(t.data(), v.data(), g.data(), count, A, dkeys_ref.data(), dquery_ref.data(),
+                                                   dv_ref.data());
+                CHECK(dkeys == dkeys_ref);
+                CHECK(dquery == dquery_ref);
+                CHECK(dv == dv_ref);
+                CHECK(dv != random_matrix(1, A, 36));
+            }
+    });
+}

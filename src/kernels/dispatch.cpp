@@ -86,6 +86,11 @@ void layer_norm_backward(const LayerNormRows& rows, const double* dy, double* dx
     active()->layer_norm_backward(rows, dy, dx, dx_store, dgamma, dbeta);
 }
 
+void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
+                              double* dquery, double* dv) {
+    active()->additive_scores_backward(t, v, g, count, A, dkeys, dquery, dv);
+}
+
 double gemm_flops() { return flops; }
 
 double peak_gflops() {

@@ -56,6 +56,10 @@ struct KernelTable {
     // any of dx, dγ, dβ may be null (not wanted)
     void (*layer_norm_backward)(const LayerNormRows& rows, const double* dy, double* dx, Store dx_store, double* dgamma,
                                 double* dbeta);
+    // concat attention's backward for `count` keys of one example, t_i = tanh(keys_i + query):
+    // d_i = g_i · v ⊙ (1 − t_i ⊙ t_i);  dkeys_i += d_i;  dquery += d_i;  dv += g_i t_i   (i in order)
+    void (*additive_scores_backward)(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
+                                     double* dquery, double* dv);
     // `iterations` rounds of independent multiply-adds on registers only (the fp64 limit
     // of one core with this instruction set); returns a number that depends on them all.
     double (*multiply_add_loop)(long iterations);

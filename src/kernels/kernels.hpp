@@ -52,6 +52,11 @@ void layer_norm(const LayerNormRows& rows, const double* beta, double* y);
 void layer_norm_backward(const LayerNormRows& rows, const double* dy, double* dx, Store dx_store, double* dgamma,
                          double* dbeta);
 
+// Concat attention's backward for `count` keys of one example (kernel_table.hpp has the
+// formulas), the keys in order so the sums into dquery and dv round as the plain loop's.
+void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
+                              double* dquery, double* dv);
+
 // FLOPs (2·r·k·c per product) done by the three gemm kernels on this thread since it
 // started: stepgrad-bench turns them into GFLOP/s.
 double gemm_flops();

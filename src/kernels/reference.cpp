@@ -140,6 +140,19 @@ void layer_norm_backward(const LayerNormRows& n, const double* dy, double* dx, S
     }
 }
 
+// d_ik = g_i v_k (1 − t_ik²);  dkeys_ik += d_ik;  dquery_k += d_ik;  dv_k += g_i t_ik
+void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
+                              double* dquery, double* dv) {
+    for (int i = 0; i < count; ++i)
+        for (int k = 0; k < A; ++k) {
+            const double t_ik = t[at(i, k, A)];
+            const double d = g[i] * v[k] * (1 - t_ik * t_ik);
+            dkeys[at(i, k, A)] += d;
+            dquery[k] += d;
+            dv[k] += g[i] * t_ik;
+        }
+}
+
 // The peak probe one double at a time: `iterations` rounds of a_c ← a_c · ½ + 1 for
 // c = 0 … chains−1 (independent, so they can overlap; a_c tends to 2, never overflows).
 constexpr int chains = 12;
@@ -159,6 +172,7 @@ double multiply_add_loop(long iterations) {
 // one double per "register": lanes = 1
 extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
                                                    tanh, sigmoid, exp, adam, layer_norm,
-                                                   layer_norm_backward, multiply_add_loop, chains};
+                                                   layer_norm_backward, additive_scores_backward,
+                                                   multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels

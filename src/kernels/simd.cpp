@@ -551,6 +551,34 @@ void layer_norm_backward(const LayerNormRows& n, const double* dy, double* dx, S
 
 #pragma GCC diagnostic pop
 
+// ---- concat attention's backward ----
+
+// d_i = g_i · v ⊙ (1 − t_i ⊙ t_i);  dkeys_i += d_i;  dquery += d_i;  dv += g_i t_i — a register
+// of k at a time, the keys i in order, each product rounded as the plain loop rounds it (no
+// fused multiply-add). One number at a time in src/ops.cpp it was most of the concat score's
+// backward, which recomputes t rather than keep m·n·A numbers (issue 19).
+void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
+                              double* dquery, double* dv) {
+    for (int i = 0; i < count; ++i) {
+        const double* t_i = t + count_of(i, A);
+        double* dkeys_i = dkeys + count_of(i, A);
+        int k = 0;
+        for (; k + lanes <= A; k += lanes) {
+            const simd t_ik = load(t_i + k);
+            const simd d = broadcast(g[i]) * load(v + k) * (1 - t_ik * t_ik);
+            add_store(dkeys_i + k, d);
+            add_store(dquery + k, d);
+            add_store(dv + k, broadcast(g[i]) * t_ik);
+        }
+        for (; k < A; ++k) {
+            const double d = g[i] * v[k] * (1 - t_i[k] * t_i[k]);
+            dkeys_i[k] += d;
+            dquery[k] += d;
+            dv[k] += g[i] * t_i[k];
+        }
+    }
+}
+
 // ---- the hardware's limit ----
 
 // 12 chains of a ← a·x + y: more independent multiply-adds in flight than two FMA units
@@ -574,7 +602,7 @@ double multiply_add_loop(long iterations) {
 
 extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
                                                   apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>, adam,
-                                                  layer_norm, layer_norm_backward,
+                                                  layer_norm, layer_norm_backward, additive_scores_backward,
                                                   multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels
