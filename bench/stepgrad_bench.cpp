@@ -52,29 +52,34 @@ double peak_rss_mb() {
 struct Timing {
     double steps_per_s;
     double flops_per_step;    // counted by the matrix-product kernels, forward and backward
-    double cpu_ms_per_step;   // the CPU time this thread got: on a busy machine, below the wall time
+    double cpu_ms_per_step;   // the CPU time the step's threads got: on a busy machine, below threads × the wall time
 };
 
-double thread_cpu_seconds() {
+// The CPU time of this thread, or of the whole process (every thread of a --threads run)
+double cpu_seconds(bool all_threads) {
     timespec now{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    clock_gettime(all_threads ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_THREAD_CPUTIME_ID, &now);
     return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 // Warm-up steps, then `steps` timed training steps (forward, backward, clipping at 1, Adam)
-// cycling through the batches.
-Timing time_training(Model& model, const std::vector<Batch>& batches, int steps, int warmup) {
+// cycling through the batches; train_step's threads (0: one tape for the batch).
+Timing time_training(Model& model, const std::vector<Batch>& batches, int steps, int warmup, int threads) {
     Adam adam;
-    auto run = [&](int count, int offset) {
+    auto run = [&](int count, int offset, int threads) {
         for (int i = 0; i < count; ++i)
-            train_step(model, adam, batches[static_cast<std::size_t>(offset + i) % batches.size()], 1e-3, 1.0, i + 1);
+            train_step(model, adam, batches[static_cast<std::size_t>(offset + i) % batches.size()], 1e-3, 1.0, i + 1, {},
+                       threads);
     };
-    run(warmup, 0);
-    const double flops_before = kernels::gemm_flops(), cpu_before = thread_cpu_seconds();
+    run(warmup, 0, threads);
+    // the kernels count FLOPs per thread: one step with the shards all on this thread counts them
+    const double flops_before = kernels::gemm_flops();
+    run(1, warmup, threads == 0 ? 0 : 1);
+    const double flops_per_step = kernels::gemm_flops() - flops_before, cpu_before = cpu_seconds(threads > 1);
     const auto start = std::chrono::steady_clock::now();
-    run(steps, warmup);
+    run(steps, warmup + 1, threads);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return {steps / seconds, (kernels::gemm_flops() - flops_before) / steps, (thread_cpu_seconds() - cpu_before) * 1e3 / steps};
+    return {steps / seconds, flops_per_step, (cpu_seconds(threads > 1) - cpu_before) * 1e3 / steps};
 }
 
 }  // namespace
@@ -85,6 +90,7 @@ int main(int argc, char** argv) {
     std::uint64_t seed = 1;
     bool bidirectional = false;
     int layers = 1;
+    int threads = 0;
     int d_model = 64, heads = 4, d_ff = 128;  // the Transformer's sizes (issue 18's configuration)
     std::string norm = "pre";
     std::string kernel_set = "auto";
@@ -108,6 +114,8 @@ int main(int argc, char** argv) {
     cli.option("--steps", steps, "timed steps", 1, 1000000);
     cli.option("--warmup", warmup, "untimed steps first", 0, 1000000);
     cli.option("--seed", seed, "seed");
+    cli.option("--threads", threads, "0: one tape for the batch; N: shards of 16 examples, N at a time on N threads "
+                                     "(the same numbers for every N)", 0, max_threads);
     cli.choice("--kernels", kernel_set, {"auto", "reference", "baseline", "avx2", "avx512"},
                "instruction set of the kernels (auto: the best this CPU has; reference: the plain loops)");
     cli.check([&] {
@@ -175,18 +183,20 @@ int main(int argc, char** argv) {
         // Batches are made before timing: the benchmark times the model, not the data.
         std::vector<Batch> batches;
         for (int i = 0; i < std::min(steps + warmup, 64); ++i) batches.push_back(make_batch(reverse_batch(rng, batch, src_len, vocab)));
-        const Timing timing = time_training(*model, batches, steps, warmup);
+        const Timing timing = time_training(*model, batches, steps, warmup, threads);
 
         const double steps_per_s = timing.steps_per_s, flops_per_step = timing.flops_per_step;
         const double tokens_per_s = steps_per_s * batch * (src_len + 1);
         // FLOPs counted by the matrix-product kernels (forward and backward); the elementwise
         // ops add a few percent more that are not counted.
         const double gflops = flops_per_step * steps_per_s / 1e9, peak = kernels::peak_gflops();
-        fmt::print("{} V={} m={} B={}: {} parameters, tape {} entries, arena {:.1f} MB\n", described, vocab, src_len,
-                   batch, model->parameter_count(), tape().size(), static_cast<double>(tape().arena_bytes()) / 1e6);
+        fmt::print("{} V={} m={} B={}{}: {} parameters, tape {} entries, arena {:.1f} MB\n", described, vocab, src_len,
+                   batch, threads == 0 ? "" : fmt::format(" threads={} (shards of {})", threads, shard_examples),
+                   model->parameter_count(), tape().size(), static_cast<double>(tape().arena_bytes()) / 1e6);
         fmt::print("{:.2f} ms/step (CPU {:.2f}), {:.1f} MFLOP/step in matrix products: {:.2f} GFLOP/s, {:.0f}% of this "
-                   "core's fp64 peak of {:.1f} GFLOP/s ({} kernels)\n",
-                   1e3 / steps_per_s, timing.cpu_ms_per_step, flops_per_step / 1e6, gflops, 100 * gflops / peak, peak, kernels::variant());
+                   "core's fp64 peak of {:.1f} GFLOP/s ({} kernels){}\n",
+                   1e3 / steps_per_s, timing.cpu_ms_per_step, flops_per_step / 1e6, gflops, 100 * gflops / peak, peak, kernels::variant(),
+                   threads > 1 ? fmt::format("; CPU is all {} threads', the peak one core's", threads) : "");
         fmt::print("steps_per_s={:.2f} tokens_per_s={:.0f} peak_rss_mb={:.1f}\n", steps_per_s, tokens_per_s, peak_rss_mb());
         return 0;
     }, "--batch, --hidden or --src-len");  // an error (out of memory for a huge --src-len) is one line and exit 2

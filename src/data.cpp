@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include "stepgrad/support/text.hpp"
 
@@ -226,5 +227,30 @@ Batch make_batch(std::span<const Example> examples) {
     return batch;
 }
 
+Batch slice_batch(const Batch& batch, int first, int count) {
+    if (first < 0 || count <= 0 || first + count > batch.size)
+        throw std::out_of_range(fmt::format("slice_batch: examples [{}, {}) outside a batch of {}", first, first + count,
+                                            batch.size));
+    Batch part;
+    part.size = count;
+    part.src_len = batch.src_len;
+    part.tgt_len = batch.tgt_len;
+    part.loss_tokens = batch.loss_tokens;
+    const auto rows = [&](const std::vector<int>& all, int width) {
+        const auto begin = all.begin() + static_cast<std::ptrdiff_t>(first) * width;
+        return std::vector<int>(begin, begin + static_cast<std::ptrdiff_t>(count) * width);
+    };
+    part.src = rows(batch.src, batch.src_len);
+    part.tgt_in = rows(batch.tgt_in, batch.tgt_len);
+    part.tgt_out = rows(batch.tgt_out, batch.tgt_len);
+    part.src_lengths = rows(batch.src_lengths, 1);
+    part.tgt_lengths = rows(batch.tgt_lengths, 1);
+    return part;
+}
+
+int loss_token_count(const Batch& batch) {
+    if (batch.loss_tokens > 0) return batch.loss_tokens;
+    return static_cast<int>(std::count_if(batch.tgt_out.begin(), batch.tgt_out.end(), [](int y) { return y != Vocab::pad; }));
+}
 
 }  // namespace stepgrad

@@ -330,8 +330,7 @@ Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_
     const int F = features.front().cols();
     out.logits = output_logits(reshape(concat_cols(features), B * n, F));
     out.token_losses = nll_loss(log_softmax(out.logits), batch.tgt_out, Vocab::pad);
-    const auto counted = std::count_if(batch.tgt_out.begin(), batch.tgt_out.end(), [](int y) { return y != Vocab::pad; });
-    out.loss = scale(sum(out.token_losses), 1.0 / static_cast<double>(counted));
+    out.loss = scale(sum(out.token_losses), 1.0 / static_cast<double>(loss_token_count(batch)));
     return out;
 }
 

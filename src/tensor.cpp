@@ -100,11 +100,23 @@ Tensor Tape::constant(int rows, int cols, std::span<const double> data) {
 }
 
 Tensor Tape::leaf(Parameter& parameter) {
-    // A parameter's gradient is its own: always ready, accumulated across backward calls.
+    // A parameter's gradient is its own (or its home's): always ready, accumulated across
+    // backward calls.
+    double* grad = parameter.grad.data();
+    for (const auto& [owner, home] : gradient_homes_)
+        if (owner == &parameter) grad = home;
     const auto id = static_cast<std::uint32_t>(entries_.size());
     entries_.push_back({parameter.name().c_str(), parameter.rows(), parameter.cols(),
-                        parameter.value.data(), parameter.grad.data(), true, false, true, id, {}});
+                        parameter.value.data(), grad, true, false, true, id, {}});
     return {id, generation_};
+}
+
+void Tape::set_gradient_homes(std::span<Parameter* const> parameters, std::span<double* const> homes) {
+    if (parameters.size() != homes.size())
+        throw std::invalid_argument(fmt::format("set_gradient_homes: {} parameters but {} homes", parameters.size(),
+                                                homes.size()));
+    gradient_homes_.clear();
+    for (std::size_t i = 0; i < parameters.size(); ++i) gradient_homes_.emplace_back(parameters[i], homes[i]);
 }
 
 Tensor Tape::alias(const char* op, Tensor source, std::size_t offset, int rows, int cols) {

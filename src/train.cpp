@@ -3,14 +3,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <numbers>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 #include "stepgrad/bleu.hpp"
@@ -360,15 +363,133 @@ std::vector<std::uint8_t> scheduled_sampling_coins(const Batch& batch, double P,
     return feed_gold;
 }
 
+namespace {
+
+// Threads that outlive a step, so each keeps its tape's memory (a thread per step would map
+// and fault in a fresh arena every step). One pool per calling thread: lessons that train
+// two models at once each get their own.
+class ShardPool {
+public:
+    // job(0) on the calling thread and job(1) … job(count − 1) on the pool's threads; returns
+    // when all are done. job must not throw.
+    void run(int count, const std::function<void(int)>& job) {
+        {
+            std::lock_guard lock(mutex_);
+            while (static_cast<int>(threads_.size()) < count - 1) {
+                const int worker = static_cast<int>(threads_.size()) + 1;
+                threads_.emplace_back([this, worker, seen = generation_] { serve(worker, seen); });
+            }
+            job_ = &job;
+            workers_ = count - 1;
+            pending_ = count - 1;
+            ++generation_;
+        }
+        wake_.notify_all();
+        job(0);
+        std::unique_lock lock(mutex_);
+        done_.wait(lock, [this] { return pending_ == 0; });
+    }
+    ~ShardPool() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        for (std::thread& thread : threads_) thread.join();
+    }
+
+private:
+    void serve(int worker, std::uint64_t seen) {
+        for (;;) {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+            if (stopping_) return;
+            seen = generation_;
+            if (worker > workers_) continue;
+            const std::function<void(int)>* job = job_;
+            lock.unlock();
+            (*job)(worker);
+            lock.lock();
+            if (--pending_ == 0) done_.notify_one();
+        }
+    }
+    std::mutex mutex_;
+    std::condition_variable wake_, done_;
+    const std::function<void(int)>* job_ = nullptr;
+    int workers_ = 0, pending_ = 0;
+    std::uint64_t generation_ = 0;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+// The loss of every shard and, through gradient homes, its gradients: shard s's in
+// homes[s·total …], each parameter's gradient after the last's.
+std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& parameters, const Batch& batch,
+                                 std::span<const std::uint8_t> feed_gold, int threads, int step, std::vector<double>& homes) {
+    Batch whole = batch;
+    whole.loss_tokens = loss_token_count(batch);
+    const int shards = (batch.size + shard_examples - 1) / shard_examples;
+    std::size_t total = 0;
+    for (const Parameter* p : parameters) total += p->value.size();
+    homes.assign(total * static_cast<std::size_t>(shards), 0.0);
+    std::vector<double> losses(static_cast<std::size_t>(shards));
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(shards));
+    const std::function<void(int)> job = [&](int worker) {
+        for (int s = worker; s < shards; s += threads) {
+            try {
+                const int first = s * shard_examples, count = std::min(shard_examples, batch.size - first);
+                const Batch shard = slice_batch(whole, first, count);
+                const auto n = static_cast<std::size_t>(batch.tgt_len);
+                const std::span<const std::uint8_t> feed =
+                    feed_gold.empty() ? feed_gold : feed_gold.subspan(static_cast<std::size_t>(first) * n, count * n);
+                std::vector<double*> home;
+                double* next = homes.data() + total * static_cast<std::size_t>(s);
+                for (const Parameter* p : parameters) home.push_back(std::exchange(next, next + p->value.size()));
+                tape().reset();
+                tape().set_gradient_homes(parameters, home);
+                const Tensor loss = model.loss(shard, feed);
+                losses[static_cast<std::size_t>(s)] = loss.value(0);
+                if (std::isfinite(loss.value(0))) tape().backward(loss);
+                else non_finite(fmt::format("loss of examples {}–{}", first, first + count - 1).c_str(), step, false);
+                tape().set_gradient_homes({}, {});
+            } catch (...) {
+                tape().set_gradient_homes({}, {});
+                errors[static_cast<std::size_t>(s)] = std::current_exception();
+            }
+        }
+    };
+    thread_local ShardPool pool;
+    pool.run(std::min(threads, shards), job);
+    for (const std::exception_ptr& error : errors)
+        if (error) std::rethrow_exception(error);
+    return losses;
+}
+
+}  // namespace
+
 double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
-                  std::span<const std::uint8_t> feed_gold) {
+                  std::span<const std::uint8_t> feed_gold, int threads) {
+    if (threads < 0 || threads > max_threads)
+        throw std::invalid_argument(fmt::format("train_step: threads must be from 0 to {}, got {}", max_threads, threads));
     const std::vector<Parameter*> parameters = model.parameters();
     tape().reset();
     for (Parameter* p : parameters) p->zero_grad();
-    const Tensor loss_tensor = model.loss(batch, feed_gold);
-    const double loss = loss_tensor.value(0);
-    if (!std::isfinite(loss)) non_finite("loss", step, false);
-    tape().backward(loss_tensor);
+    double loss = 0;
+    if (threads == 0) {
+        const Tensor loss_tensor = model.loss(batch, feed_gold);
+        loss = loss_tensor.value(0);
+        if (!std::isfinite(loss)) non_finite("loss", step, false);
+        tape().backward(loss_tensor);
+    } else {
+        thread_local std::vector<double> homes;
+        const std::vector<double> losses = shard_losses(model, parameters, batch, feed_gold, threads, step, homes);
+        // L = Σ_s L_s and ∂L/∂θ = Σ_s ∂L_s/∂θ, shard by shard in order, whatever thread computed each
+        for (double shard_loss : losses) loss += shard_loss;
+        const double* shard_gradient = homes.data();
+        for (std::size_t s = 0; s < losses.size(); ++s)
+            for (Parameter* p : parameters)
+                for (double& g : p->grad) g += *shard_gradient++;
+    }
     const double norm = clip_grad_norm(parameters, clip);
     if (!std::isfinite(norm)) non_finite("gradient norm", step, true);
     optimizer.step(parameters, lr);
@@ -397,7 +518,7 @@ TrainResult train(Model& model, TaskGenerator& task, const TrainOptions& options
         const double lr = options.cosine ? cosine_lr(options.lr, step - 1, options.steps) : options.lr;
         const std::vector<std::uint8_t> feed_gold =
             sampling ? scheduled_sampling_coins(batch, options.teacher_forcing, coins) : std::vector<std::uint8_t>{};
-        result.losses.push_back(train_step(model, *optimizer, batch, lr, options.clip, step, feed_gold));
+        result.losses.push_back(train_step(model, *optimizer, batch, lr, options.clip, step, feed_gold, options.threads));
         result.steps = step;
         for (const Example& e : examples) tokens += static_cast<long>(e.tgt.size());
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

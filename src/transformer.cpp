@@ -321,8 +321,7 @@ TransformerForward Transformer::forward(const Batch& batch) {
     out.decoder = decode(out.encoder, batch.tgt_in, batch.tgt_len, target_lengths);
     out.logits = out.decoder.logits;
     out.token_losses = nll_loss(log_softmax(out.logits), batch.tgt_out, Vocab::pad);
-    const auto counted = std::count_if(batch.tgt_out.begin(), batch.tgt_out.end(), [](int y) { return y != Vocab::pad; });
-    out.loss = scale(sum(out.token_losses), 1.0 / static_cast<double>(counted));
+    out.loss = scale(sum(out.token_losses), 1.0 / static_cast<double>(loss_token_count(batch)));
     return out;
 }
 

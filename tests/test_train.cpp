@@ -8,7 +8,9 @@
 #include <limits>
 
 #include "stepgrad/support/checkpoint.hpp"
+#include "stepgrad/random.hpp"
 #include "stepgrad/train.hpp"
+#include "stepgrad/transformer.hpp"
 
 using namespace stepgrad;
 using namespace stepgrad::testing;
@@ -456,4 +458,102 @@ TEST_CASE("a Transformer checkpoint that claims more parameters than it holds is
     write_file(path, text);
     CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains("needs more parameters than it holds"), CheckpointError);
     std::filesystem::remove(path);
+}
+
+// ---- data parallel: train_step with threads ----
+
+namespace {
+
+// Every parameter's values after `steps` steps on the same batches with `threads`
+std::vector<double> parameters_after(Model& model, const std::vector<Batch>& batches, int threads,
+                                     std::span<const std::uint8_t> feed_gold = {}) {
+    auto optimizer = make_optimizer("adam");
+    for (std::size_t i = 0; i < batches.size(); ++i)
+        train_step(model, *optimizer, batches[i], 0.01, 1.0, static_cast<int>(i) + 1, feed_gold, threads);
+    std::vector<double> all;
+    for (const Parameter* p : model.parameters()) all.insert(all.end(), p->value.begin(), p->value.end());
+    return all;
+}
+
+std::vector<Batch> padded_batches(TaskGenerator& task, int count, int size) {
+    std::vector<Batch> batches;
+    for (int i = 0; i < count; ++i) batches.push_back(make_batch(task.next(size)));
+    return batches;
+}
+
+}  // namespace
+
+TEST_CASE("train_step with threads: the same bits for 1, 2 and 3 threads, and the one-tape step's numbers to rounding") {
+    // 37 examples: shards of 16, 16 and 5, ragged lengths (padding in every shard)
+    Setup reference_setup("bahdanau", "concat");
+    const std::vector<Batch> batches = padded_batches(reference_setup.task, 3, 37);
+    const std::vector<double> one_tape = parameters_after(reference_setup.model, batches, 0);
+    std::vector<std::vector<double>> by_threads;
+    for (int threads : {1, 2, 3}) {
+        Setup s("bahdanau", "concat");
+        by_threads.push_back(parameters_after(s.model, batches, threads));
+    }
+    CHECK(by_threads[0] == by_threads[1]);
+    CHECK(by_threads[0] == by_threads[2]);
+    REQUIRE(by_threads[0].size() == one_tape.size());
+    double largest = 0;
+    for (std::size_t i = 0; i < one_tape.size(); ++i) largest = std::max(largest, std::abs(by_threads[0][i] - one_tape[i]));
+    CHECK(largest < 1e-12);  // the same step, its sums in another order
+    Setup untouched("bahdanau", "concat");
+    CHECK(parameters_after(untouched.model, {}, 2) != by_threads[0]);  // the steps moved the parameters
+}
+
+TEST_CASE("train_step with threads: the Transformer and scheduled sampling shard the same way") {
+    TaskGenerator task{TaskConfig{"reverse", 3, 5, 6, 4}, 50};
+    TransformerConfig config;
+    config.src_vocab = task.src_vocab().size();
+    config.tgt_vocab = task.tgt_vocab().size();
+    config.d_model = 8, config.heads = 2, config.layers = 1, config.d_ff = 16;
+    const std::vector<Batch> batches = padded_batches(task, 2, 20);
+    std::vector<std::vector<double>> by_threads;
+    for (int threads : {1, 2}) {
+        Transformer model(config);
+        model.init(3);
+        by_threads.push_back(parameters_after(model, batches, threads));
+    }
+    CHECK(by_threads[0] == by_threads[1]);
+
+    Rng coins(7);
+    const std::vector<std::uint8_t> feed_gold = scheduled_sampling_coins(batches[0], 0.5, coins);
+    std::vector<std::vector<double>> sampled;
+    for (int threads : {0, 1, 2}) {
+        Setup s("bahdanau", "dot");
+        sampled.push_back(parameters_after(s.model, {batches[0]}, threads, feed_gold));
+    }
+    CHECK(sampled[1] == sampled[2]);
+    for (std::size_t i = 0; i < sampled[0].size(); ++i) CHECK(sampled[1][i] == doctest::Approx(sampled[0][i]).epsilon(1e-12));
+}
+
+TEST_CASE("train_step with threads: a NaN is named with its shard, a thread count out of range is refused") {
+    Setup s("plain", "none");
+    auto optimizer = make_optimizer("adam");
+    const Batch batch = make_batch(s.task.next(20));
+    CHECK_THROWS_WITH_AS(train_step(s.model, *optimizer, batch, 0.01, 1.0, 1, {}, -1),
+                         doctest::Contains("threads must be from 0 to 64, got -1"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(train_step(s.model, *optimizer, batch, 0.01, 1.0, 1, {}, 65), doctest::Contains("got 65"),
+                         std::invalid_argument);
+    s.model.output_b.value[3] = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(train_step(s.model, *optimizer, batch, 0.01, 1.0, 4, {}, 2),
+                         doctest::Contains("step 4: the loss of examples 0–15 is not finite"), TrainingError);
+}
+
+TEST_CASE("slice_batch: a shard keeps the batch's padded lengths and its token count") {
+    const Batch batch = make_batch(ragged_examples());
+    const Batch middle = slice_batch(batch, 1, 2);
+    CHECK(middle.size == 2);
+    CHECK(middle.src_len == batch.src_len);
+    CHECK(middle.tgt_len == batch.tgt_len);
+    CHECK(middle.src_lengths == std::vector<int>{3, 2});
+    CHECK(std::vector<int>(batch.tgt_out.begin() + batch.tgt_len, batch.tgt_out.end()) == middle.tgt_out);
+    CHECK(loss_token_count(batch) == 9);
+    CHECK(loss_token_count(middle) == 6);
+    Batch counted = batch;
+    counted.loss_tokens = 9;
+    CHECK(loss_token_count(slice_batch(counted, 2, 1)) == 9);
+    CHECK_THROWS_WITH_AS(slice_batch(batch, 2, 2), doctest::Contains("examples [2, 4) outside a batch of 3"), std::out_of_range);
 }

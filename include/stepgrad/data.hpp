@@ -105,8 +105,17 @@ struct Batch {
     std::vector<int> tgt_out;
     std::vector<int> src_lengths;
     std::vector<int> tgt_lengths;
+    // The loss is the mean over this many target tokens; 0: this batch's own (not <pad>).
+    // A shard of a larger batch (train_step with threads) counts its whole batch's tokens,
+    // so the shards' losses and gradients add up to the batch's.
+    int loss_tokens = 0;
 };
 
 Batch make_batch(std::span<const Example> examples);  // throws TaskError if empty
+// Examples first … first + count − 1 of a batch, padded to the batch's lengths; loss_tokens
+// is kept. Throws std::out_of_range outside the batch.
+Batch slice_batch(const Batch& batch, int first, int count);
+// The target tokens a loss over the batch averages over: loss_tokens, or those not <pad>.
+int loss_token_count(const Batch& batch);
 
 }  // namespace stepgrad

@@ -183,8 +183,13 @@ public:
     Tensor record(const char* op, int rows, int cols, std::span<const Tensor> inputs);
     // A tensor holding data that needs no gradient (inputs, masks, targets).
     Tensor constant(int rows, int cols, std::span<const double> data);
-    // A parameter as a leaf: its storage is the parameter's own.
+    // A parameter as a leaf: its values are the parameter's own, and so is its gradient
+    // unless set_gradient_homes gave it another home.
     Tensor leaf(Parameter& parameter);
+    // From now on, the gradient of parameters[i]'s leaves on this tape accumulates in
+    // homes[i] (parameters[i]'s size), not in the parameter's own: threads that share a model
+    // each sum their shard's gradients apart (train_step with threads). Empty spans: own again.
+    void set_gradient_homes(std::span<Parameter* const> parameters, std::span<double* const> homes);
     // A view of `source`'s storage from entry `offset` on, with another shape: row-major
     // data does not move, so reshape and row slices cost nothing and need no backward.
     Tensor alias(const char* op, Tensor source, std::size_t offset, int rows, int cols);
@@ -235,6 +240,7 @@ public:
 
 private:
     std::vector<TapeEntry> entries_;
+    std::vector<std::pair<const Parameter*, double*>> gradient_homes_;
     Arena<double> numbers_;
     Arena<std::byte> saved_;
     std::size_t bytes_used_ = 0;

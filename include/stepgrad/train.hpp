@@ -93,6 +93,9 @@ struct TrainOptions {
     // P of scheduled sampling (SPEC §13): each decoder input is the gold y_{j−1} with
     // probability P, else the model's own previous argmax. 1: always gold (teacher forcing).
     double teacher_forcing = 1;
+    // Data parallel (see train_step): 0 one tape for the whole batch; N ≥ 1 shards of
+    // shard_examples examples, N at a time, with the same bits for every N.
+    int threads = 0;
 };
 
 struct TrainResult {
@@ -116,8 +119,15 @@ TrainResult train(Model& model, TaskGenerator& task, const TrainOptions& options
 
 // One optimisation step on a batch; returns the loss. Throws TrainingError on NaN/Inf.
 // `feed_gold` (empty: teacher forcing) as Model::loss takes it.
+// threads = 0: one tape for the whole batch. threads = N ≥ 1: the batch is cut into shards of
+// shard_examples examples (the last may be shorter); each shard's loss (over the whole
+// batch's tokens) and gradients are computed on a tape of their own, N shards at a time on
+// N threads, and added shard by shard in order — so every N gives the same bits. They are
+// not threads = 0's bits: there one product sums over all the examples at once.
+constexpr int shard_examples = 16;
+constexpr int max_threads = 64;
 double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double lr, double clip, int step,
-                  std::span<const std::uint8_t> feed_gold = {});
+                  std::span<const std::uint8_t> feed_gold = {}, int threads = 0);
 
 // The coins of scheduled sampling for one batch, laid out as batch.tgt_in: 1 (feed the gold
 // token) with probability P, drawn for each example's real positions j ≥ 1 in order; 1 at

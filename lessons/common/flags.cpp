@@ -284,6 +284,8 @@ void add_training_flags(Cli& cli, LessonFlags& f) {
     cli.option("--lr", f.lr, "learning rate (cosine decay to 0)", 1e-6, 10.0);
     cli.choice("--optimizer", f.optimizer, {"adam", "sgd"}, "optimizer");
     cli.option("--clip", f.clip, "largest gradient norm (0: no clipping)", 0.0, 1e6);
+    cli.option("--threads", f.threads, "0: one tape per batch; N: the batch in shards of 16 examples, N at a time on N "
+               "threads (every N prints the same numbers, which differ from 0's in the last digits)", 0, max_threads);
 }
 
 void add_lesson_flags(Cli& cli, LessonFlags& f, const std::vector<std::string>& decoders,

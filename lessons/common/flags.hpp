@@ -46,6 +46,7 @@ struct LessonFlags {
     double lr = 1e-2;
     std::string optimizer = "adam";
     double clip = 1.0;
+    int threads = 0;             // --threads N: data parallel, shards of 16 examples (train_step)
     int held_out = 500;
     int beam = 1;                // --beam K: every held-out evaluation and --sentence; 1 is greedy
     double length_penalty = 0;   // --length-penalty a of lp(n) = ((5 + n) / 6)^a (SPEC §13)

@@ -74,6 +74,7 @@ TrainOptions train_options(const LessonFlags& f) {
     options.lr = f.lr;
     options.optimizer = f.optimizer;
     options.clip = f.clip;
+    options.threads = f.threads;
     options.teacher_forcing = f.teacher_forcing;
     return options;
 }
