@@ -41,6 +41,7 @@ struct Options {
     std::string cell = "gru", decoder = "bahdanau", score = "concat";
     int64_t embed = 32, hidden = 64, attn = 64, vocab = 32, src_len = 12, batch = 32, steps = 100, warmup = 10;
     int64_t layers = 1;
+    int64_t threads = 1;  // torch's intra-op threads and OpenBLAS's
     uint64_t seed = 1;
 };
 
@@ -195,9 +196,9 @@ double peak_rss_mb() {
 
 // OpenBLAS (Debian's libtorch calls it through libblas.so.3) starts one thread per core
 // unless OPENBLAS_NUM_THREADS=1; torch::set_num_threads does not reach it. Ask it directly.
-void one_blas_thread() {
+void blas_threads(int count) {
     using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(count);
 }
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -206,7 +207,7 @@ void one_blas_thread() {
                  "usage: libtorch-bench [--cell rnn|gru|lstm] [--decoder plain|bahdanau|luong]\n"
                  "       [--score concat|dot|general|qk|qk-scaled] [--embed E] [--hidden H] [--attn A]\n"
                  "       [--vocab V (with <pad> <bos> <eos>)] [--src-len m] [--batch B] [--steps N]\n"
-                 "       [--layers L (1 to 4)] [--warmup N] [--seed S]\n",
+                 "       [--layers L (1 to 4)] [--warmup N] [--seed S] [--threads N (default 1)]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -244,6 +245,7 @@ Options parse(int argc, char** argv) {
         else if (flag == "--steps") a.steps = number;
         else if (flag == "--warmup") a.warmup = number;
         else if (flag == "--layers") a.layers = number;
+        else if (flag == "--threads") a.threads = number;
         else if (flag == "--seed") a.seed = static_cast<uint64_t>(number);
         else usage("unknown flag " + flag);
     }
@@ -256,8 +258,8 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     const Options a = parse(argc, argv);
-    torch::set_num_threads(1);
-    one_blas_thread();
+    torch::set_num_threads(static_cast<int>(a.threads));
+    blas_threads(static_cast<int>(a.threads));
     torch::set_default_dtype(caffe2::TypeMeta::Make<double>());
     torch::manual_seed(a.seed);
     Seq2Seq model(a);

@@ -13,8 +13,10 @@
 #   bench/speed_table.sh --quick          # 1 short run of each: a smoke test (~1 minute)
 #   bench/speed_table.sh --scaling        # the scaling table: ~10–15 minutes, half of it m = 400
 #   bench/speed_table.sh --runs 3 --build-dir build/release --jobs 2
+#   bench/speed_table.sh --threads 2      # the default rows with 2 threads in all three
 #
-# All three run one thread (OPENBLAS_NUM_THREADS=1 and torch's set_num_threads(1)), float64,
+# All three run one thread (OPENBLAS_NUM_THREADS=1 and torch's set_num_threads(1)) — with
+# --threads N, N: stepgrad-bench's data parallel shards, torch's and OpenBLAS's threads — float64,
 # the same model and step (SPEC §4, and §11's stack for --layers; forward, backward,
 # gradient-norm clip 1, Adam), the same sizes and the same vocabulary (--vocab counts <pad>
 # <bos> <eos> in all three). The table goes to stdout; progress, the build log's tail on
@@ -27,6 +29,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=5
 quick=0
 scaling=0
+threads=0  # 0: stepgrad-bench's one tape per batch, one thread everywhere
 jobs=1  # one compile at a time by default: the build is a one-off, the timings are not
 build_dir=$root/build/speed-table
 python=${PYTHON:-/usr/bin/python3}
@@ -43,6 +46,8 @@ usage: bench/speed_table.sh [--runs N] [--quick] [--scaling] [--build-dir DIR] [
   --build-dir DIR  where to build stepgrad-bench and libtorch-bench (default build/speed-table;
                    an existing build must be Release)
   --jobs N         parallel compile jobs (default 1)
+  --threads N      N threads in all three programs: stepgrad-bench --threads N (shards of 16
+                   examples on N threads), torch_bench.py and libtorch-bench --threads N
 PyTorch is \$PYTHON (default /usr/bin/python3) running bench/torch_bench.py.
 EOF
 }
@@ -54,12 +59,14 @@ while (($#)); do
         --scaling) scaling=1; shift ;;
         --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
         --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
+        --threads) threads=${2:?--threads needs a number}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) echo "speed_table.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "speed_table.sh: --runs needs a positive number" >&2; exit 2; }
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "speed_table.sh: --jobs needs a positive number" >&2; exit 2; }
+[[ $threads =~ ^[0-9]+$ ]] || { echo "speed_table.sh: --threads needs a number" >&2; exit 2; }
 ((quick)) && runs=1
 [[ $build_dir = /* ]] || build_dir=$PWD/$build_dir
 
@@ -256,6 +263,7 @@ for r in "${!rows[@]}"; do
             steps=$t_steps
             [[ $program == s ]] && steps=$s_steps
             read -r -a flag_list <<<"$flags"
+            ((threads == 0)) || flag_list+=(--threads "$threads")
             log "[$label] run $run/$runs: ${name[$program]} --steps $steps"
             read -r sps mb gf pct peak kernels mflop <<<"$(run_one $program "${flag_list[@]}" --warmup "$warmup" --steps "$steps")" || true
             [[ -n ${sps:-} ]] || { log "  failed"; continue; }
@@ -313,7 +321,7 @@ echo "Steps/s of the full training step (forward, backward, clip, Adam): the med
 if ((scaling)); then
     echo "One thread, float64; GRU + bahdanau + concat, E = 32, H = 64, A = 64 (also when H grows), V = 32, m = 12, B = 32, 1 layer unless the row says otherwise. $(nproc) cores, $cpu;"
 else
-    echo "One thread, float64; E = 32, H = 64, A = 64, V = 32, m = 12 unless the row says otherwise. $(nproc) cores, $cpu;"
+    echo "$( ((threads)) && echo "$threads threads (stepgrad: shards of 16 examples)" || echo "One thread"), float64; E = 32, H = 64, A = 64, V = 32, m = 12 unless the row says otherwise. $(nproc) cores, $cpu;"
 fi
 if ((${#peaks[@]})); then
     peak_line="fp64 peak probed by stepgrad-bench $(printf '%s\n' "${peaks[@]}" | median | xargs printf '%.1f') GFLOP/s"

@@ -2,7 +2,7 @@
 """The models of SPEC §4 and §14 in eager PyTorch, for comparison with stepgrad-bench.
 
 Same flags, same reverse task, same training step (forward, backward, gradient-norm
-clipping, Adam), float64, one thread. --layers L stacks L cells in the encoder and in the
+clipping, Adam), float64, one thread (--threads N: N). --layers L stacks L cells in the encoder and in the
 decoder as SPEC §11 (default 1, as stepgrad-bench; the Transformer's N, default 2).
 --model transformer is SPEC §14's Transformer built from nn.MultiheadAttention,
 nn.LayerNorm and nn.Linear (--check-golden FILE runs it on the parameters of a stepgrad
@@ -269,6 +269,16 @@ def reverse_batch(generator, a):
     return torch.cat([src, eos], dim=1), tgt_in, tgt
 
 
+def set_openblas_threads(count):
+    """OpenBLAS keeps its own thread count (OPENBLAS_NUM_THREADS when it loaded), which
+    torch.set_num_threads does not reach: ask it directly when it is in the process."""
+    import ctypes
+    try:
+        ctypes.CDLL(None).openblas_set_num_threads(count)
+    except AttributeError:
+        pass  # another BLAS: torch.set_num_threads is all there is
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="rnn", choices=["rnn", "transformer"])
@@ -282,12 +292,17 @@ def main():
     p.add_argument("--layers", type=int, help="SPEC §11 stacked layers L, 1 to 4 (default 1), or the Transformer's N (default 2)")
     p.add_argument("--norm", default="pre", choices=["pre", "post"])
     p.add_argument("--check-golden", metavar="TRACE", help="compare the Transformer with a stepgrad trace, then exit")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch's intra-op threads and OpenBLAS's (default 1; compare with stepgrad-bench --threads N)")
     a = p.parse_args()
     if a.layers is None:  # as stepgrad-bench: the RNN models default to 1 layer, the Transformer to 2
         a.layers = 2 if a.model == "transformer" else 1
     if a.model == "rnn" and not 1 <= a.layers <= 4:
         p.error(f"--layers {a.layers}: the RNN models stack 1 to 4 layers")
-    torch.set_num_threads(1)
+    if a.threads < 1:
+        p.error(f"--threads {a.threads}: at least 1")
+    torch.set_num_threads(a.threads)
+    set_openblas_threads(a.threads)
     torch.set_default_dtype(torch.float64)
     if a.check_golden:
         raise SystemExit(check_golden(a.check_golden))
