@@ -492,8 +492,8 @@ quad load_quad(const double* p) {
     std::memcpy(&v, p, sizeof v);
     return v;
 }
-void store_quad(double* p, quad v) { std::memcpy(p, &v, sizeof v); }
-double total_of(quad s) { return (s[0] + s[1]) + (s[2] + s[3]); }
+void store_quad(double* p, const quad& v) { std::memcpy(p, &v, sizeof v); }
+double total_of(const quad& s) { return (s[0] + s[1]) + (s[2] + s[3]); }
 
 // y_rj = x̂_rj γ_j + β_j, x̂_rj = (x_rj − μ_r) / √(σ²_r + ε)
 void layer_norm(const LayerNormRows& n, const double* beta, double* y) {
