@@ -426,8 +426,7 @@ private:
 // homes[s·total …], each parameter's gradient after the last's.
 std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& parameters, const Batch& batch,
                                  std::span<const std::uint8_t> feed_gold, int threads, int step, std::vector<double>& homes) {
-    Batch whole = batch;
-    whole.loss_tokens = loss_token_count(batch);
+    const int tokens = loss_token_count(batch);  // every shard's loss is a mean over the whole batch's tokens
     const int shards = (batch.size + shard_examples - 1) / shard_examples;
     std::size_t total = 0;
     for (const Parameter* p : parameters) total += p->value.size();
@@ -438,7 +437,8 @@ std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& pa
         for (int s = worker; s < shards; s += threads) {
             try {
                 const int first = s * shard_examples, count = std::min(shard_examples, batch.size - first);
-                const Batch shard = slice_batch(whole, first, count);
+                Batch shard = slice_batch(batch, first, count);
+                shard.loss_tokens = tokens;
                 const auto n = static_cast<std::size_t>(batch.tgt_len);
                 const std::span<const std::uint8_t> feed =
                     feed_gold.empty() ? feed_gold : feed_gold.subspan(static_cast<std::size_t>(first) * n, count * n);
