@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "kernels/kernels.hpp"
 #include "stepgrad/ops.hpp"
 
 namespace stepgrad {
@@ -72,9 +73,6 @@ CellStep Cell::step(Tensor x, const CellState& state) {
 
 namespace {
 
-// The k-th gate's H columns of a stacked (B, G·H) pre-activation.
-Tensor gate_part(Tensor stacked, int k, int H) { return slice_cols(stacked, k * H, H); }
-
 void check_step_shapes(const Cell& cell, Tensor from_x, const CellState& state) {
     const int H = cell.hidden_size(), G = gate_count(cell.kind());
     if (from_x.cols() != G * H || state.h.cols() != H || state.h.rows() != from_x.rows())
@@ -82,6 +80,10 @@ void check_step_shapes(const Cell& cell, Tensor from_x, const CellState& state) 
                                      "with {} gates of hidden size {}",
                                      cell_kind_name(cell.kind()), from_x.rows(), from_x.cols(), state.h.rows(),
                                      state.h.cols(), G, H));
+    // the fused update reads c entry by entry: a c of another shape would be read past its end
+    if (cell.kind() == CellKind::lstm && (!state.c.defined() || state.c.rows() != state.h.rows() || state.c.cols() != H))
+        throw ShapeError(fmt::format("lstm cell step: the cell state c must have h's shape ({}, {}), got {}", state.h.rows(),
+                                     H, state.c.defined() ? fmt::format("({}, {})", state.c.rows(), state.c.cols()) : "none"));
 }
 
 class SimpleRnnCell final : public Cell {
@@ -98,28 +100,212 @@ public:
     }
 };
 
+// ---- the gated cells' updates, one op each ----
+// GRU's and LSTM's elementwise equations are one op per step here, forward and backward side by
+// side (issue 19's profile: as 15–17 small ops, with a (B, H) value and gradient each and the
+// copies of the gate slices, they were a fifth of a GRU+concat training step). Their composites
+// from add, mul, sigmoid, tanh and slice_cols stay in tests/test_cells.cpp as the oracle: the
+// arithmetic below is theirs, operation for operation, so the values and gradients are the same
+// bits. That is also why the backward adds 0.0 where the composite's first gradient was
+// written as 0 + value (it turns a −0 into 0).
+
+// The gates of one step: pre-activation and value of gate k in (B, H) blocks 2k and 2k + 1 of
+// one tensor with no gradient of its own (traces print them; the op's backward reads them).
+class GateBlocks {
+public:
+    GateBlocks(const char* op, int gates, int batch, int hidden)
+        : table_(tape().record(op, 2 * gates * batch, hidden, {})), block_(static_cast<std::size_t>(batch) * hidden),
+          batch_(batch), hidden_(hidden) {}
+    GateBlocks(Tensor table, int batch, int hidden)
+        : table_(table), block_(static_cast<std::size_t>(batch) * hidden), batch_(batch), hidden_(hidden) {}
+
+    double* pre_activation(int k) const { return table_.values().data() + 2 * k * block_; }
+    double* value(int k) const { return pre_activation(k) + block_; }
+    Tensor table() const { return table_; }
+    Gate gate(const char* name, int k) const {
+        return {name, tape().alias(name, table_, 2 * k * block_, batch_, hidden_),
+                tape().alias(name, table_, (2 * k + 1) * block_, batch_, hidden_)};
+    }
+
+private:
+    Tensor table_;
+    std::size_t block_;
+    int batch_, hidden_;
+};
+
+// Where a backward puts d loss / d t: written (as 0 + value) when it is the first gradient to
+// reach t and the op writes all of it, else added to what is there (zeroed when first touched).
+// No destination when t needs no gradient.
+class GradientSink {
+public:
+    static GradientSink whole(Tensor t) {
+        if (!t.requires_grad()) return {};
+        const Tape::GradientSlot slot = tape().gradient_slot(t);
+        return {slot.values.data(), slot.fresh};
+    }
+    static GradientSink part(Tensor t) { return t.requires_grad() ? GradientSink{t.grads().data(), false} : GradientSink{}; }
+
+    void put(std::size_t i, double gradient) const {
+        if (data_) data_[i] = fresh_ ? 0.0 + gradient : data_[i] + gradient;
+    }
+
+private:
+    GradientSink() = default;
+    GradientSink(double* data, bool fresh) : data_(data), fresh_(fresh) {}
+    double* data_ = nullptr;
+    bool fresh_ = false;
+};
+
+std::size_t at(int b, int width, int column) { return static_cast<std::size_t>(b) * width + column; }
+
+// GRU: from_x = W_i* x + b_i* and from_h = W_h* h + b_h*, (B, 3H) each, gates stacked r, z, n.
+CellStep gru_update(Tensor from_x, Tensor from_h, Tensor h) {
+    const int B = h.rows(), H = h.cols();
+    const std::size_t n = static_cast<std::size_t>(B) * H;
+    const GateBlocks gates("gru gates", 3, B, H);
+    const double *x_part = from_x.values().data(), *h_part = from_h.values().data(), *h_old = h.values().data();
+    double *r_pre = gates.pre_activation(0), *z_pre = gates.pre_activation(1), *n_pre = gates.pre_activation(2);
+    double *r = gates.value(0), *z = gates.value(1), *n_new = gates.value(2);
+    for (int b = 0; b < B; ++b)
+        for (int j = 0; j < H; ++j) {
+            // r = σ(W_ir x + b_ir + W_hr h + b_hr),  z = σ(W_iz x + b_iz + W_hz h + b_hz): the sums
+            r_pre[at(b, H, j)] = x_part[at(b, 3 * H, j)] + h_part[at(b, 3 * H, j)];
+            z_pre[at(b, H, j)] = x_part[at(b, 3 * H, H + j)] + h_part[at(b, 3 * H, H + j)];
+        }
+    kernels::sigmoid(r_pre, r, n);
+    kernels::sigmoid(z_pre, z, n);
+    // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)): r gates the old state's contribution
+    for (int b = 0; b < B; ++b)
+        for (int j = 0; j < H; ++j)
+            n_pre[at(b, H, j)] = x_part[at(b, 3 * H, 2 * H + j)] + r[at(b, H, j)] * h_part[at(b, 3 * H, 2 * H + j)];
+    kernels::tanh(n_pre, n_new, n);
+    Tensor h_new = tape().record("gru_update", B, H, {from_x, from_h, h});
+    double* out = h_new.values().data();
+    // h' = (1 − z) ⊙ n + z ⊙ h, computed as n + z ⊙ (h − n)
+    for (std::size_t i = 0; i < n; ++i) out[i] = n_new[i] + z[i] * (h_old[i] - n_new[i]);
+
+    tape().on_backward(h_new, [from_x, from_h, h, table = gates.table()](Tensor out) {
+        const int B = out.rows(), H = out.cols();
+        const GateBlocks gates(table, B, H);
+        const double *r = gates.value(0), *z = gates.value(1), *n_new = gates.value(2);
+        const double *h_part = from_h.values().data(), *h_old = h.values().data(), *dh_new = out.grads().data();
+        const GradientSink dx_part = GradientSink::whole(from_x), dh_part = GradientSink::whole(from_h),
+                           dh_old = GradientSink::whole(h);
+        for (int b = 0; b < B; ++b)
+            for (int j = 0; j < H; ++j) {
+                const std::size_t i = at(b, H, j);
+                const double d_sum = 0.0 + dh_new[i];
+                // ∂h'/∂z = h − n,  ∂h'/∂h = z,  ∂h'/∂n = 1 − z (as 1, then − z through h − n)
+                const double dz = 0.0 + (h_old[i] - n_new[i]) * d_sum;
+                const double d_difference = 0.0 + z[i] * d_sum;
+                dh_old.put(i, d_difference);
+                const double dn = (0.0 + dh_new[i]) - (0.0 + d_difference);
+                // tanh' = 1 − n²
+                const double dn_pre = 0.0 + (1 - n_new[i] * n_new[i]) * dn;
+                // ∂n_pre/∂r = W_hn h + b_hn,  ∂n_pre/∂(W_hn h + b_hn) = r
+                const double dr = 0.0 + h_part[at(b, 3 * H, 2 * H + j)] * (0.0 + dn_pre);
+                const double dh_n = 0.0 + r[i] * (0.0 + dn_pre);
+                // σ' = σ (1 − σ)
+                const double dz_pre = 0.0 + z[i] * (1 - z[i]) * dz;
+                const double dr_pre = 0.0 + r[i] * (1 - r[i]) * dr;
+                dx_part.put(at(b, 3 * H, j), dr_pre);
+                dx_part.put(at(b, 3 * H, H + j), dz_pre);
+                dx_part.put(at(b, 3 * H, 2 * H + j), 0.0 + dn_pre);
+                dh_part.put(at(b, 3 * H, j), dr_pre);
+                dh_part.put(at(b, 3 * H, H + j), dz_pre);
+                dh_part.put(at(b, 3 * H, 2 * H + j), dh_n);
+            }
+    });
+    CellStep step;
+    step.state.h = h_new;
+    step.gate_storage = {gates.gate("r", 0), gates.gate("z", 1), gates.gate("n", 2), Gate{}};
+    step.gate_count = 3;
+    return step;
+}
+
+// LSTM: pre = from_x + from_h (B, 4H), gates stacked i, f, g, o. Two ops, c' and then h', so
+// each new state is a tensor of its own; h' keeps tanh(c') in a block after the gates.
+CellStep lstm_update(Tensor from_x, Tensor from_h, Tensor c) {
+    const int B = c.rows(), H = c.cols();
+    const std::size_t n = static_cast<std::size_t>(B) * H;
+    const GateBlocks gates("lstm gates", 4, B, H);
+    const Tensor tanh_c = tape().record("lstm tanh(c')", B, H, {});
+    const double *x_part = from_x.values().data(), *h_part = from_h.values().data(), *c_old = c.values().data();
+    // every gate's W_i* x + b_i* + W_h* h + b_h*
+    for (int k = 0; k < 4; ++k) {
+        double* pre = gates.pre_activation(k);
+        for (int b = 0; b < B; ++b)
+            for (int j = 0; j < H; ++j) pre[at(b, H, j)] = x_part[at(b, 4 * H, k * H + j)] + h_part[at(b, 4 * H, k * H + j)];
+    }
+    // i, f, o = σ(…)   g = tanh(…)
+    for (int k : {0, 1, 3}) kernels::sigmoid(gates.pre_activation(k), gates.value(k), n);
+    kernels::tanh(gates.pre_activation(2), gates.value(2), n);
+    const double *i_gate = gates.value(0), *f_gate = gates.value(1), *g_gate = gates.value(2), *o_gate = gates.value(3);
+    Tensor c_new = tape().record("lstm_cell_state", B, H, {from_x, from_h, c});
+    double* c_values = c_new.values().data();
+    // c' = f ⊙ c + i ⊙ g
+    for (std::size_t i = 0; i < n; ++i) c_values[i] = f_gate[i] * c_old[i] + i_gate[i] * g_gate[i];
+    double* tanh_c_values = tanh_c.values().data();
+    kernels::tanh(c_values, tanh_c_values, n);
+    Tensor h_new = tape().record("lstm_hidden", B, H, {c_new, from_x, from_h});
+    double* h_values = h_new.values().data();
+    // h' = o ⊙ tanh(c')
+    for (std::size_t i = 0; i < n; ++i) h_values[i] = o_gate[i] * tanh_c_values[i];
+
+    // h' = o ⊙ tanh(c'):  ∂h'/∂c' = o (1 − tanh²(c')),  ∂h'/∂o_pre = tanh(c') σ'(o_pre)
+    tape().on_backward(h_new, [c_new, from_x, from_h, table = gates.table(), tanh_c](Tensor out) {
+        const int B = out.rows(), H = out.cols();
+        const GateBlocks gates(table, B, H);
+        const double *o_gate = gates.value(3), *t = tanh_c.values().data(), *dh_new = out.grads().data();
+        const GradientSink dc_new = GradientSink::whole(c_new), dx_part = GradientSink::part(from_x),
+                           dh_part = GradientSink::part(from_h);
+        for (int b = 0; b < B; ++b)
+            for (int j = 0; j < H; ++j) {
+                const std::size_t i = at(b, H, j);
+                const double d_o = 0.0 + t[i] * dh_new[i], d_tanh = 0.0 + o_gate[i] * dh_new[i];
+                dc_new.put(i, (1 - t[i] * t[i]) * d_tanh);
+                const double do_pre = 0.0 + o_gate[i] * (1 - o_gate[i]) * d_o;
+                dx_part.put(at(b, 4 * H, 3 * H + j), do_pre);
+                dh_part.put(at(b, 4 * H, 3 * H + j), do_pre);
+            }
+    });
+    // c' = f ⊙ c + i ⊙ g:  ∂c'/∂c = f,  ∂c'/∂f = c,  ∂c'/∂i = g,  ∂c'/∂g = i;  σ' = σ (1 − σ), tanh' = 1 − g²
+    tape().on_backward(c_new, [c, from_x, from_h, table = gates.table()](Tensor out) {
+        const int B = out.rows(), H = out.cols();
+        const GateBlocks gates(table, B, H);
+        const double *i_gate = gates.value(0), *f_gate = gates.value(1), *g_gate = gates.value(2);
+        const double *c_old = c.values().data(), *dc_new = out.grads().data();
+        const GradientSink dc_old = GradientSink::whole(c), dx_part = GradientSink::part(from_x),
+                           dh_part = GradientSink::part(from_h);
+        for (int b = 0; b < B; ++b)
+            for (int j = 0; j < H; ++j) {
+                const std::size_t i = at(b, H, j);
+                const double d_sum = 0.0 + dc_new[i];
+                const double df = 0.0 + c_old[i] * d_sum;
+                dc_old.put(i, f_gate[i] * d_sum);
+                const double di = 0.0 + g_gate[i] * d_sum, dg = 0.0 + i_gate[i] * d_sum;
+                const double d_pre[3] = {0.0 + i_gate[i] * (1 - i_gate[i]) * di, 0.0 + f_gate[i] * (1 - f_gate[i]) * df,
+                                         0.0 + (1 - g_gate[i] * g_gate[i]) * dg};
+                for (int k = 0; k < 3; ++k) {
+                    dx_part.put(at(b, 4 * H, k * H + j), d_pre[k]);
+                    dh_part.put(at(b, 4 * H, k * H + j), d_pre[k]);
+                }
+            }
+    });
+    CellStep step;
+    step.state = {h_new, c_new};
+    step.gate_storage = {gates.gate("i", 0), gates.gate("f", 1), gates.gate("g", 2), gates.gate("o", 3)};
+    step.gate_count = 4;
+    return step;
+}
+
 class GruCell final : public Cell {
 public:
     using Cell::Cell;
     CellStep step_projected(Tensor from_x, const CellState& state) override {  // from_x = W_i* x + b_i*  (B, 3H)
         check_step_shapes(*this, from_x, state);
-        const int H = hidden_size();
-        const Tensor from_h = linear(state.h, W_hh, b_hh);  // W_h* h + b_h*  (B, 3H)
-        // r = σ(W_ir x + b_ir + W_hr h + b_hr)
-        const Tensor r_pre = add(gate_part(from_x, 0, H), gate_part(from_h, 0, H));
-        const Tensor r = sigmoid(r_pre);
-        // z = σ(W_iz x + b_iz + W_hz h + b_hz)
-        const Tensor z_pre = add(gate_part(from_x, 1, H), gate_part(from_h, 1, H));
-        const Tensor z = sigmoid(z_pre);
-        // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)): r gates the old state's contribution
-        const Tensor n_pre = add(gate_part(from_x, 2, H), mul(r, gate_part(from_h, 2, H)));
-        const Tensor n = stepgrad::tanh(n_pre);
-        // h' = (1 − z) ⊙ n + z ⊙ h, computed as n + z ⊙ (h − n)
-        CellStep out;
-        out.state.h = add(n, mul(z, sub(state.h, n)));
-        out.gate_storage = {Gate{"r", r_pre, r}, Gate{"z", z_pre, z}, Gate{"n", n_pre, n}, Gate{}};
-        out.gate_count = 3;
-        return out;
+        // W_h* h + b_h*  (B, 3H)
+        return gru_update(from_x, linear(state.h, W_hh, b_hh), state.h);
     }
 };
 
@@ -128,22 +314,7 @@ public:
     using Cell::Cell;
     CellStep step_projected(Tensor from_x, const CellState& state) override {
         check_step_shapes(*this, from_x, state);
-        const int H = hidden_size();
-        // every gate's W_i* x + b_i* + W_h* h + b_h*, stacked i, f, g, o  (B, 4H)
-        const Tensor from_h = linear(state.h, W_hh, b_hh);
-        const Tensor pre = add(from_x, from_h);
-        const Tensor i_pre = gate_part(pre, 0, H), f_pre = gate_part(pre, 1, H);
-        const Tensor g_pre = gate_part(pre, 2, H), o_pre = gate_part(pre, 3, H);
-        // i, f, o = σ(…)   g = tanh(…)
-        const Tensor i = sigmoid(i_pre), f = sigmoid(f_pre), g = stepgrad::tanh(g_pre), o = sigmoid(o_pre);
-        CellStep out;
-        // c' = f ⊙ c + i ⊙ g
-        out.state.c = add(mul(f, state.c), mul(i, g));
-        // h' = o ⊙ tanh(c')
-        out.state.h = mul(o, stepgrad::tanh(out.state.c));
-        out.gate_storage = {Gate{"i", i_pre, i}, Gate{"f", f_pre, f}, Gate{"g", g_pre, g}, Gate{"o", o_pre, o}};
-        out.gate_count = 4;
-        return out;
+        return lstm_update(from_x, linear(state.h, W_hh, b_hh), state.c);
     }
 };
 

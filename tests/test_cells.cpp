@@ -2,7 +2,9 @@
 // against one row at a time, and the golden encoder traces.
 #include "testing.hpp"
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include "stepgrad/cells.hpp"
 #include "stepgrad/support/trace.hpp"
@@ -72,6 +74,91 @@ TEST_CASE("a batched step equals each row stepped alone, exactly") {
                 CHECK(alone.gates()[static_cast<std::size_t>(g)].value.row(0) == batched.gates()[static_cast<std::size_t>(g)].value.row(r));
         }
     }
+}
+
+namespace {
+
+// ---- the composites of the fused GRU and LSTM updates (src/cells.cpp): their oracle ----
+// SPEC §3's equations one op each, as the cells computed them before the fused ops.
+Tensor gate_part(Tensor stacked, int k, int H) { return slice_cols(stacked, k * H, H); }
+
+CellStep gru_composite(Cell& cell, Tensor x, const CellState& state) {
+    const int H = cell.hidden_size();
+    const Tensor from_x = linear(x, cell.W_ih, cell.b_ih), from_h = linear(state.h, cell.W_hh, cell.b_hh);
+    const Tensor r_pre = add(gate_part(from_x, 0, H), gate_part(from_h, 0, H)), r = sigmoid(r_pre);
+    const Tensor z_pre = add(gate_part(from_x, 1, H), gate_part(from_h, 1, H)), z = sigmoid(z_pre);
+    const Tensor n_pre = add(gate_part(from_x, 2, H), mul(r, gate_part(from_h, 2, H))), n = stepgrad::tanh(n_pre);
+    CellStep out;
+    out.state.h = add(n, mul(z, sub(state.h, n)));
+    out.gate_storage = {Gate{"r", r_pre, r}, Gate{"z", z_pre, z}, Gate{"n", n_pre, n}, Gate{}};
+    out.gate_count = 3;
+    return out;
+}
+
+CellStep lstm_composite(Cell& cell, Tensor x, const CellState& state) {
+    const int H = cell.hidden_size();
+    const Tensor pre = add(linear(x, cell.W_ih, cell.b_ih), linear(state.h, cell.W_hh, cell.b_hh));
+    const Tensor i_pre = gate_part(pre, 0, H), f_pre = gate_part(pre, 1, H);
+    const Tensor g_pre = gate_part(pre, 2, H), o_pre = gate_part(pre, 3, H);
+    const Tensor i = sigmoid(i_pre), f = sigmoid(f_pre), g = stepgrad::tanh(g_pre), o = sigmoid(o_pre);
+    CellStep out;
+    out.state.c = add(mul(f, state.c), mul(i, g));
+    out.state.h = mul(o, stepgrad::tanh(out.state.c));
+    out.gate_storage = {Gate{"i", i_pre, i}, Gate{"f", f_pre, f}, Gate{"g", g_pre, g}, Gate{"o", o_pre, o}};
+    out.gate_count = 4;
+    return out;
+}
+
+// Every number of `steps` steps (states, gates and their pre-activations), then every gradient
+// (weights, inputs, and the initial state when it is a parameter) of a loss that reads each
+// step's h and c, so a state's gradient arrives from the next step and from the loss both.
+template <class Step>
+std::vector<double> unrolled_numbers(Cell& cell, Step step, bool learned_start, int batch, int steps) {
+    auto inputs = random_parameter("x", steps * batch, cell.input_size(), 21);
+    auto h0 = random_parameter("h0", batch, cell.hidden_size(), 22), c0 = random_parameter("c0", batch, cell.hidden_size(), 23);
+    std::vector<Parameter*> parameters = cell.parameters();
+    for (Parameter* p : {inputs.get(), h0.get(), c0.get()}) parameters.push_back(p);
+    for (Parameter* p : parameters) p->zero_grad();
+    tape().reset();
+    CellState state = learned_start ? CellState{h0->use(), cell.kind() == CellKind::lstm ? h0->use() : Tensor{}}
+                                    : cell.initial_state(batch);
+    if (learned_start && cell.kind() == CellKind::lstm) state.c = c0->use();
+    std::vector<double> numbers;
+    const auto keep = [&numbers](Tensor t) { numbers.insert(numbers.end(), t.values().begin(), t.values().end()); };
+    Tensor loss = constant(1, 1, std::vector<double>{0.0});
+    for (int t = 0; t < steps; ++t) {
+        const CellStep out = step(slice_rows(inputs->use(), t * batch, batch), state);
+        for (const Gate& gate : out.gates()) keep(gate.pre_activation), keep(gate.value);
+        keep(out.state.h);
+        loss = add(loss, weighted_sum(out.state.h, 30 + static_cast<std::uint64_t>(t)));
+        if (out.state.c.defined()) keep(out.state.c), loss = add(loss, weighted_sum(out.state.c, 40 + static_cast<std::uint64_t>(t)));
+        state = out.state;
+    }
+    tape().backward(loss);
+    for (const Parameter* p : parameters) numbers.insert(numbers.end(), p->grad.begin(), p->grad.end());
+    return numbers;
+}
+
+}  // namespace
+
+TEST_CASE("the fused GRU and LSTM updates give their composites' values and gradients, bit for bit") {
+    for (CellKind kind : {CellKind::gru, CellKind::lstm})
+        for (bool learned_start : {false, true})
+            for (int batch : {1, 3}) {
+                INFO(cell_kind_name(kind), learned_start ? ", learned h0" : ", h0 = 0", ", B = ", batch);
+                auto cell = random_cell(kind, 4, 5, 20);
+                const auto composite = [&](Tensor x, const CellState& state) {
+                    return kind == CellKind::gru ? gru_composite(*cell, x, state) : lstm_composite(*cell, x, state);
+                };
+                const auto fused = [&](Tensor x, const CellState& state) { return cell->step(x, state); };
+                const std::vector<double> expected = unrolled_numbers(*cell, composite, learned_start, batch, 4);
+                const std::vector<double> actual = unrolled_numbers(*cell, fused, learned_start, batch, 4);
+                REQUIRE(actual.size() == expected.size());
+                std::size_t differing = 0;
+                for (std::size_t i = 0; i < actual.size(); ++i)
+                    differing += std::bit_cast<std::uint64_t>(actual[i]) != std::bit_cast<std::uint64_t>(expected[i]);
+                CHECK(differing == 0);
+            }
 }
 
 TEST_CASE("SimpleRNN equals seed 000's tanh(A[x, h] + b) with A = [W_ih W_hh] and b = b_ih + b_hh") {
@@ -162,5 +249,9 @@ TEST_CASE("a step with the wrong input size names the cell and the sizes") {
     CHECK_THROWS_WITH_AS(cell->step(zeros(1, 5), cell->initial_state(1)),
                          doctest::Contains("gru cell step: input (1, 5) and state (1, 4) do not fit a cell with input size 3 and hidden size 4"),
                          ShapeError);
+    auto lstm = make_cell(CellKind::lstm, "encoder", 3, 4);
+    CHECK_THROWS_WITH_AS(lstm->step(zeros(2, 3), {zeros(2, 4), zeros(1, 4)}),
+                         doctest::Contains("lstm cell step: the cell state c must have h's shape (2, 4), got (1, 4)"), ShapeError);
+    CHECK_THROWS_WITH_AS(lstm->step(zeros(2, 3), {zeros(2, 4), {}}), doctest::Contains("got none"), ShapeError);
     CHECK_THROWS_WITH(parse_cell_kind("transformer"), doctest::Contains("unknown cell 'transformer' (allowed: rnn, gru, lstm)"));
 }
