@@ -1,6 +1,8 @@
 #include "stepgrad/tensor.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "stepgrad/random.hpp"
 
@@ -83,10 +85,10 @@ Tensor Tape::record(const char* op, int rows, int cols, std::span<const Tensor> 
     bool requires_grad = false;
     for (const Tensor& input : inputs) requires_grad = requires_grad || entry(input).requires_grad;
     const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
-    double* value = numbers_.allocate(2 * count);
+    double* value = numbers_.allocate(count);
     bytes_used_ += 2 * count * sizeof(double);
     const auto id = static_cast<std::uint32_t>(entries_.size());
-    entries_.push_back({op, rows, cols, value, value + count, requires_grad, true, false, id, {}});
+    entries_.push_back({op, rows, cols, value, nullptr, requires_grad, true, false, id, {}});
     return {id, generation_};
 }
 
@@ -125,34 +127,60 @@ Tensor Tape::alias(const char* op, Tensor source, std::size_t offset, int rows, 
     if (rows <= 0 || cols <= 0 || offset + static_cast<std::size_t>(rows) * cols > available)
         throw ShapeError(fmt::format("{}: cannot view ({}, {}) at entry {} of a tensor of shape ({}, {})",
                                      op, rows, cols, offset, src.rows, src.cols));
-    entries_.push_back({op, rows, cols, src.value + offset, src.grad + offset, src.requires_grad, false, false,
-                        src.grad_owner, {}});
+    entries_.push_back({op, rows, cols, src.value + offset, nullptr, src.requires_grad, false, false, src.grad_owner, {}});
     return {static_cast<std::uint32_t>(entries_.size() - 1), generation_};
+}
+
+double* Tape::gradient_of(const TapeEntry& e) {
+    TapeEntry& owner = entries_[e.grad_owner];
+    if (!owner.grad) {
+        const std::size_t count = static_cast<std::size_t>(owner.rows) * static_cast<std::size_t>(owner.cols);
+        for (auto& [size, free] : free_gradients_)
+            if (size == count && !free.empty()) {
+                owner.grad = free.back();
+                free.pop_back();
+                break;
+            }
+        if (!owner.grad) owner.grad = gradients_.allocate(count);
+    }
+    return owner.grad + (e.value - owner.value);
+}
+
+void Tape::release_gradient(TapeEntry& owner) {
+    const std::size_t count = static_cast<std::size_t>(owner.rows) * static_cast<std::size_t>(owner.cols);
+    auto same_size = std::ranges::find(free_gradients_, count, &std::pair<std::size_t, std::vector<double*>>::first);
+    if (same_size == free_gradients_.end()) same_size = free_gradients_.insert(same_size, {count, {}});
+    same_size->second.push_back(std::exchange(owner.grad, nullptr));
 }
 
 std::span<const double> Tape::touched_grads(Tensor t) const {
     const TapeEntry& e = entry(t);
-    if (!entries_[e.grad_owner].grad_ready) return {};
-    return {e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
+    const TapeEntry& owner = entries_[e.grad_owner];
+    if (!owner.grad_ready) return {};
+    if (!owner.grad)
+        throw std::logic_error(fmt::format("stepgrad: the gradient of '{}' is gone: backward(loss, "
+                                           "KeepGradients::parameters_only) keeps only the parameters'", e.op));
+    return {owner.grad + (e.value - owner.value), static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
 }
 
 std::span<double> Tape::grads(Tensor t) {
     const TapeEntry& e = entry(t);
     TapeEntry& owner = entries_[e.grad_owner];
+    double* grad = gradient_of(e);
     if (!owner.grad_ready) {
         std::fill_n(owner.grad, static_cast<std::size_t>(owner.rows) * static_cast<std::size_t>(owner.cols), 0.0);
         owner.grad_ready = true;
     }
-    return {e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
+    return {grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)};
 }
 
 Tape::GradientSlot Tape::gradient_slot(Tensor t) {
     const TapeEntry& e = entry(t);
     TapeEntry& owner = entries_[e.grad_owner];
-    const bool whole = e.grad == owner.grad && e.rows * e.cols == owner.rows * owner.cols;
+    const bool whole = e.value == owner.value && e.rows * e.cols == owner.rows * owner.cols;
     if (owner.grad_ready || !owner.owns_grad || !whole) return {grads(t), false};
     owner.grad_ready = true;
-    return {{e.grad, static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)}, true};
+    return {{gradient_of(e), static_cast<std::size_t>(e.rows) * static_cast<std::size_t>(e.cols)}, true};
 }
 
 void Tape::on_backward(Tensor output, Backward backward) {
@@ -163,38 +191,46 @@ void Tape::on_backward(Tensor output, Backward backward) {
 
 // Reverse-mode sweep: every entry after the loss in tape order has already been used by
 // it, so visiting entries from the loss down to 0 is a valid reverse topological order.
-void Tape::backward(Tensor loss) {
+void Tape::backward(Tensor loss, KeepGradients keep) {
     const TapeEntry& top = entry(loss);
     if (top.rows != 1 || top.cols != 1)
         throw ShapeError(fmt::format("backward: the loss must be 1×1, got ({}, {})", top.rows,
                                      top.cols));
-    for (std::size_t i = 0; i <= loss.id_; ++i)
-        if (entries_[i].owns_grad) entries_[i].grad_ready = false;
+    for (TapeEntry& e : entries_)
+        if (e.owns_grad) e.grad_ready = false, e.grad = nullptr;
+    gradients_.rewind();
+    for (auto& [size, free] : free_gradients_) free.clear();
     grads(loss)[0] += 1.0;
     for (std::size_t i = loss.id_ + 1; i-- > 0;) {
-        const TapeEntry& e = entries_[i];
+        TapeEntry& e = entries_[i];
         // no gradient reached this entry: its backward would only add zeros
-        if (e.backward && entries_[e.grad_owner].grad_ready) e.backward(Tensor(static_cast<std::uint32_t>(i), generation_));
+        if (!entries_[e.grad_owner].grad_ready) continue;
+        if (e.backward) e.backward(Tensor(static_cast<std::uint32_t>(i), generation_));
+        // every op that reads this gradient comes later on the tape: all have run
+        if (keep == KeepGradients::parameters_only && e.owns_grad) release_gradient(e);
     }
 }
 
 void Tape::reset() {
     entries_.clear();
     numbers_.rewind();
+    gradients_.rewind();
+    for (auto& [size, free] : free_gradients_) free.clear();
     saved_.rewind();
     bytes_used_ = 0;
     ++generation_;
 }
 
 std::size_t Tape::arena_bytes() const {
-    return numbers_.capacity() * sizeof(double) + saved_.capacity() +
+    return (numbers_.capacity() + gradients_.capacity()) * sizeof(double) + saved_.capacity() +
            entries_.capacity() * sizeof(TapeEntry);
 }
 
 const TapeEntry* Tape::first_non_finite(bool gradients) const {
     for (const TapeEntry& e : entries_) {
-        if (gradients && !entries_[e.grad_owner].grad_ready) continue;  // never touched: 0
-        const double* data = gradients ? e.grad : e.value;
+        const TapeEntry& owner = entries_[e.grad_owner];
+        if (gradients && (!owner.grad_ready || !owner.grad)) continue;  // never touched (0), or gone
+        const double* data = gradients ? owner.grad + (e.value - owner.value) : e.value;
         const std::size_t count = static_cast<std::size_t>(e.rows) * e.cols;
         for (std::size_t i = 0; i < count; ++i)
             if (!std::isfinite(data[i])) return &e;

@@ -449,7 +449,7 @@ std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& pa
                 tape().set_gradient_homes(parameters, home);
                 const Tensor loss = model.loss(shard, feed);
                 losses[static_cast<std::size_t>(s)] = loss.value(0);
-                if (std::isfinite(loss.value(0))) tape().backward(loss);
+                if (std::isfinite(loss.value(0))) tape().backward(loss, Tape::KeepGradients::parameters_only);
                 else non_finite(fmt::format("loss of examples {}–{}", first, first + count - 1).c_str(), step, false);
                 tape().set_gradient_homes({}, {});
             } catch (...) {
@@ -479,7 +479,7 @@ double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double
         const Tensor loss_tensor = model.loss(batch, feed_gold);
         loss = loss_tensor.value(0);
         if (!std::isfinite(loss)) non_finite("loss", step, false);
-        tape().backward(loss_tensor);
+        tape().backward(loss_tensor, Tape::KeepGradients::parameters_only);
     } else {
         thread_local std::vector<double> homes;
         const std::vector<double> losses = shard_losses(model, parameters, batch, feed_gold, threads, step, homes);
@@ -491,7 +491,13 @@ double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double
                 for (double& g : p->grad) g += *shard_gradient++;
     }
     const double norm = clip_grad_norm(parameters, clip);
-    if (!std::isfinite(norm)) non_finite("gradient norm", step, true);
+    if (!std::isfinite(norm)) {
+        // the tensors' gradients are gone (only the parameters' were kept): the step again on this
+        // thread's tape, the same numbers, keeping them all to name the op that made the first bad one
+        tape().reset();
+        tape().backward(model.loss(batch, feed_gold), Tape::KeepGradients::all);
+        non_finite("gradient norm", step, true);
+    }
     optimizer.step(parameters, lr);
     return loss;
 }

@@ -190,6 +190,32 @@ TEST_CASE("a NaN in the loss stops training, naming the step and the op") {
     CHECK_THROWS_WITH(train_step(s.model, *optimizer, batch, 0.01, 1.0, 12), doctest::Contains("made by op 'output.b'"));
 }
 
+namespace {
+// loss = Σ log w: finite for w = 1e−320, whose gradient 1/w is not (it overflows)
+class LogModel final : public Model {
+public:
+    std::vector<Parameter*> parameters() override { return {&w}; }
+    Tensor loss(const Batch&, std::span<const std::uint8_t>) override { return sum(stepgrad::log(scale(w.use(), 1.0))); }
+    std::vector<std::vector<int>> greedy_decode(const Batch&, int) override { throw std::logic_error("not a decoder"); }
+    std::unique_ptr<DecoderState> start_decoding(const Batch&) override { throw std::logic_error("not a decoder"); }
+    Tensor next_log_probs(DecoderState&, std::span<const int>) override { throw std::logic_error("not a decoder"); }
+    void select_rows(DecoderState&, std::span<const int>) override { throw std::logic_error("not a decoder"); }
+    Parameter w{"w", 1, 2};
+};
+}  // namespace
+
+TEST_CASE("an infinite gradient of a finite loss stops training, naming the step and the op") {
+    // train_step keeps only the parameters' gradients; to name the op it runs the step again keeping all
+    LogModel model;
+    model.w.value = {1e-320, 0.5};
+    auto optimizer = make_optimizer("sgd");
+    const Batch batch = make_batch(std::vector<Example>{{{3, 2}, {3, 2}}});
+    CHECK_THROWS_WITH_AS(train_step(model, *optimizer, batch, 0.01, 1.0, 7),
+                         doctest::Contains("step 7: the gradient norm is not finite (NaN or Inf); first non-finite gradient made by op 'w'"),
+                         TrainingError);
+    CHECK(model.w.value[1] == 0.5);  // not stepped
+}
+
 // ---- scheduled sampling (SPEC §13) ----
 
 namespace {

@@ -163,6 +163,9 @@ struct TapeEntry {
     int rows;
     int cols;
     double* value;
+    // A parameter's gradient (or its home's); for a tensor that owns its gradient, memory
+    // from the tape's gradient pool given when backward first reaches it (null before);
+    // unused by an alias, whose gradient is its owner's at the offset of its values.
     double* grad;
     bool requires_grad;
     bool owns_grad;  // false for parameters and aliases: the tape must not zero them
@@ -208,14 +211,19 @@ public:
     // tape's own tensors are zeroed first, so calling backward twice gives the same
     // intermediate gradients; parameter gradients accumulate (as in PyTorch) until
     // Parameter::zero_grad.
-    void backward(Tensor loss);
+    // With KeepGradients::parameters_only, a tensor's gradient is gone once its op's
+    // backward has read it: its memory goes back to a pool that serves the gradients reached
+    // later, so a step's gradients take a few tensors' room, not one per tensor, and stay
+    // in cache (train_step; the lessons' printouts keep them all).
+    enum class KeepGradients { all, parameters_only };
+    void backward(Tensor loss, KeepGradients keep = KeepGradients::all);
     // Forget every tensor; keep the memory for the next step.
     void reset();
 
     std::size_t size() const { return entries_.size(); }
     std::size_t arena_bytes() const;
-    // Bytes this step's tensors and saved arrays use (not what the arena keeps for later
-    // steps): what memory a step needs.
+    // Bytes this step's tensors (values and a gradient each, as when all are kept) and saved
+    // arrays use (not what the arena keeps for later steps): what memory a step needs.
     std::size_t bytes_used() const { return bytes_used_ + entries_.size() * sizeof(TapeEntry); }
     const TapeEntry& entry(Tensor t) const;
     const TapeEntry& entry_at(std::size_t id) const { return entries_.at(id); }
@@ -239,9 +247,16 @@ public:
     const TapeEntry* first_non_finite(bool gradients) const;
 
 private:
+    // the gradient of entry e: its owner's storage at e's offset, the owner's given first
+    double* gradient_of(const TapeEntry& e);
+    void release_gradient(TapeEntry& owner);
+
     std::vector<TapeEntry> entries_;
     std::vector<std::pair<const Parameter*, double*>> gradient_homes_;
     Arena<double> numbers_;
+    Arena<double> gradients_;
+    // released gradients by size, for the next gradient of that size
+    std::vector<std::pair<std::size_t, std::vector<double*>>> free_gradients_;
     Arena<std::byte> saved_;
     std::size_t bytes_used_ = 0;
     std::uint32_t generation_ = 1;
