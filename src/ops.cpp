@@ -716,9 +716,13 @@ int keys_per_chunk(int A) { return std::max(1, 512 / A); }
 // y[b, i] = vᵀ t[b, i],  t[b, i] = tanh(keys[b, i] + query[b]);  with
 // d[b, i] = dy[b, i] · v ⊙ (1 − t[b, i]²):  ∂/∂keys[b, i] = d[b, i], ∂/∂query[b] = Σ_i d[b, i],
 // ∂/∂v = Σ_{b,i} dy[b, i] t[b, i]
-// Nothing of t's size (B·m·A, at every decoder step) is saved: the backward recomputes t
-// from keys and query, as memory-efficient attention does, so a sentence pair keeps
-// O((m + n)·A) numbers for the score instead of m·n·A.
+// A long source keeps nothing of t's size (B·m·A, at every decoder step): the backward
+// recomputes t from keys and query, as memory-efficient attention does, so a sentence pair
+// keeps O((m + n)·A) numbers for the score instead of m·n·A. Up to keep_tanh_entries numbers
+// a step (the lessons' sizes) t is kept instead: the tanh's were a tenth of a GRU+concat step
+// at B = 32, m = 12, and half of them were the backward's.
+constexpr std::size_t keep_tanh_entries = 1 << 16;  // 512 KB a decoder step
+
 Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
     const int B = keys.rows(), A = query.cols();
     const int m = block_width("additive_scores", keys, query, A);
@@ -726,27 +730,34 @@ Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
     if (v.rows() != 1 || v.cols() != A) shape_error("additive_scores", query, v, "v must be one row of the query's width");
     Tensor y = tape().record("additive_scores", B, m, {keys, query, v});
     const int chunk = keys_per_chunk(A);
+    const bool keep = y.requires_grad() && keys.size() <= keep_tanh_entries;
+    // where the forward's t goes: kept whole for the backward, or a chunk at a time in scratch
+    const std::span<double> kept = keep ? tape().save_space<double>(keys.size()) : std::span<double>{};
     const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
-    double *t = scratch_row(count_of(std::min(m, chunk), A)), *yv = y.values().data();
+    double *chunk_t = scratch_row(count_of(std::min(m, chunk), A)), *yv = y.values().data();
     for (int b = 0; b < B; ++b)
         for (int first = 0; first < m; first += chunk) {
             const int count = std::min(chunk, m - first);
+            double* t = keep ? kept.data() + count_of(b, m * A) + count_of(first, A) : chunk_t;
             tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
             for (int i = 0; i < count; ++i) yv[count_of(b, m) + first + i] = dot(t + count_of(i, A), vv, A);
         }
-    tape().on_backward(y, [keys, query, v, B, m, A, chunk](Tensor out) {
+    const double* saved_t = kept.data();
+    tape().on_backward(y, [keys, query, v, B, m, A, chunk, saved_t](Tensor out) {
         const double *dy = out.grads().data(), *kv = keys.values().data(), *qv = query.values().data();
         const double* vv = v.values().data();
         double *dk = keys.grads().data(), *dq = query.grads().data(), *dv = v.grads().data();
-        double* t = scratch_row(count_of(std::min(m, chunk), A));
+        double* chunk_t = scratch_row(count_of(std::min(m, chunk), A));
         for (int b = 0; b < B; ++b)
             for (int first = 0; first < m; first += chunk) {
                 const int count = std::min(chunk, m - first);
-                // in the forward this was t = tanh(keys[b, i] + query[b]): rebuilt, not read back
-                tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
+                // t = tanh(keys[b, i] + query[b]) as the forward had it: read back, or rebuilt
+                const std::size_t at = count_of(b, m * A) + count_of(first, A);
+                const double* t = saved_t ? saved_t + at : chunk_t;
+                if (!saved_t) tanh_of_sums(kv + at, qv + count_of(b, A), count, A, chunk_t);
                 // d_i = dy_i · v ⊙ (1 − t_i²) into dkeys_i and dquery, dy_i t_i into dv
-                kernels::additive_scores_backward(t, vv, dy + count_of(b, m) + first, count, A,
-                                                  dk + count_of(b, m * A) + count_of(first, A), dq + count_of(b, A), dv);
+                kernels::additive_scores_backward(t, vv, dy + count_of(b, m) + first, count, A, dk + at,
+                                                  dq + count_of(b, A), dv);
             }
     });
     return y;

@@ -348,19 +348,26 @@ TEST_CASE("additive_scores: gradient on random shapes, and keys shared by severa
     }, {keys.get(), queries.get(), v.get()}, op_tolerance);
 }
 
-TEST_CASE("additive_scores: keeps nothing of size m·A on the tape, only its (B, m) scores") {
-    // the backward rebuilds tanh(keys + query): a decoder step must not hold B·m·A numbers
-    const int B = 3, m = 50, A = 16;
-    auto keys = random_parameter("keys", B, m * A, 1), query = random_parameter("query", B, A, 2);
-    auto v = random_parameter("v", 1, A, 3);
-    tape().reset();
-    const Tensor k = keys->use(), q = query->use(), w = v->use();
-    const std::size_t before = tape().bytes_used();
-    const Tensor e = additive_scores(k, q, w);
-    // one entry, and values and gradients of B·m scores
-    CHECK(tape().bytes_used() - before == sizeof(TapeEntry) + 2 * sizeof(double) * B * m);
-    tape().backward(sum(e));  // and the backward needs nothing more to run
-    CHECK(v->grad != std::vector<double>(A, 0.0));
+TEST_CASE("additive_scores: a long source keeps nothing of size m·A on the tape, a short one keeps t for the backward") {
+    // above 65,536 numbers (B·m·A) the backward rebuilds tanh(keys + query): a decoder step must
+    // not hold them; up to it t is kept (the lessons' sizes), and both give the composite's gradients
+    for (const auto& [B, m, A] : {std::tuple{3, 1400, 16}, std::tuple{3, 50, 16}}) {
+        INFO("B = ", B, ", m = ", m, ", A = ", A);
+        const bool kept = B * m * A <= 65536;
+        auto keys = random_parameter("keys", B, m * A, 1), query = random_parameter("query", B, A, 2);
+        auto v = random_parameter("v", 1, A, 3);
+        tape().reset();
+        const Tensor k = keys->use(), q = query->use(), w = v->use();
+        const std::size_t before = tape().bytes_used();
+        CHECK(additive_scores(k, q, w).cols() == m);
+        // one entry, values and gradients of B·m scores, and t when kept
+        CHECK(tape().bytes_used() - before ==
+              sizeof(TapeEntry) + 2 * sizeof(double) * B * m + (kept ? sizeof(double) * B * m * A : 0));
+        check_fused_equals_composite([&] { return additive_scores(keys->use(), query->use(), v->use()); },
+                                     [&] { return additive_scores_composite(keys->use(), query->use(), v->use()); },
+                                     {keys.get(), query.get(), v.get()});
+        CHECK(v->grad != std::vector<double>(static_cast<std::size_t>(A), 0.0));
+    }
 }
 
 TEST_CASE("shape errors name the op and both shapes") {
