@@ -870,13 +870,14 @@ namespace {
 // and at row (b·h + i)·n + t of the split (B·h·n, d_k) one.
 struct HeadLayout {
     int batch, heads, n, d_k;
-    // move(offset in the merged layout, offset in the split layout) for every piece
+    // move(offset in the merged layout, offset in the split layout) for every piece, in the split
+    // layout's order: its side is written (or read) straight through, the merged side in strides
     template <class Move>
     void for_each_piece(Move move) const {
         const int d = heads * d_k;
         for (int b = 0; b < batch; ++b)
-            for (int t = 0; t < n; ++t)
-                for (int i = 0; i < heads; ++i)
+            for (int i = 0; i < heads; ++i)
+                for (int t = 0; t < n; ++t)
                     move(count_of(b * n + t, d) + count_of(i, d_k), count_of((b * heads + i) * n + t, d_k));
     }
     void split(const double* merged, double* split_out) const {
