@@ -225,15 +225,78 @@ Tensor matmul(Tensor a, Tensor b) {
     return y;
 }
 
+// ---- weights read at every step ----
+
+namespace {
+// A parameter a ReusedWeights scope has seen: its values, shape and uses, and where its
+// transposed copy is once it was read twice.
+struct WeightUse {
+    const double* values;
+    int rows, cols;
+    int uses;
+    std::size_t transposed;  // offset in ReuseCache::transposed, or not_yet
+};
+constexpr std::size_t not_yet = static_cast<std::size_t>(-1);
+struct ReuseCache {
+    int depth = 0;  // scopes open on this thread
+    std::vector<WeightUse> weights;
+    std::vector<double> transposed;
+};
+ReuseCache& reuse_cache() {
+    thread_local ReuseCache cache;
+    return cache;
+}
+
+// Wᵀ (k, c) of a parameter W (c, k) read again within a ReusedWeights scope, else nullptr: the
+// first read only counts (most weights are read once a pass), the second one transposes.
+// Valid until the next call: the copies share one growing array.
+const double* reused_transpose(Tensor weight) {
+    ReuseCache& cache = reuse_cache();
+    const TapeEntry& e = tape().entry(weight);
+    const bool parameter = !e.owns_grad && e.grad_owner == weight.id();  // a leaf, not a view of one
+    // the kernels read a large Wᵀ a transposed panel at a time (kernels::gemm_nt_given)
+    if (cache.depth == 0 || !parameter || count_of(e.rows, e.cols) >= kernels::large_transpose) return nullptr;
+    const auto seen = std::ranges::find_if(cache.weights, [&e](const WeightUse& use) {
+        return use.values == e.value && use.rows == e.rows && use.cols == e.cols;
+    });
+    if (seen == cache.weights.end()) {
+        cache.weights.push_back({e.value, e.rows, e.cols, 1, not_yet});
+        return nullptr;
+    }
+    if (seen->transposed == not_yet) {
+        const int c = e.rows, k = e.cols;
+        seen->transposed = cache.transposed.size();
+        cache.transposed.resize(cache.transposed.size() + count_of(c, k));
+        double* out = cache.transposed.data() + seen->transposed;
+        for (int j = 0; j < c; ++j)
+            for (int p = 0; p < k; ++p) out[count_of(p, c) + j] = e.value[count_of(j, k) + p];
+    }
+    ++seen->uses;
+    return cache.transposed.data() + seen->transposed;
+}
+}  // namespace
+
+ReusedWeights::ReusedWeights() { ++reuse_cache().depth; }
+
+ReusedWeights::~ReusedWeights() {
+    ReuseCache& cache = reuse_cache();
+    if (--cache.depth > 0) return;
+    cache.weights.clear();
+    cache.transposed.clear();
+}
+
 namespace {
 // Y = X·Wᵀ + b into y (r, c), x (r, k), W (c, k): the bias is where each row's sum starts.
-void linear_forward(const double* x, const double* weight, const double* bias, double* y, int r, int k, int c) {
+// weight_transposed: Wᵀ when the caller has it (ReusedWeights), else nullptr.
+void linear_forward(const double* x, const double* weight, const double* bias, double* y, int r, int k, int c,
+                    const double* weight_transposed = nullptr) {
     for (int i = 0; i < r; ++i) {
         if (bias) copy_short(bias, y + count_of(i, c), c);
         else std::fill_n(y + count_of(i, c), c, 0.0);
     }
     // the plain loop a learner reads: src/kernels/reference.cpp (gemm_nt, gemm_nn, gemm_tn)
-    gemm_nt(x, weight, y, r, k, c);
+    if (weight_transposed) kernels::gemm_nt_given(x, weight, weight_transposed, y, r, k, c);
+    else gemm_nt(x, weight, y, r, k, c);
 }
 
 // dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY, for the inputs that need them (dy: r × c)
@@ -271,7 +334,8 @@ Tensor product_nt(const char* op, Tensor x, Tensor weight, Tensor bias) {
     check_linear(op, x, x.cols(), weight, bias);
     const int r = x.rows(), k = x.cols(), c = weight.rows();
     Tensor y = record_linear(op, r, c, x, weight, bias);
-    linear_forward(x.values().data(), weight.values().data(), bias_values(bias), y.values().data(), r, k, c);
+    linear_forward(x.values().data(), weight.values().data(), bias_values(bias), y.values().data(), r, k, c,
+                   reused_transpose(weight));
     tape().on_backward(y, [x, weight, bias, r, k, c](Tensor out) {
         linear_backward(out.grads().data(), x.values().data(), x, weight, bias, r, k, c);
     });

@@ -311,6 +311,7 @@ Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_
     if (!feed_gold.empty() && feed_gold.size() != batch.tgt_in.size())
         throw std::invalid_argument(fmt::format("forward: {} feed_gold flags for a batch of {} × {} decoder inputs",
                                                 feed_gold.size(), B, n));
+    const ReusedWeights reused;  // W_hh and the decoder's W_ih are read at every step
     Forward out;
     out.encoder = encode(batch);
     out.inputs = batch.tgt_in;
@@ -336,6 +337,7 @@ Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_
 
 std::vector<std::vector<int>> Seq2Seq::greedy_decode(const Batch& batch, int max_length) {
     const int B = batch.size;
+    const ReusedWeights reused;
     const Encoded encoded = encode(batch);
     std::vector<CellState> state = encoded.initial;
     std::vector<int> inputs(static_cast<std::size_t>(B), Vocab::bos);

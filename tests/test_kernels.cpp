@@ -367,6 +367,26 @@ TEST_CASE("gemm_nt kernel: a B too large to transpose at once (a panel at a time
     });
 }
 
+TEST_CASE("gemm_nt_given: gemm_nt's bits with Bᵀ given, adding and overwriting, on every path and set") {
+    for_each_simd_set([&] {
+        for (const std::tuple<int, int, int>& shape :
+             {std::tuple{1, 7, 5}, {3, 16, 13}, {13, 64, 64}, {32, 64, 192}, {12, 16, 13}, {9, 300, 11}, {32, 512, 200}}) {
+            const int r = std::get<0>(shape), k = std::get<1>(shape), c = std::get<2>(shape);
+            INFO("r = ", r, ", k = ", k, ", c = ", c, ", kernels ", kernels::variant());
+            const std::vector<double> A = random_matrix(r, k, 71), B = random_matrix(c, k, 72);
+            std::vector<double> Bt(B.size());
+            for (int j = 0; j < c; ++j)
+                for (int p = 0; p < k; ++p) Bt[static_cast<std::size_t>(p) * c + j] = B[static_cast<std::size_t>(j) * k + p];
+            for (kernels::Store store : {kernels::Store::add, kernels::Store::overwrite}) {
+                std::vector<double> expected = random_matrix(r, c, 73), actual = expected;
+                kernels::gemm_nt(A.data(), B.data(), expected.data(), r, k, c, store);
+                kernels::gemm_nt_given(A.data(), B.data(), Bt.data(), actual.data(), r, k, c, store);
+                CHECK(actual == expected);
+            }
+        }
+    });
+}
+
 TEST_CASE("adam kernel: the very bits of the plain loop on every instruction set, at every length around a register's width") {
     // Moments of every size (g from 1e-8 to 1e2, some zero) and the step numbers of a run's
     // start and end; bit equality, not closeness: a training run must not depend on the set.

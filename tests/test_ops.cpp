@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <tuple>
 
 using namespace stepgrad;
 using stepgrad::testing::random_parameter;
@@ -105,6 +106,43 @@ TEST_CASE("linear: gradient, and equals its composite matmul_nt then add") {
         check_fused_equals_composite([&] { return linear(x->use(), w->use(), b->use()); },
                                      [&] { return add(matmul_nt(x->use(), w->use()), b->use()); },
                                      {x.get(), w.get(), b.get()});
+    }
+}
+
+TEST_CASE("ReusedWeights: a weight read again uses one transposed copy, with the same bits, and none is kept after") {
+    // rows 1 and 3 (dot products), 8 (a small W, transposed whole), and a W of 75,000 entries
+    // (panels): a chain of five layers through one W, inside a scope and without one
+    for (const std::tuple<int, int, int>& shape : {std::tuple{1, 8, 8}, std::tuple{3, 6, 6}, std::tuple{8, 12, 12}, std::tuple{8, 300, 250}}) {
+        const int rows = std::get<0>(shape), width = std::get<1>(shape), out = std::get<2>(shape);
+        INFO("rows ", rows, ", W ", out, " × ", width);
+        auto x = random_parameter("x", rows, width, 1), w = random_parameter("W", out, width, 2, -0.1, 0.1);
+        auto b = random_parameter("b", 1, out, 3);
+        const auto chain = [&] {
+            Tensor h = x->use();
+            for (int i = 0; i < 5; ++i) h = stepgrad::tanh(linear(h, *w, *b));
+            return h;
+        };
+        const std::vector<Parameter*> params = {x.get(), w.get(), b.get()};
+        if (width != out) {  // the last shape cannot chain: one layer, read twice
+            const auto twice = [&] { return add(linear(x->use(), *w, *b), linear(x->use(), *w, *b)); };
+            const std::vector<double> plain = values_and_gradients(twice, params);
+            const ReusedWeights reused;
+            CHECK(values_and_gradients(twice, params) == plain);
+            continue;
+        }
+        const std::vector<double> plain = values_and_gradients(chain, params);
+        std::vector<double> with_scope;
+        {
+            const ReusedWeights reused;
+            with_scope = values_and_gradients(chain, params);
+        }
+        CHECK(with_scope == plain);
+        // a new W after the scope closed: a new scope must not use the old copy
+        for (double& v : w->value) v = -v;
+        const std::vector<double> changed = values_and_gradients(chain, params);
+        CHECK(changed != plain);
+        const ReusedWeights reused;
+        CHECK(values_and_gradients(chain, params) == changed);
     }
 }
 
@@ -351,7 +389,8 @@ TEST_CASE("additive_scores: gradient on random shapes, and keys shared by severa
 TEST_CASE("additive_scores: a long source keeps nothing of size m·A on the tape, a short one keeps t for the backward") {
     // above 65,536 numbers (B·m·A) the backward rebuilds tanh(keys + query): a decoder step must
     // not hold them; up to it t is kept (the lessons' sizes), and both give the composite's gradients
-    for (const auto& [B, m, A] : {std::tuple{3, 1400, 16}, std::tuple{3, 50, 16}}) {
+    for (const std::tuple<int, int, int>& shape : {std::tuple{3, 1400, 16}, std::tuple{3, 50, 16}}) {
+        const int B = std::get<0>(shape), m = std::get<1>(shape), A = std::get<2>(shape);
         INFO("B = ", B, ", m = ", m, ", A = ", A);
         const bool kept = B * m * A <= 65536;
         auto keys = random_parameter("keys", B, m * A, 1), query = random_parameter("query", B, A, 2);

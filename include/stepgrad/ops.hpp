@@ -29,6 +29,19 @@ Tensor linear(Tensor x, Parameter& weight, Parameter& bias);
 // The same bits as relu(linear(x, W, b)), the tests' oracle.
 Tensor linear_relu(Tensor x, Tensor weight, Tensor bias);
 
+// While one lives on this thread, linear() and matmul_nt() keep a transposed copy of each
+// parameter they read a second time and use it from then on: a recurrent cell reads W_hh at
+// every time step, and each product transposed it again (4 % of a GRU + concat training step,
+// issue 19). The same numbers, bit for bit. The parameters must not change while it lives: a
+// forward pass opens one (Seq2Seq::forward, greedy_decode).
+class ReusedWeights {
+public:
+    ReusedWeights();
+    ~ReusedWeights();
+    ReusedWeights(const ReusedWeights&) = delete;
+    ReusedWeights& operator=(const ReusedWeights&) = delete;
+};
+
 // ---- activations ----
 Tensor tanh(Tensor x);
 Tensor sigmoid(Tensor x);

@@ -62,15 +62,26 @@ void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, S
     active()->gemm_tn(A, B, C, r, k, c, store);
 }
 
-void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
-    flops += 2.0 * r * k * c;
-    // Bᵀ (or a panel of it and its sums), reused: no allocation per product. It only grows:
-    // shrunk by the attention's small products and regrown by the next linear layer's, it was
-    // zero-filled again each time.
+namespace {
+// Bᵀ (or a panel of it and its sums), reused: no allocation per product. It only grows:
+// shrunk by the attention's small products and regrown by the next linear layer's, it was
+// zero-filled again each time.
+double* gemm_nt_scratch(int r, int k, int c) {
     thread_local std::vector<double> scratch;
     const std::size_t needed = static_cast<std::size_t>(k) * static_cast<std::size_t>(c) + static_cast<std::size_t>(r) * 64;
     if (scratch.size() < needed) scratch.resize(needed);
-    active()->gemm_nt(A, B, C, r, k, c, store, scratch.data());
+    return scratch.data();
+}
+}  // namespace
+
+void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store store) {
+    flops += 2.0 * r * k * c;
+    active()->gemm_nt(A, B, C, r, k, c, store, gemm_nt_scratch(r, k, c));
+}
+
+void gemm_nt_given(const double* A, const double* B, const double* Bt, double* C, int r, int k, int c, Store store) {
+    flops += 2.0 * r * k * c;
+    active()->gemm_nt_given(A, B, Bt, C, r, k, c, store, gemm_nt_scratch(r, k, c));
 }
 
 void tanh(const double* x, double* y, std::size_t n) { active()->tanh(x, y, n); }

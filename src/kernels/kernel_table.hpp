@@ -16,6 +16,9 @@ namespace stepgrad::kernels {
 // Either way each entry is 0 + Σ or C + Σ exactly as the plain loop rounds it.
 enum class Store { add, overwrite };
 
+// gemm_nt transposes a B of fewer entries whole (512 KB); a larger one a panel at a time
+constexpr std::size_t large_transpose = 64 * 1024;
+
 // The numbers of one Adam step (include/stepgrad/optim.hpp has the formulas).
 struct AdamStep {
     double beta1, beta2, epsilon;
@@ -45,6 +48,9 @@ struct KernelTable {
     void (*gemm_tn)(const double* A, const double* B, double* C, int r, int k, int c, Store store);
     // C (r, c) += A (r, k) · B (c, k)ᵀ; scratch holds k·c + r·64 doubles
     void (*gemm_nt)(const double* A, const double* B, double* C, int r, int k, int c, Store store, double* scratch);
+    // The same with Bᵀ (k, c) given: gemm_nt's sums, without its transpose where it would make one
+    void (*gemm_nt_given)(const double* A, const double* B, const double* Bt, double* C, int r, int k, int c, Store store,
+                          double* scratch);
     void (*tanh)(const double* x, double* y, std::size_t n);
     void (*sigmoid)(const double* x, double* y, std::size_t n);
     void (*exp)(const double* x, double* y, std::size_t n);

@@ -26,6 +26,10 @@ void gemm_nn(const double* A, const double* B, double* C, int r, int k, int c, S
 void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, Store store = Store::add);
 // C (r, c) += A (r, k) · B (c, k)ᵀ
 void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, Store store = Store::add);
+// gemm_nt given Bt = Bᵀ (k, c) as well, for a B read many times (a recurrent cell's W_hh at
+// every step): the same sums, bit for bit, without transposing B again where gemm_nt would
+void gemm_nt_given(const double* A, const double* B, const double* Bt, double* C, int r, int k, int c,
+                   Store store = Store::add);
 
 // y_i = tanh(x_i) and y_i = σ(x_i) = 1 / (1 + e^−x_i), a SIMD register at a time:
 // tanh within 3 ulp of std::tanh and σ within 2 ulp of the correctly rounded result

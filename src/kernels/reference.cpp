@@ -62,6 +62,12 @@ void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, S
         }
 }
 
+// the plain loop reads B in place: Bᵀ is not needed
+void gemm_nt_given(const double* A, const double* B, const double* /*Bt*/, double* C, int r, int k, int c, Store store,
+                   double* scratch) {
+    gemm_nt(A, B, C, r, k, c, store, scratch);
+}
+
 // y_i = tanh(x_i)
 void tanh(const double* x, double* y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
@@ -170,7 +176,7 @@ double multiply_add_loop(long iterations) {
 }  // namespace
 
 // one double per "register": lanes = 1
-extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
+extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt, gemm_nt_given,
                                                    tanh, sigmoid, exp, adam, layer_norm,
                                                    layer_norm_backward, additive_scores_backward,
                                                    multiply_add_loop, chains};

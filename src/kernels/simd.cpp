@@ -275,8 +275,7 @@ void gemm_tn(const double* A, const double* B, double* C, int r, int k, int c, S
 // block of sums and added to C: transposing all of it at once wrote 6 MB and read it back,
 // 26 % of the step (issue 19). The sums are those of the whole-matrix path, entry by entry,
 // but for the last c mod lanes columns when adding to C (there the whole-matrix path starts
-// the multiply-adds from C's entries).
-constexpr std::size_t large_transpose = 64 * 1024;  // entries of B (512 KB)
+// the multiply-adds from C's entries). Large: large_transpose entries and more (kernel_table.hpp).
 
 // A square block of B transposed in registers (the copies are exact: no arithmetic) from B
 // (row stride k) into out (row stride rows): 4 × 4 with AVX, 2 × 2 with baseline x86-64.
@@ -341,6 +340,16 @@ void gemm_nt(const double* A, const double* B, double* C, int r, int k, int c, S
                 entry = (into == Store::add ? entry : 0.0) + sums[count_of(i, width) + jj];
             }
     }
+}
+
+// gemm_nt's sums given Bᵀ: where gemm_nt transposes all of B (4 rows and more, a small B), the
+// product it then runs. A large B still goes panel by panel through gemm_nt: a panel transposed
+// into contiguous memory is read faster than the same columns of the whole Bᵀ, whose rows lie
+// far apart (GRU, H = 256: 10 % slower a step), and for r < 4 dot products.
+void gemm_nt_given(const double* A, const double* B, const double* Bt, double* C, int r, int k, int c, Store into,
+                   double* scratch) {
+    if (r < 4 || count_of(c, k) >= large_transpose) return gemm_nt(A, B, C, r, k, c, into, scratch);
+    gemm_nn(A, Bt, C, r, k, c, into);
 }
 
 // ---- tanh and σ, a register at a time ----
@@ -600,7 +609,7 @@ double multiply_add_loop(long iterations) {
 
 }  // namespace
 
-extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt,
+extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt, gemm_nt_given,
                                                   apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>, adam,
                                                   layer_norm, layer_norm_backward, additive_scores_backward,
                                                   multiply_add_loop, chains};
