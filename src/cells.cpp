@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "gradient_target.hpp"  // GradientTarget, put
 #include "kernels/kernels.hpp"
 #include "stepgrad/ops.hpp"
 
@@ -133,29 +134,6 @@ private:
     int batch_, hidden_;
 };
 
-// Where a backward puts d loss / d t: written (as 0 + value) when it is the first gradient to
-// reach t and the op writes all of it, else added to what is there (zeroed when first touched).
-// No destination when t needs no gradient.
-class GradientSink {
-public:
-    static GradientSink whole(Tensor t) {
-        if (!t.requires_grad()) return {};
-        const Tape::GradientSlot slot = tape().gradient_slot(t);
-        return {slot.values.data(), slot.fresh};
-    }
-    static GradientSink part(Tensor t) { return t.requires_grad() ? GradientSink{t.grads().data(), false} : GradientSink{}; }
-
-    void put(std::size_t i, double gradient) const {
-        if (data_) data_[i] = fresh_ ? 0.0 + gradient : data_[i] + gradient;
-    }
-
-private:
-    GradientSink() = default;
-    GradientSink(double* data, bool fresh) : data_(data), fresh_(fresh) {}
-    double* data_ = nullptr;
-    bool fresh_ = false;
-};
-
 std::size_t at(int b, int width, int column) { return static_cast<std::size_t>(b) * width + column; }
 
 // GRU: from_x = W_i* x + b_i* and from_h = W_h* h + b_h*, (B, 3H) each, gates stacked r, z, n.
@@ -189,8 +167,8 @@ CellStep gru_update(Tensor from_x, Tensor from_h, Tensor h) {
         const GateBlocks gates(table, B, H);
         const double *r = gates.value(0), *z = gates.value(1), *n_new = gates.value(2);
         const double *h_part = from_h.values().data(), *h_old = h.values().data(), *dh_new = out.grads().data();
-        const GradientSink dx_part = GradientSink::whole(from_x), dh_part = GradientSink::whole(from_h),
-                           dh_old = GradientSink::whole(h);
+        const GradientTarget dx_part = gradient_target_if_needed(from_x), dh_part = gradient_target_if_needed(from_h),
+                           dh_old = gradient_target_if_needed(h);
         for (int b = 0; b < B; ++b)
             for (int j = 0; j < H; ++j) {
                 const std::size_t i = at(b, H, j);
@@ -198,7 +176,7 @@ CellStep gru_update(Tensor from_x, Tensor from_h, Tensor h) {
                 // ∂h'/∂z = h − n,  ∂h'/∂h = z,  ∂h'/∂n = 1 − z (as 1, then − z through h − n)
                 const double dz = 0.0 + (h_old[i] - n_new[i]) * d_sum;
                 const double d_difference = 0.0 + z[i] * d_sum;
-                dh_old.put(i, d_difference);
+                put(dh_old, i, d_difference);
                 const double dn = (0.0 + dh_new[i]) - (0.0 + d_difference);
                 // tanh' = 1 − n²
                 const double dn_pre = 0.0 + (1 - n_new[i] * n_new[i]) * dn;
@@ -208,12 +186,12 @@ CellStep gru_update(Tensor from_x, Tensor from_h, Tensor h) {
                 // σ' = σ (1 − σ)
                 const double dz_pre = 0.0 + z[i] * (1 - z[i]) * dz;
                 const double dr_pre = 0.0 + r[i] * (1 - r[i]) * dr;
-                dx_part.put(at(b, 3 * H, j), dr_pre);
-                dx_part.put(at(b, 3 * H, H + j), dz_pre);
-                dx_part.put(at(b, 3 * H, 2 * H + j), 0.0 + dn_pre);
-                dh_part.put(at(b, 3 * H, j), dr_pre);
-                dh_part.put(at(b, 3 * H, H + j), dz_pre);
-                dh_part.put(at(b, 3 * H, 2 * H + j), dh_n);
+                put(dx_part, at(b, 3 * H, j), dr_pre);
+                put(dx_part, at(b, 3 * H, H + j), dz_pre);
+                put(dx_part, at(b, 3 * H, 2 * H + j), 0.0 + dn_pre);
+                put(dh_part, at(b, 3 * H, j), dr_pre);
+                put(dh_part, at(b, 3 * H, H + j), dz_pre);
+                put(dh_part, at(b, 3 * H, 2 * H + j), dh_n);
             }
     });
     CellStep step;
@@ -257,16 +235,16 @@ CellStep lstm_update(Tensor from_x, Tensor from_h, Tensor c) {
         const int B = out.rows(), H = out.cols();
         const GateBlocks gates(table, B, H);
         const double *o_gate = gates.value(3), *t = tanh_c.values().data(), *dh_new = out.grads().data();
-        const GradientSink dc_new = GradientSink::whole(c_new), dx_part = GradientSink::part(from_x),
-                           dh_part = GradientSink::part(from_h);
+        const GradientTarget dc_new = gradient_target_if_needed(c_new), dx_part = partial_gradient_target(from_x),
+                           dh_part = partial_gradient_target(from_h);
         for (int b = 0; b < B; ++b)
             for (int j = 0; j < H; ++j) {
                 const std::size_t i = at(b, H, j);
                 const double d_o = 0.0 + t[i] * dh_new[i], d_tanh = 0.0 + o_gate[i] * dh_new[i];
-                dc_new.put(i, (1 - t[i] * t[i]) * d_tanh);
+                put(dc_new, i, (1 - t[i] * t[i]) * d_tanh);
                 const double do_pre = 0.0 + o_gate[i] * (1 - o_gate[i]) * d_o;
-                dx_part.put(at(b, 4 * H, 3 * H + j), do_pre);
-                dh_part.put(at(b, 4 * H, 3 * H + j), do_pre);
+                put(dx_part, at(b, 4 * H, 3 * H + j), do_pre);
+                put(dh_part, at(b, 4 * H, 3 * H + j), do_pre);
             }
     });
     // c' = f ⊙ c + i ⊙ g:  ∂c'/∂c = f,  ∂c'/∂f = c,  ∂c'/∂i = g,  ∂c'/∂g = i;  σ' = σ (1 − σ), tanh' = 1 − g²
@@ -275,20 +253,20 @@ CellStep lstm_update(Tensor from_x, Tensor from_h, Tensor c) {
         const GateBlocks gates(table, B, H);
         const double *i_gate = gates.value(0), *f_gate = gates.value(1), *g_gate = gates.value(2);
         const double *c_old = c.values().data(), *dc_new = out.grads().data();
-        const GradientSink dc_old = GradientSink::whole(c), dx_part = GradientSink::part(from_x),
-                           dh_part = GradientSink::part(from_h);
+        const GradientTarget dc_old = gradient_target_if_needed(c), dx_part = partial_gradient_target(from_x),
+                           dh_part = partial_gradient_target(from_h);
         for (int b = 0; b < B; ++b)
             for (int j = 0; j < H; ++j) {
                 const std::size_t i = at(b, H, j);
                 const double d_sum = 0.0 + dc_new[i];
                 const double df = 0.0 + c_old[i] * d_sum;
-                dc_old.put(i, f_gate[i] * d_sum);
+                put(dc_old, i, f_gate[i] * d_sum);
                 const double di = 0.0 + g_gate[i] * d_sum, dg = 0.0 + i_gate[i] * d_sum;
                 const double d_pre[3] = {0.0 + i_gate[i] * (1 - i_gate[i]) * di, 0.0 + f_gate[i] * (1 - f_gate[i]) * df,
                                          0.0 + (1 - g_gate[i] * g_gate[i]) * dg};
                 for (int k = 0; k < 3; ++k) {
-                    dx_part.put(at(b, 4 * H, k * H + j), d_pre[k]);
-                    dh_part.put(at(b, 4 * H, k * H + j), d_pre[k]);
+                    put(dx_part, at(b, 4 * H, k * H + j), d_pre[k]);
+                    put(dh_part, at(b, 4 * H, k * H + j), d_pre[k]);
                 }
             }
     });

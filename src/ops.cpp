@@ -4,6 +4,7 @@
 // its share to each input's grads().
 #include "stepgrad/ops.hpp"
 
+#include "gradient_target.hpp"  // GradientTarget, gradient_target
 #include "kernels/kernels.hpp"
 
 #include <algorithm>
@@ -37,16 +38,6 @@ using kernels::gemm_nt;
 using kernels::gemm_tn;
 using kernels::Store;
 
-// Where a backward that writes every entry of d loss / d t puts it: in place of the old
-// numbers when no gradient has reached t yet (no zeroing pass first), else added to it.
-struct GradientTarget {
-    double* data;
-    Store store;
-};
-GradientTarget gradient_target(Tensor t) {
-    const Tape::GradientSlot slot = tape().gradient_slot(t);
-    return {slot.values.data(), slot.fresh ? Store::overwrite : Store::add};
-}
 
 // n numbers from src to dst in registers: a libc memmove call per piece cost more than the
 // copying when pieces are short (a head's slice of a row is d_k = 16 numbers: 5 % of a
@@ -228,12 +219,11 @@ Tensor matmul(Tensor a, Tensor b) {
 // ---- weights read at every step ----
 
 namespace {
-// A parameter a ReusedWeights scope has seen: its values, shape and uses, and where its
-// transposed copy is once it was read twice.
+// A parameter a ReusedWeights scope has seen: its values and shape, and where its transposed
+// copy is once it was read twice.
 struct WeightUse {
     const double* values;
     int rows, cols;
-    int uses;
     std::size_t transposed;  // offset in ReuseCache::transposed, or not_yet
 };
 constexpr std::size_t not_yet = static_cast<std::size_t>(-1);
@@ -260,7 +250,7 @@ const double* reused_transpose(Tensor weight) {
         return use.values == e.value && use.rows == e.rows && use.cols == e.cols;
     });
     if (seen == cache.weights.end()) {
-        cache.weights.push_back({e.value, e.rows, e.cols, 1, not_yet});
+        cache.weights.push_back({e.value, e.rows, e.cols, not_yet});
         return nullptr;
     }
     if (seen->transposed == not_yet) {
@@ -271,7 +261,6 @@ const double* reused_transpose(Tensor weight) {
         for (int j = 0; j < c; ++j)
             for (int p = 0; p < k; ++p) out[count_of(p, c) + j] = e.value[count_of(j, k) + p];
     }
-    ++seen->uses;
     return cache.transposed.data() + seen->transposed;
 }
 }  // namespace
@@ -919,7 +908,7 @@ LayerNormOutput layer_norm(Tensor x, Tensor gamma, Tensor beta, double epsilon) 
     kernels::layer_norm(rows_of(x, gamma, result.mean, result.variance), beta.values().data(), y.values().data());
     tape().on_backward(y, [x, gamma, beta, mean = result.mean, variance = result.variance, rows_of](Tensor out) {
         // dx = (1/√(σ² + ε)) (g − mean(g) − x̂ mean(g ⊙ x̂)), g = dy ⊙ γ;  dγ = Σ dy ⊙ x̂;  dβ = Σ dy
-        const GradientTarget dx = x.requires_grad() ? gradient_target(x) : GradientTarget{nullptr, Store::add};
+        const GradientTarget dx = gradient_target_if_needed(x);
         kernels::layer_norm_backward(rows_of(x, gamma, mean, variance), out.grads().data(), dx.data, dx.store,
                                      gamma.requires_grad() ? gamma.grads().data() : nullptr,
                                      beta.requires_grad() ? beta.grads().data() : nullptr);
@@ -1062,8 +1051,8 @@ Tensor batched_product(const char* op, Tensor a, Tensor b, int groups, bool b_tr
             dy = scaled;
         }
         // every group writes its own block of da and db: together the whole of each
-        const GradientTarget da = a.requires_grad() ? gradient_target(a) : GradientTarget{nullptr, Store::add};
-        const GradientTarget db = b.requires_grad() ? gradient_target(b) : GradientTarget{nullptr, Store::add};
+        const GradientTarget da = gradient_target_if_needed(a);
+        const GradientTarget db = gradient_target_if_needed(b);
         for (int g = 0; g < groups; ++g) {
             const double *dy_g = dy + g * y_size, *a_g = av + g * a_size, *b_g = bv + g * b_size;
             if (da.data && b_transposed) gemm_nn(dy_g, b_g, da.data + g * a_size, r, c, k, da.store);
