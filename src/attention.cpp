@@ -31,6 +31,17 @@ const char* score_kind_name(ScoreKind kind) {
     return "?";
 }
 
+namespace {
+// α = softmax(e), with −∞ at the masked positions so that α is exactly 0 there
+Tensor masked_softmax(Tensor scores, std::span<const int> mask) {
+    return softmax(mask.empty() ? scores : masked_fill(scores, mask, -std::numeric_limits<double>::infinity()));
+}
+}  // namespace
+
+Tensor Score::weights(Tensor keys, Tensor query, std::span<const int> mask) {
+    return masked_softmax(scores(keys, query), mask);
+}
+
 // PyTorch's nn.Linear range, uniform(−1/√fan_in, 1/√fan_in), for W, W_K, W_Q and v.
 void Score::init(Rng& rng) {
     for (Parameter* p : parameters()) p->init_uniform(rng, 1.0 / std::sqrt(static_cast<double>(p->cols())));
@@ -56,6 +67,10 @@ public:
     Tensor query(Tensor s) override { return matmul_nt(s, slice_cols(W.use(), H_k_, H_)); }
     // e_i = vᵀ tanh(W_h h_i + W_s s)
     Tensor scores(Tensor keys, Tensor query) override { return additive_scores(keys, query, v.use()); }
+    // α = softmax(e) with e made in α's place
+    Tensor weights(Tensor keys, Tensor query, std::span<const int> mask) override {
+        return additive_attention_weights(keys, query, v.use(), mask);
+    }
     std::vector<Parameter*> parameters() override { return {&W, &v}; }
 
 private:
@@ -134,17 +149,18 @@ AttentionKeys prepare_attention(Score& score, Tensor states, int length) {
     return {states, score.keys(states, length), length};
 }
 
-AttentionStep attend(Score& score, const AttentionKeys& keys, Tensor s, std::span<const int> source_mask) {
+AttentionStep attend(Score& score, const AttentionKeys& keys, Tensor s, std::span<const int> source_mask, Keep keep) {
     AttentionStep step;
     step.query = score.query(s);
-    // e_{j,i} = score(h_i, s)
-    step.scores = score.scores(keys.keys, step.query);
-    // padded positions get −∞, so softmax gives them α = 0 exactly
-    const Tensor masked = source_mask.empty()
-                              ? step.scores
-                              : masked_fill(step.scores, source_mask, -std::numeric_limits<double>::infinity());
-    // α_j = softmax(e_j)
-    step.alpha = softmax(masked);
+    if (keep == Keep::for_backward) {
+        // α_j = softmax(e_j), e_j not kept
+        step.alpha = score.weights(keys.keys, step.query, source_mask);
+    } else {
+        // e_{j,i} = score(h_i, s)
+        step.scores = score.scores(keys.keys, step.query);
+        // α_j = softmax(e_j); padded positions get −∞, so softmax gives them α = 0 exactly
+        step.alpha = masked_softmax(step.scores, source_mask);
+    }
     // c_j = Σ_i α_{j,i} h_i
     step.context = blocks_weighted_sum(step.alpha, keys.states);
     return step;

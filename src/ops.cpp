@@ -227,10 +227,18 @@ struct WeightUse {
     std::size_t transposed;  // offset in ReuseCache::transposed, or not_yet
 };
 constexpr std::size_t not_yet = static_cast<std::size_t>(-1);
+// A column slice of a parameter taken within a ReusedWeights scope, on the tape of that generation.
+struct SliceUse {
+    const double* values;
+    int rows, cols, start, width;
+    std::uint32_t generation;
+    Tensor slice;
+};
 struct ReuseCache {
     int depth = 0;  // scopes open on this thread
     std::vector<WeightUse> weights;
     std::vector<double> transposed;
+    std::vector<SliceUse> slices;
 };
 ReuseCache& reuse_cache() {
     thread_local ReuseCache cache;
@@ -263,6 +271,24 @@ const double* reused_transpose(Tensor weight) {
     }
     return cache.transposed.data() + seen->transposed;
 }
+
+// Where a ReusedWeights scope keeps slice_cols(W, start, width) of a parameter W: an undefined
+// Tensor until the first such slice is made; nullptr outside a scope or for a tensor that is
+// not a parameter. Valid until the next call.
+Tensor* reused_slice(Tensor x, int start, int width) {
+    ReuseCache& cache = reuse_cache();
+    const TapeEntry& e = tape().entry(x);
+    const bool parameter = !e.owns_grad && e.grad_owner == x.id();
+    if (cache.depth == 0 || !parameter) return nullptr;
+    const std::uint32_t generation = tape().generation();
+    const auto seen = std::ranges::find_if(cache.slices, [&](const SliceUse& use) {
+        return use.values == e.value && use.rows == e.rows && use.cols == e.cols && use.start == start &&
+               use.width == width && use.generation == generation;
+    });
+    if (seen != cache.slices.end()) return &seen->slice;
+    cache.slices.push_back({e.value, e.rows, e.cols, start, width, generation, Tensor{}});
+    return &cache.slices.back().slice;
+}
 }  // namespace
 
 ReusedWeights::ReusedWeights() { ++reuse_cache().depth; }
@@ -272,6 +298,7 @@ ReusedWeights::~ReusedWeights() {
     if (--cache.depth > 0) return;
     cache.weights.clear();
     cache.transposed.clear();
+    cache.slices.clear();
 }
 
 namespace {
@@ -393,14 +420,10 @@ Tensor log(Tensor x) {
 
 // ---- softmax and losses ----
 
+namespace {
 // y_j = e^(x_j − max x) / Σ_k e^(x_k − max x), row by row: subtracting the row max keeps
 // every exponent ≤ 0 (e^x overflows at x ≈ 710), and an entry of −∞ gets y = 0 exactly.
-// dx_j = y_j (dy_j − Σ_k dy_k y_k)
-Tensor softmax(Tensor x) {
-    const int rows = x.rows(), cols = x.cols();
-    Tensor y = tape().record("softmax", rows, cols, {x});
-    const double* xv = x.values().data();
-    double* yv = y.values().data();
+void softmax_rows(const double* xv, double* yv, int rows, int cols) {
     for (int r = 0; r < rows; ++r) {
         const double* in = xv + count_of(r, cols);
         const double max = *std::max_element(in, in + cols);
@@ -408,27 +431,38 @@ Tensor softmax(Tensor x) {
     }
     // every e^… at once, a register at a time (short rows, such as attention's m keys, would
     // leave most of a register empty); the plain loop a learner reads: src/kernels/reference.cpp (exp)
-    kernels::exp(yv, yv, y.size());
+    kernels::exp(yv, yv, count_of(rows, cols));
     for (int r = 0; r < rows; ++r) {
         double* out = yv + count_of(r, cols);
         double total = 0;
         for (int j = 0; j < cols; ++j) total += out[j];
         for (int j = 0; j < cols; ++j) out[j] /= total;
     }
+}
+
+// dx_j = y_j (dy_j − Σ_k dy_k y_k), row by row
+void softmax_rows_backward(const double* y_all, const double* dy_all, const GradientTarget& dx_all, int rows, int cols) {
+    for (int r = 0; r < rows; ++r) {
+        const double* yv = y_all + count_of(r, cols);
+        const double* dy = dy_all + count_of(r, cols);
+        double* dx = dx_all.data + count_of(r, cols);
+        const double inner = dot(dy, yv, cols);
+        // dx_j += y_j (dy_j − Σ_k dy_k y_k)  (0 + … when nothing reached dx before)
+        if (dx_all.store == Store::add)
+            for (int j = 0; j < cols; ++j) dx[j] += yv[j] * (dy[j] - inner);
+        else
+            for (int j = 0; j < cols; ++j) dx[j] = 0.0 + yv[j] * (dy[j] - inner);
+    }
+}
+}  // namespace
+
+// y_j = e^(x_j − max x) / Σ_k e^(x_k − max x);  dx_j = y_j (dy_j − Σ_k dy_k y_k)
+Tensor softmax(Tensor x) {
+    const int rows = x.rows(), cols = x.cols();
+    Tensor y = tape().record("softmax", rows, cols, {x});
+    softmax_rows(x.values().data(), y.values().data(), rows, cols);
     tape().on_backward(y, [x, rows, cols](Tensor out) {
-        const double *y_all = out.values().data(), *dy_all = out.grads().data();
-        const GradientTarget dx_all = gradient_target(x);
-        for (int r = 0; r < rows; ++r) {
-            const double* yv = y_all + count_of(r, cols);
-            const double* dy = dy_all + count_of(r, cols);
-            double* dx = dx_all.data + count_of(r, cols);
-            const double inner = dot(dy, yv, cols);
-            // dx_j += y_j (dy_j − Σ_k dy_k y_k)  (0 + … when nothing reached dx before)
-            if (dx_all.store == Store::add)
-                for (int j = 0; j < cols; ++j) dx[j] += yv[j] * (dy[j] - inner);
-            else
-                for (int j = 0; j < cols; ++j) dx[j] = 0.0 + yv[j] * (dy[j] - inner);
-        }
+        softmax_rows_backward(out.values().data(), out.grads().data(), gradient_target(x), rows, cols);
     });
     return y;
 }
@@ -540,8 +574,12 @@ Tensor slice_cols(Tensor x, int start, int width) {
     if (start < 0 || width <= 0 || start + width > x.cols())
         throw ShapeError(fmt::format("slice_cols: columns [{}, {}) outside shape {}", start,
                                      start + width, shape_of(x)));
+    // a parameter sliced at every step (the concat score's W_s) is sliced once a pass
+    Tensor* reused = reused_slice(x, start, width);
+    if (reused && reused->defined()) return *reused;
     const int rows = x.rows(), cols = x.cols();
     Tensor y = tape().record("slice_cols", rows, width, {x});
+    if (reused) *reused = y;
     const double* xv = x.values().data();
     double* yv = y.values().data();
     for (int r = 0; r < rows; ++r) std::copy_n(xv + count_of(r, cols) + start, width, yv + count_of(r, width));
@@ -764,11 +802,7 @@ void tanh_of_sums(const double* keys, const double* query, int count, int A, dou
 // Keys per call of tanh_of_sums: ~512 numbers, 4 KB that stay in the L1 cache, and one
 // kernel call for many keys when A is small.
 int keys_per_chunk(int A) { return std::max(1, 512 / A); }
-}  // namespace
 
-// y[b, i] = vᵀ t[b, i],  t[b, i] = tanh(keys[b, i] + query[b]);  with
-// d[b, i] = dy[b, i] · v ⊙ (1 − t[b, i]²):  ∂/∂keys[b, i] = d[b, i], ∂/∂query[b] = Σ_i d[b, i],
-// ∂/∂v = Σ_{b,i} dy[b, i] t[b, i]
 // A long source keeps nothing of t's size (B·m·A, at every decoder step): the backward
 // recomputes t from keys and query, as memory-efficient attention does, so a sentence pair
 // keeps O((m + n)·A) numbers for the score instead of m·n·A. Up to keep_tanh_entries numbers
@@ -776,42 +810,92 @@ int keys_per_chunk(int A) { return std::max(1, 512 / A); }
 // at B = 32, m = 12, and half of them were the backward's.
 constexpr std::size_t keep_tanh_entries = 1 << 16;  // 512 KB a decoder step
 
-Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
-    const int B = keys.rows(), A = query.cols();
-    const int m = block_width("additive_scores", keys, query, A);
-    if (query.rows() != B) shape_error("additive_scores", keys, query, "query needs one row per example");
-    if (v.rows() != 1 || v.cols() != A) shape_error("additive_scores", query, v, "v must be one row of the query's width");
-    Tensor y = tape().record("additive_scores", B, m, {keys, query, v});
-    const int chunk = keys_per_chunk(A);
-    const bool keep = y.requires_grad() && keys.size() <= keep_tanh_entries;
-    // where the forward's t goes: kept whole for the backward, or a chunk at a time in scratch
-    const std::span<double> kept = keep ? tape().save_space<double>(keys.size()) : std::span<double>{};
-    const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
-    double *chunk_t = scratch_row(count_of(std::min(m, chunk), A)), *yv = y.values().data();
-    for (int b = 0; b < B; ++b)
-        for (int first = 0; first < m; first += chunk) {
-            const int count = std::min(chunk, m - first);
-            double* t = keep ? kept.data() + count_of(b, m * A) + count_of(first, A) : chunk_t;
-            tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
-            for (int i = 0; i < count; ++i) yv[count_of(b, m) + first + i] = dot(t + count_of(i, A), vv, A);
-        }
-    const double* saved_t = kept.data();
-    tape().on_backward(y, [keys, query, v, B, m, A, chunk, saved_t](Tensor out) {
-        const double *dy = out.grads().data(), *kv = keys.values().data(), *qv = query.values().data();
-        const double* vv = v.values().data();
-        double *dk = keys.grads().data(), *dq = query.grads().data(), *dv = v.grads().data();
-        double* chunk_t = scratch_row(count_of(std::min(m, chunk), A));
+// The concat score's arithmetic, shared by additive_scores and additive_attention_weights so
+// that both give the same bits.
+struct AdditiveScore {
+    Tensor keys, query, v;
+    int B, m, A;
+    const double* saved_t = nullptr;  // t as the forward made it, or null: the backward rebuilds it
+
+    AdditiveScore(const char* op, Tensor keys_, Tensor query_, Tensor v_) : keys(keys_), query(query_), v(v_) {
+        B = keys.rows(), A = query.cols();
+        m = block_width(op, keys, query, A);
+        if (query.rows() != B) shape_error(op, keys, query, "query needs one row per example");
+        if (v.rows() != 1 || v.cols() != A) shape_error(op, query, v, "v must be one row of the query's width");
+    }
+    int chunk() const { return keys_per_chunk(A); }
+    // Scratch the backward needs besides `extra` numbers of its caller's: one chunk of t.
+    double* scratch(std::size_t extra) const { return scratch_row(extra + count_of(std::min(m, chunk()), A)); }
+
+    // e[b, i] = vᵀ t[b, i],  t[b, i] = tanh(keys[b, i] + query[b]), into e (B·m); t is kept
+    // for the backward when `keep` and small enough.
+    void scores(double* e, bool keep) {
+        const std::span<double> kept =
+            keep && keys.size() <= keep_tanh_entries ? tape().save_space<double>(keys.size()) : std::span<double>{};
+        const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
+        double* chunk_t = scratch(0);
         for (int b = 0; b < B; ++b)
-            for (int first = 0; first < m; first += chunk) {
-                const int count = std::min(chunk, m - first);
+            for (int first = 0; first < m; first += chunk()) {
+                const int count = std::min(chunk(), m - first);
+                double* t = kept.empty() ? chunk_t : kept.data() + count_of(b, m * A) + count_of(first, A);
+                tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
+                for (int i = 0; i < count; ++i) e[count_of(b, m) + first + i] = dot(t + count_of(i, A), vv, A);
+            }
+        saved_t = kept.empty() ? nullptr : kept.data();
+    }
+
+    // d[b, i] = de[b, i] · v ⊙ (1 − t[b, i]²):  ∂/∂keys[b, i] = d[b, i], ∂/∂query[b] = Σ_i d[b, i],
+    // ∂/∂v = Σ_{b,i} de[b, i] t[b, i];  chunk_t: scratch for one chunk of t
+    void backward(const double* de, double* chunk_t) const {
+        const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
+        double *dk = keys.grads().data(), *dq = query.grads().data(), *dv = v.grads().data();
+        for (int b = 0; b < B; ++b)
+            for (int first = 0; first < m; first += chunk()) {
+                const int count = std::min(chunk(), m - first);
                 // t = tanh(keys[b, i] + query[b]) as the forward had it: read back, or rebuilt
                 const std::size_t at = count_of(b, m * A) + count_of(first, A);
                 const double* t = saved_t ? saved_t + at : chunk_t;
                 if (!saved_t) tanh_of_sums(kv + at, qv + count_of(b, A), count, A, chunk_t);
-                // d_i = dy_i · v ⊙ (1 − t_i²) into dkeys_i and dquery, dy_i t_i into dv
-                kernels::additive_scores_backward(t, vv, dy + count_of(b, m) + first, count, A, dk + at,
+                // d_i = de_i · v ⊙ (1 − t_i²) into dkeys_i and dquery, de_i t_i into dv
+                kernels::additive_scores_backward(t, vv, de + count_of(b, m) + first, count, A, dk + at,
                                                   dq + count_of(b, A), dv);
             }
+    }
+};
+}  // namespace
+
+// y[b, i] = vᵀ tanh(keys[b, i] + query[b])
+Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
+    AdditiveScore score("additive_scores", keys, query, v);
+    Tensor y = tape().record("additive_scores", score.B, score.m, {keys, query, v});
+    score.scores(y.values().data(), y.requires_grad());
+    tape().on_backward(y, [score](Tensor out) { score.backward(out.grads().data(), score.scratch(0)); });
+    return y;
+}
+
+// α[b] = softmax(e[b]), e[b, i] = vᵀ tanh(keys[b, i] + query[b]), or −∞ where mask[b·m + i]
+// e is made in α's place and never kept: its gradient, de_i = α_i (dα_i − Σ_k dα_k α_k) (0 where
+// masked), is rebuilt from α in the backward, as masked_fill and softmax would give it.
+Tensor additive_attention_weights(Tensor keys, Tensor query, Tensor v, std::span<const int> mask) {
+    AdditiveScore score("additive_attention_weights", keys, query, v);
+    const int B = score.B, m = score.m;
+    if (!mask.empty() && mask.size() != count_of(B, m))
+        throw ShapeError(fmt::format("additive_attention_weights: mask of {} entries for {} examples of {} keys",
+                                     mask.size(), B, m));
+    Tensor y = tape().record("additive_attention_weights", B, m, {keys, query, v});
+    double* alpha = y.values().data();
+    score.scores(alpha, y.requires_grad());
+    for (std::size_t i = 0; i < mask.size(); ++i)
+        if (mask[i]) alpha[i] = -std::numeric_limits<double>::infinity();
+    softmax_rows(alpha, alpha, B, m);
+    const int* saved_mask = mask.empty() ? nullptr : tape().save(mask).data();
+    tape().on_backward(y, [score, saved_mask](Tensor out) {
+        const std::size_t count = count_of(score.B, score.m);
+        double* de = score.scratch(count);
+        softmax_rows_backward(out.values().data(), out.grads().data(), {de, Store::overwrite}, score.B, score.m);
+        for (std::size_t i = 0; saved_mask && i < count; ++i)
+            if (saved_mask[i]) de[i] = 0;
+        score.backward(de, de + count);
     });
     return y;
 }

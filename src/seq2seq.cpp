@@ -239,7 +239,7 @@ DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, const CellState& previ
 }
 
 DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, std::span<const CellState> previous,
-                                  std::span<const int> inputs) {
+                                  std::span<const int> inputs, Keep keep) {
     if (previous.size() != decoder.size())
         throw std::invalid_argument(fmt::format("decoder_step: the decoder has {} layers, got {} states",
                                                 decoder.size(), previous.size()));
@@ -248,7 +248,7 @@ DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, std::span<const CellSt
     Tensor x = embedded;
     if (config_.decoder == DecoderKind::bahdanau) {
         // e_{j,i} = score(h_i, s_{j−1}): the query is the top layer's state *before* this step
-        step.attention = attend(*score, encoded.attention, previous.back().h, encoded.source_mask);
+        step.attention = attend(*score, encoded.attention, previous.back().h, encoded.source_mask, keep);
         x = concat_cols({embedded, step.attention.context});  // layer 1 reads [tgt_embed[y_{j−1}]; c_j]
     }
     // s_j = cell(x, s_{j−1}) per layer; layer ℓ > 1 reads layer ℓ−1's s_j
@@ -263,7 +263,7 @@ DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, std::span<const CellSt
         case DecoderKind::bahdanau: step.features = concat_cols({s, step.attention.context}); break;
         case DecoderKind::luong:
             // e_{j,i} = score(h_i, s_j): the query is the state *after* this step
-            step.attention = attend(*score, encoded.attention, s, encoded.source_mask);
+            step.attention = attend(*score, encoded.attention, s, encoded.source_mask, keep);
             // h̃_j = tanh(W_c [s_j; c_j])
             step.attentional = stepgrad::tanh(matmul_nt(concat_cols({s, step.attention.context}), output_W_c->use()));
             step.features = step.attentional;
@@ -307,6 +307,10 @@ void feed_back_argmax(Seq2Seq& model, const Tensor& previous_features, const Bat
 Forward Seq2Seq::forward(const Batch& batch) { return forward(batch, {}); }
 
 Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_gold) {
+    return forward(batch, feed_gold, Keep::printouts);
+}
+
+Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_gold, Keep keep) {
     const int B = batch.size, n = batch.tgt_len;
     if (!feed_gold.empty() && feed_gold.size() != batch.tgt_in.size())
         throw std::invalid_argument(fmt::format("forward: {} feed_gold flags for a batch of {} × {} decoder inputs",
@@ -321,7 +325,7 @@ Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_
     for (int j = 0; j < n; ++j) {
         if (j > 0 && !feed_gold.empty()) feed_back_argmax(*this, features.back(), batch, feed_gold, j, out.inputs);
         for (int b = 0; b < B; ++b) inputs[static_cast<std::size_t>(b)] = out.inputs[static_cast<std::size_t>(b) * n + j];
-        DecoderStep step = decoder_step(out.encoder, state, inputs);
+        DecoderStep step = decoder_step(out.encoder, state, inputs, keep);
         for (std::size_t l = 0; l < state.size(); ++l) state[l] = step.layers[l].state;
         features.push_back(step.features);
         out.decoder.push_back(step);
@@ -358,7 +362,9 @@ std::vector<std::vector<int>> Seq2Seq::greedy_decode(const Batch& batch, int max
     return outputs;
 }
 
-Tensor Seq2Seq::loss(const Batch& batch, std::span<const std::uint8_t> feed_gold) { return forward(batch, feed_gold).loss; }
+Tensor Seq2Seq::loss(const Batch& batch, std::span<const std::uint8_t> feed_gold) {
+    return forward(batch, feed_gold, Keep::for_backward).loss;
+}
 
 namespace {
 

@@ -146,6 +146,38 @@ TEST_CASE("ReusedWeights: a weight read again uses one transposed copy, with the
     }
 }
 
+TEST_CASE("ReusedWeights: a parameter's column slice is made once a pass and its gradient is every use's") {
+    // a decoder slices W_s out of W at every step; inside a scope the three slices are one tensor
+    auto w = random_parameter("W", 3, 6, 1), x = random_parameter("x", 2, 3, 2);
+    const std::vector<Parameter*> params = {w.get(), x.get()};
+    const auto three_steps = [&] {
+        Tensor h = x->use();
+        for (int j = 0; j < 3; ++j) h = stepgrad::tanh(matmul_nt(h, slice_cols(w->use(), 3, 3)));
+        return h;
+    };
+    const std::vector<double> plain = values_and_gradients(three_steps, params);
+    const std::size_t entries_plain = tape().size();
+    const ReusedWeights reused;
+    // the values bit for bit; W's gradient sums the steps' products in the slice first, then adds
+    // them to W (a product's last columns, c mod the SIMD width, continue one chain of
+    // multiply-adds through all steps instead of rounding each step's): equal to rounding
+    const std::vector<double> reused_once = values_and_gradients(three_steps, params);
+    REQUIRE(reused_once.size() == plain.size());
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+        if (i < 6) CHECK(reused_once[i] == plain[i]);
+        CHECK(reused_once[i] == doctest::Approx(plain[i]).epsilon(1e-14));
+    }
+    CHECK(tape().size() == entries_plain - 2);  // two slices fewer
+    tape().reset();
+    const Tensor first = slice_cols(w->use(), 3, 3);
+    CHECK(slice_cols(w->use(), 3, 3).id() == first.id());
+    CHECK(slice_cols(w->use(), 0, 3).id() != first.id());  // another range, another slice
+    // after a reset the old handle is not served again: a new tape gets a new slice
+    tape().reset();
+    CHECK(slice_cols(w->use(), 3, 3).values()[0] == w->value[3]);
+    require_gradients([&] { return weighted_sum(three_steps()); }, params, op_tolerance);
+}
+
 TEST_CASE("tanh: gradient") { check_unary(stepgrad::tanh, -2, 2); }
 TEST_CASE("sigmoid: gradient") { check_unary(stepgrad::sigmoid, -3, 3); }
 TEST_CASE("exp: gradient") { check_unary(stepgrad::exp, -2, 2); }
@@ -407,6 +439,59 @@ TEST_CASE("additive_scores: a long source keeps nothing of size m·A on the tape
                                      {keys.get(), query.get(), v.get()});
         CHECK(v->grad != std::vector<double>(static_cast<std::size_t>(A), 0.0));
     }
+}
+
+namespace {
+// The concat score's α from primitives, the fused op's oracle: softmax of e with −∞ where masked.
+Tensor additive_weights_composite(Tensor keys, Tensor query, Tensor v, std::span<const int> mask) {
+    const Tensor scores = additive_scores(keys, query, v);
+    return softmax(mask.empty() ? scores : masked_fill(scores, mask, -std::numeric_limits<double>::infinity()));
+}
+// Flags marking the last `padded` keys of example 1 (if there is one) as padding.
+std::vector<int> last_keys_padded(int B, int m, int padded) {
+    std::vector<int> mask(static_cast<std::size_t>(B * m), 0);
+    for (int i = m - padded; B > 1 && i < m; ++i) mask[static_cast<std::size_t>(m + i)] = 1;
+    return mask;
+}
+}  // namespace
+
+TEST_CASE("additive_attention_weights: α and every gradient bit for bit those of softmax(masked_fill(additive_scores))") {
+    // shapes with tails, padding and none, t kept (small) and rebuilt (B·m·A > 65,536)
+    std::uint64_t seed = 60;
+    for (const std::tuple<int, int, int>& shape : {std::tuple{1, 1, 1}, std::tuple{2, 4, 3}, std::tuple{3, 6, 16},
+                                                   std::tuple{4, 5, 9}, std::tuple{3, 1400, 16}}) {
+        const int B = std::get<0>(shape), m = std::get<1>(shape), A = std::get<2>(shape);
+        for (const int padded : {0, m / 2}) {
+            INFO("B = ", B, ", m = ", m, ", A = ", A, ", padded ", padded);
+            auto keys = random_parameter("keys", B, m * A, ++seed, -2, 2), query = random_parameter("query", B, A, ++seed, -2, 2);
+            auto v = random_parameter("v", 1, A, ++seed);
+            const std::vector<Parameter*> params = {keys.get(), query.get(), v.get()};
+            const std::vector<int> mask = padded ? last_keys_padded(B, m, padded) : std::vector<int>{};
+            const std::vector<double> composite = values_and_gradients(
+                [&] { return additive_weights_composite(keys->use(), query->use(), v->use(), mask); }, params);
+            const std::vector<double> fused = values_and_gradients(
+                [&] { return additive_attention_weights(keys->use(), query->use(), v->use(), mask); }, params);
+            CHECK(fused == composite);
+            if (padded) CHECK(fused[static_cast<std::size_t>(2 * m - 1)] == 0.0);  // α of a padded key
+        }
+    }
+}
+
+TEST_CASE("additive_attention_weights: gradient, keeps only α (not e) on the tape, and refuses a wrong mask") {
+    auto keys = random_parameter("keys", 2, 4 * 3, 1, -2, 2), query = random_parameter("query", 2, 3, 2, -2, 2);
+    auto v = random_parameter("v", 1, 3, 3);
+    const std::vector<int> mask = last_keys_padded(2, 4, 1);
+    require_gradients([&] { return weighted_sum(additive_attention_weights(keys->use(), query->use(), v->use(), mask)); },
+                      {keys.get(), query.get(), v.get()}, op_tolerance);
+    tape().reset();
+    const Tensor k = keys->use(), q = query->use(), w = v->use();
+    const std::size_t before = tape().bytes_used(), entries = tape().size();
+    CHECK(additive_attention_weights(k, q, w, mask).cols() == 4);
+    CHECK(tape().size() == entries + 1);  // one tensor, α; the composite makes three
+    CHECK(tape().bytes_used() - before ==
+          sizeof(TapeEntry) + 2 * sizeof(double) * 2 * 4 + sizeof(double) * 2 * 4 * 3 + sizeof(int) * mask.size());
+    CHECK_THROWS_WITH_AS(additive_attention_weights(k, q, w, std::vector<int>(5, 0)),
+                         "additive_attention_weights: mask of 5 entries for 2 examples of 4 keys", ShapeError);
 }
 
 TEST_CASE("shape errors name the op and both shapes") {

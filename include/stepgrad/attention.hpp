@@ -36,7 +36,7 @@ struct AttentionKeys {
 
 struct AttentionStep {
     Tensor query;    // what the score compares against the keys: W_s s, q = W_Q s, sᵀW, or s
-    Tensor scores;   // e: (B, m), before masking
+    Tensor scores;   // e: (B, m), before masking (undefined under Keep::for_backward)
     Tensor alpha;    // α = softmax(e): (B, m); exactly 0 at padded positions
     Tensor context;  // c = Σ_i α_i h_i: (B, H_k)
 };
@@ -52,6 +52,9 @@ public:
     virtual Tensor query(Tensor s) = 0;
     // e (B, m) from keys and query.
     virtual Tensor scores(Tensor keys, Tensor query) = 0;
+    // α = softmax(e), −∞ in e where mask (B·m flags, or empty): the same bits as from
+    // scores(); a score may make them without keeping e (concat does).
+    virtual Tensor weights(Tensor keys, Tensor query, std::span<const int> mask);
     virtual std::vector<Parameter*> parameters() = 0;
     void init(Rng& rng);
 };
@@ -63,8 +66,14 @@ inline std::unique_ptr<Score> make_score(ScoreKind kind, int hidden_size, int at
     return make_score(kind, hidden_size, hidden_size, attn_size);
 }
 
+// What a forward pass keeps: every number a printout shows, or only what the loss's gradient
+// needs (Model::loss). Then the concat score's e (B × m a decoder step, half of what attention
+// keeps that grows like m·n) is not kept and AttentionStep::scores stays undefined.
+enum class Keep { printouts, for_backward };
+
 AttentionKeys prepare_attention(Score& score, Tensor states, int length);
 // source_mask: B·m flags, 1 at padded source positions (empty when nothing is padded).
-AttentionStep attend(Score& score, const AttentionKeys& keys, Tensor s, std::span<const int> source_mask);
+AttentionStep attend(Score& score, const AttentionKeys& keys, Tensor s, std::span<const int> source_mask,
+                     Keep keep = Keep::printouts);
 
 }  // namespace stepgrad

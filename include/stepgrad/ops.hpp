@@ -32,8 +32,11 @@ Tensor linear_relu(Tensor x, Tensor weight, Tensor bias);
 // While one lives on this thread, linear() and matmul_nt() keep a transposed copy of each
 // parameter they read a second time and use it from then on: a recurrent cell reads W_hh at
 // every time step, and each product transposed it again (4 % of a GRU + concat training step,
-// issue 19). The same numbers, bit for bit. The parameters must not change while it lives: a
-// forward pass opens one (Seq2Seq::forward, greedy_decode).
+// issue 19). The same numbers, bit for bit. slice_cols of a parameter is made once and the
+// same tensor returned again (the concat score's W_s half of W, sliced at every decoder step
+// for its product: 13 MB of a step at m = 400); its gradient reaches the parameter once, the
+// steps' summed. The parameters must not change while it lives: a forward pass opens one
+// (Seq2Seq::forward, greedy_decode).
 class ReusedWeights {
 public:
     ReusedWeights();
@@ -92,6 +95,11 @@ Tensor add_to_blocks(Tensor blocks, Tensor row);
 // keeps two (B, m·A) tensors and their gradients per target step and made the concat
 // decoder's backward a third slower; the tests hold the fused op to it.
 Tensor additive_scores(Tensor keys, Tensor query, Tensor v);
+// α[b] = softmax(e[b]) with e[b, i] = vᵀ tanh(keys[b, i] + query[b]), −∞ where mask[b·m + i]
+// (mask: B·m flags, or empty)   (B, m·A), (B, A), (1, A) → (B, m)
+// softmax(masked_fill(additive_scores(…))) without keeping e: a training step needs only α, and
+// e was the other B × m tensor of every decoder step (the tests hold it to the composite).
+Tensor additive_attention_weights(Tensor keys, Tensor query, Tensor v, std::span<const int> mask);
 
 // ---- the Transformer's ops (SPEC §14) ----
 // Letters: d = d_model features, h heads of d_k = d/h columns, n query and m key

@@ -109,8 +109,10 @@ public:
 
     Encoded encode(const Batch& batch);
     // One decoder step for every example: `inputs` are the B ids y_{j−1}, `previous` every
-    // layer's s_{j−1} (bottom first); the next step's is in the result's `layers`.
-    DecoderStep decoder_step(const Encoded& encoded, std::span<const CellState> previous, std::span<const int> inputs);
+    // layer's s_{j−1} (bottom first); the next step's is in the result's `layers`. Under
+    // Keep::for_backward the attention's e is not kept (AttentionStep::scores undefined).
+    DecoderStep decoder_step(const Encoded& encoded, std::span<const CellState> previous, std::span<const int> inputs,
+                             Keep keep = Keep::printouts);
     // The same for a one-layer decoder, whose state is one CellState.
     DecoderStep decoder_step(const Encoded& encoded, const CellState& previous, std::span<const int> inputs);
     // logits_j = W_out features_j + b_out
@@ -128,7 +130,8 @@ public:
     // (or max_length ids). Reads only the source side of the batch.
     std::vector<std::vector<int>> greedy_decode(const Batch& batch, int max_length) override;
 
-    // ---- Model: forward(batch, feed_gold).loss, and decoding one step at a time ----
+    // ---- Model: forward(batch, feed_gold).loss keeping only what its backward needs, and
+    // decoding one step at a time ----
     Tensor loss(const Batch& batch, std::span<const std::uint8_t> feed_gold = {}) override;
     // The state is s_{j−1} of every layer and the encoder's keys, one row per prefix.
     std::unique_ptr<DecoderState> start_decoding(const Batch& batch) override;
@@ -154,6 +157,8 @@ public:
     Parameter output_b;
 
 private:
+    Forward forward(const Batch& batch, std::span<const std::uint8_t> feed_gold, Keep keep);
+
     ModelConfig config_;
 };
 

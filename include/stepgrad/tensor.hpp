@@ -219,6 +219,8 @@ public:
     void backward(Tensor loss, KeepGradients keep = KeepGradients::all);
     // Forget every tensor; keep the memory for the next step.
     void reset();
+    // Counts the resets: a Tensor handle is valid only on the generation that made it.
+    std::uint32_t generation() const { return generation_; }
 
     std::size_t size() const { return entries_.size(); }
     std::size_t arena_bytes() const;
