@@ -21,13 +21,16 @@ runs=${RUNS:-5}
 [[ -x $bench ]] || { echo "compare_transformer.sh: no stepgrad-bench at $bench (set STEPGRAD_BENCH)" >&2; exit 2; }
 "$python" -c "import torch" 2>/dev/null || { echo "compare_transformer.sh: $python has no torch (apt-get install python3-torch)" >&2; exit 2; }
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+source "$here/blas.sh"
+warn_unless_openblas
+use_fastest_openblas_kernels
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }  # name=value from the machine-readable last line
 
 declare -a sg_steps sg_cpu sg_rss sg_gflops sg_peak sg_mflop torch_steps torch_cpu torch_rss
 cpu_ms() { sed -n 's/.*(CPU \([0-9.]*\)).*/\1/p'; }  # "… ms/step (CPU 25.1) …": the CPU time the program got
-echo "load before: $(uptime | sed 's/.*load average: //')"
+echo "load before: $(uptime | sed 's/.*load average: //'); BLAS: $(blas_library), kernels: $(openblas_kernels)"
 for ((i = 1; i <= runs; i++)); do
     out=$("$bench" --model transformer "$@")
     last=$(tail -n 1 <<<"$out")

@@ -191,6 +191,9 @@ torch_version=$("$python" -c 'import torch; print(torch.__version__)' 2>/dev/nul
 
 # --- 2. run ---
 export OPENBLAS_NUM_THREADS=1
+source "$root/bench/blas.sh"
+warn_unless_openblas
+use_fastest_openblas_kernels
 runs_tsv=$build_dir/speed_table_runs.tsv
 if ((scaling)); then  # its own file, so the default table's runs stay; with the FLOPs per step
     runs_tsv=$build_dir/speed_table_scaling_runs.tsv
@@ -330,6 +333,7 @@ fi
 echo "${peak_line:-stepgrad-bench did not run}. PyTorch ${torch_version:-not installed} (eager, $python),"
 echo "libtorch $([[ -n $libtorch_bench ]] && echo "$("$libtorch_bench" --steps 1 --warmup 0 --batch 1 --src-len 1 | sed -n '1s/^libtorch \([^ ]*\) .*/\1/p') (C++, libtorch-bench)" || echo "not installed"). Took $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s."
 echo "Load before: ${uptime_before#*load average: }; after: ${uptime_after#*load average: } (1, 5, 15 min)."
+echo "PyTorch and libtorch's BLAS: $(blas_library), kernels: $(openblas_kernels)."
 echo
 echo "| configuration | stepgrad | PyTorch | libtorch | stepgrad / PyTorch | stepgrad / libtorch | peak memory stepgrad / PyTorch / libtorch | stepgrad GFLOP/s (% of peak) |"
 echo "|---|---|---|---|---|---|---|---|"

@@ -260,7 +260,10 @@ DecoderStep Seq2Seq::decoder_step(const Encoded& encoded, std::span<const CellSt
     const Tensor s = step.cell.state.h;
     switch (config_.decoder) {
         case DecoderKind::plain: step.features = s; break;
-        case DecoderKind::bahdanau: step.features = concat_cols({s, step.attention.context}); break;
+        case DecoderKind::bahdanau:
+            // a training pass reads s_j and c_j where they are (Seq2Seq::forward)
+            if (keep == Keep::printouts) step.features = concat_cols({s, step.attention.context});
+            break;
         case DecoderKind::luong:
             // e_{j,i} = score(h_i, s_j): the query is the state *after* this step
             step.attention = attend(*score, encoded.attention, s, encoded.source_mask, keep);
@@ -290,7 +293,7 @@ std::vector<int> argmax_rows(const Tensor& logits) {
 // Scheduled sampling at step j (0-based, j ≥ 1): y_{j−1} := argmax logits_{j−1} for each
 // example whose coin said so (feed_gold 0) and whose target reaches j. Only ids change, so
 // no gradient flows through the choice; the logits are computed only when some example needs them.
-void feed_back_argmax(Seq2Seq& model, const Tensor& previous_features, const Batch& batch,
+void feed_back_argmax(Seq2Seq& model, const DecoderStep& previous, const Batch& batch,
                       std::span<const std::uint8_t> feed_gold, int j, std::vector<int>& inputs) {
     std::vector<std::size_t> sampled;
     for (int b = 0; b < batch.size; ++b) {
@@ -298,7 +301,9 @@ void feed_back_argmax(Seq2Seq& model, const Tensor& previous_features, const Bat
         if (!feed_gold[k] && batch.tgt_in[k] != Vocab::pad) sampled.push_back(k);
     }
     if (sampled.empty()) return;
-    const std::vector<int> predicted = argmax_rows(model.output_logits(previous_features));
+    const Tensor features =
+        previous.features.defined() ? previous.features : concat_cols({previous.cell.state.h, previous.attention.context});
+    const std::vector<int> predicted = argmax_rows(model.output_logits(features));
     for (const std::size_t k : sampled) inputs[k] = predicted[k / static_cast<std::size_t>(batch.tgt_len)];
 }
 
@@ -321,19 +326,20 @@ Forward Seq2Seq::forward(const Batch& batch, std::span<const std::uint8_t> feed_
     out.inputs = batch.tgt_in;
     std::vector<CellState> state = out.encoder.initial;  // s_0 per layer: h_m, or the bridge's
     std::vector<int> inputs(static_cast<std::size_t>(B));
-    std::vector<Tensor> features;
+    std::vector<Tensor> features;  // every step's, [s_j; c_j] as its two parts: copied once, below
     for (int j = 0; j < n; ++j) {
-        if (j > 0 && !feed_gold.empty()) feed_back_argmax(*this, features.back(), batch, feed_gold, j, out.inputs);
+        if (j > 0 && !feed_gold.empty()) feed_back_argmax(*this, out.decoder.back(), batch, feed_gold, j, out.inputs);
         for (int b = 0; b < B; ++b) inputs[static_cast<std::size_t>(b)] = out.inputs[static_cast<std::size_t>(b) * n + j];
         DecoderStep step = decoder_step(out.encoder, state, inputs, keep);
         for (std::size_t l = 0; l < state.size(); ++l) state[l] = step.layers[l].state;
-        features.push_back(step.features);
+        if (config_.decoder == DecoderKind::bahdanau) features.insert(features.end(), {step.cell.state.h, step.attention.context});
+        else features.push_back(step.features);
         out.decoder.push_back(step);
     }
     // All n steps through the output layer at once: (B, n·F) read as (B·n, F) puts
     // example b's step j at row b·n + j, the order of batch.tgt_out.
-    const int F = features.front().cols();
-    out.logits = output_logits(reshape(concat_cols(features), B * n, F));
+    const Tensor all_steps = concat_cols(features);
+    out.logits = output_logits(reshape(all_steps, B * n, all_steps.cols() / n));
     out.token_losses = nll_loss(log_softmax(out.logits), batch.tgt_out, Vocab::pad);
     out.loss = scale(sum(out.token_losses), 1.0 / static_cast<double>(loss_token_count(batch)));
     return out;

@@ -2,6 +2,7 @@
 // implementation, gradient checks of every cell × decoder × score, and padding masks.
 #include "testing.hpp"
 
+#include <functional>
 #include <tuple>
 
 #include "stepgrad/support/trace.hpp"
@@ -206,6 +207,43 @@ TEST_CASE("whole-model gradient check: bahdanau decoder, every cell and score, p
 TEST_CASE("whole-model gradient check: luong decoder, every cell and score, padded batch") {
     for (const char* cell : cells)
         for (const char* score : scores) check_model_gradients(cell, "luong", score);
+}
+
+namespace {
+// The loss and every parameter's gradient after backward of `loss`, as one list.
+std::vector<double> loss_and_gradients(Seq2Seq& model, const std::function<Tensor()>& loss) {
+    tape().reset();
+    for (Parameter* p : model.parameters()) p->zero_grad();
+    const Tensor l = loss();
+    tape().backward(l);
+    std::vector<double> all{l.value(0)};
+    for (const Parameter* p : model.parameters()) all.insert(all.end(), p->grad.begin(), p->grad.end());
+    return all;
+}
+}  // namespace
+
+TEST_CASE("Model::loss keeps less than forward (no e, no [s; c] a step) and gives its loss and gradients bit for bit") {
+    const std::vector<Example> examples = ragged_examples();
+    const Batch batch = make_batch(examples);
+    // scheduled sampling too: steps that read the model's own argmax need the last step's features
+    std::vector<std::uint8_t> feed_gold(batch.tgt_in.size(), 1);
+    for (std::size_t k = 1; k < feed_gold.size(); k += 2) feed_gold[k] = 0;
+    for (const char* decoder : {"plain", "bahdanau", "luong"})
+        for (const char* score : scores) {
+            if (std::string(decoder) == "plain" && std::string(score) != "concat") continue;
+            INFO(decoder, " ", score);
+            Seq2Seq model(tiny_config("gru", decoder, score));
+            model.init(5);
+            for (const std::span<const std::uint8_t> feed : {std::span<const std::uint8_t>{}, std::span<const std::uint8_t>(feed_gold)}) {
+                const std::vector<double> printed = loss_and_gradients(model, [&] { return model.forward(batch, feed).loss; });
+                const std::size_t entries = tape().size();
+                CHECK(loss_and_gradients(model, [&] { return model.loss(batch, feed); }) == printed);
+                // fewer tensors: bahdanau's [s_j; c_j] at each step, concat's e; the rest keep all
+                const bool drops = std::string(decoder) == "bahdanau" || (std::string(decoder) == "luong" && std::string(score) == "concat");
+                if (drops) CHECK(tape().size() < entries);
+                else CHECK(tape().size() == entries);
+            }
+        }
 }
 
 namespace {

@@ -80,7 +80,7 @@ struct DecoderStep {
     std::vector<CellStep> layers;  // every layer's, bottom first (the last is `cell`)
     AttentionStep attention;    // e_j, α_j, c_j — not for plain
     Tensor attentional;         // h̃_j — luong only
-    Tensor features;            // what the output layer reads: s_j, [s_j; c_j] or h̃_j
+    Tensor features;            // what the output layer reads: s_j, [s_j; c_j] (not under Keep::for_backward) or h̃_j
 };
 
 struct Forward {
@@ -110,7 +110,8 @@ public:
     Encoded encode(const Batch& batch);
     // One decoder step for every example: `inputs` are the B ids y_{j−1}, `previous` every
     // layer's s_{j−1} (bottom first); the next step's is in the result's `layers`. Under
-    // Keep::for_backward the attention's e is not kept (AttentionStep::scores undefined).
+    // Keep::for_backward the attention's e is not kept (AttentionStep::scores undefined), nor
+    // bahdanau's [s_j; c_j] made (features undefined).
     DecoderStep decoder_step(const Encoded& encoded, std::span<const CellState> previous, std::span<const int> inputs,
                              Keep keep = Keep::printouts);
     // The same for a one-layer decoder, whose state is one CellState.
