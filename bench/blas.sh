@@ -13,12 +13,18 @@ warn_unless_openblas() {
                 "not a fair baseline (apt-get install libopenblas0-pthread)" >&2 ;;
     esac
 }
-# OpenBLAS 0.3.21 (Debian 12) runs an AMD EPYC with AVX-512 on its Haswell (AVX2) kernels; its
-# SkylakeX kernels made PyTorch's steps 1.1–1.2× faster there (a 64 × 64 product 40 → 87 GFLOP/s).
-# The baselines get the faster ones unless OPENBLAS_CORETYPE says otherwise.
+# OpenBLAS 0.3.21 (Debian 12) runs an AMD EPYC with AVX-512 on its Haswell (AVX2) kernels, and
+# machines here set OPENBLAS_CORETYPE=Haswell for every program; its SkylakeX kernels made
+# PyTorch's steps 1.1–1.2× faster there (a 64 × 64 product 40 → 87 GFLOP/s). The baselines get
+# the fastest kernels the CPU runs: SkylakeX where it has AVX-512, else OpenBLAS's own choice;
+# BASELINE_OPENBLAS_CORETYPE picks others.
 use_fastest_openblas_kernels() {
-    if [[ -z ${OPENBLAS_CORETYPE:-} ]] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+    if [[ -n ${BASELINE_OPENBLAS_CORETYPE:-} ]]; then
+        export OPENBLAS_CORETYPE=$BASELINE_OPENBLAS_CORETYPE
+    elif grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
         export OPENBLAS_CORETYPE=SkylakeX
+    else
+        unset OPENBLAS_CORETYPE
     fi
 }
 openblas_kernels() { echo "${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"; }

@@ -474,25 +474,36 @@ Tensor log_softmax(Tensor x) {
     Tensor y = tape().record("log_softmax", rows, cols, {x});
     const double* xv = x.values().data();
     double* yv = y.values().data();
+    // e^(x_j − max x) of every row at once, a register at a time (libm's exp, one number a
+    // call, was 3 % of a GRU + concat step); the plain loop a learner reads: src/kernels/reference.cpp (exp)
+    double* exps = scratch_row(count_of(rows, cols));
     for (int r = 0; r < rows; ++r) {
         const double* in = xv + count_of(r, cols);
-        double* out = yv + count_of(r, cols);
+        const double max = *std::max_element(in, in + cols);
+        for (int j = 0; j < cols; ++j) exps[count_of(r, cols) + j] = in[j] - max;
+    }
+    kernels::exp(exps, exps, count_of(rows, cols));
+    for (int r = 0; r < rows; ++r) {
+        const double* in = xv + count_of(r, cols);
         const double max = *std::max_element(in, in + cols);
         double total = 0;
-        for (int j = 0; j < cols; ++j) total += std::exp(in[j] - max);
+        for (int j = 0; j < cols; ++j) total += exps[count_of(r, cols) + j];
         const double log_total = std::log(total);
-        for (int j = 0; j < cols; ++j) out[j] = in[j] - max - log_total;
+        for (int j = 0; j < cols; ++j) yv[count_of(r, cols) + j] = in[j] - max - log_total;
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
         const double *y_all = out.values().data(), *dy_all = out.grads().data();
         double* dx_all = x.grads().data();
+        // softmax(x)_j = e^(y_j), every row at once
+        double* probabilities = scratch_row(count_of(rows, cols));
+        kernels::exp(y_all, probabilities, count_of(rows, cols));
         for (int r = 0; r < rows; ++r) {
-            const double* yv = y_all + count_of(r, cols);
+            const double* p = probabilities + count_of(r, cols);
             const double* dy = dy_all + count_of(r, cols);
             double* dx = dx_all + count_of(r, cols);
             double total = 0;
             for (int j = 0; j < cols; ++j) total += dy[j];
-            for (int j = 0; j < cols; ++j) dx[j] += dy[j] - std::exp(yv[j]) * total;
+            for (int j = 0; j < cols; ++j) dx[j] += dy[j] - p[j] * total;
         }
     });
     return y;
