@@ -68,7 +68,8 @@ inline std::unique_ptr<Score> make_score(ScoreKind kind, int hidden_size, int at
 
 // What a forward pass keeps: every number a printout shows, or only what the loss's gradient
 // needs (Model::loss). Then the concat score's e (B × m a decoder step, half of what attention
-// keeps that grows like m·n) is not kept and AttentionStep::scores stays undefined.
+// keeps that grows like m·n) is not kept and AttentionStep::scores stays undefined (and
+// Seq2Seq::decoder_step leaves bahdanau's [s_j; c_j] unmade).
 enum class Keep { printouts, for_backward };
 
 AttentionKeys prepare_attention(Score& score, Tensor states, int length);
