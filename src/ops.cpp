@@ -245,15 +245,21 @@ ReuseCache& reuse_cache() {
     return cache;
 }
 
+// A parameter's leaf on the tape, not a view of one nor an op's output: its values cannot
+// change while a ReusedWeights scope lives.
+bool is_parameter(Tensor t) {
+    const TapeEntry& e = tape().entry(t);
+    return !e.owns_grad && e.grad_owner == t.id();
+}
+
 // Wᵀ (k, c) of a parameter W (c, k) read again within a ReusedWeights scope, else nullptr: the
 // first read only counts (most weights are read once a pass), the second one transposes.
 // Valid until the next call: the copies share one growing array.
 const double* reused_transpose(Tensor weight) {
     ReuseCache& cache = reuse_cache();
     const TapeEntry& e = tape().entry(weight);
-    const bool parameter = !e.owns_grad && e.grad_owner == weight.id();  // a leaf, not a view of one
     // the kernels read a large Wᵀ a transposed panel at a time (kernels::gemm_nt_given)
-    if (cache.depth == 0 || !parameter || count_of(e.rows, e.cols) >= kernels::large_transpose) return nullptr;
+    if (cache.depth == 0 || !is_parameter(weight) || count_of(e.rows, e.cols) >= kernels::large_transpose) return nullptr;
     const auto seen = std::ranges::find_if(cache.weights, [&e](const WeightUse& use) {
         return use.values == e.value && use.rows == e.rows && use.cols == e.cols;
     });
@@ -277,9 +283,8 @@ const double* reused_transpose(Tensor weight) {
 // not a parameter. Valid until the next call.
 Tensor* reused_slice(Tensor x, int start, int width) {
     ReuseCache& cache = reuse_cache();
+    if (cache.depth == 0 || !is_parameter(x)) return nullptr;
     const TapeEntry& e = tape().entry(x);
-    const bool parameter = !e.owns_grad && e.grad_owner == x.id();
-    if (cache.depth == 0 || !parameter) return nullptr;
     const std::uint32_t generation = tape().generation();
     const auto seen = std::ranges::find_if(cache.slices, [&](const SliceUse& use) {
         return use.values == e.value && use.rows == e.rows && use.cols == e.cols && use.start == start &&
@@ -476,20 +481,19 @@ Tensor log_softmax(Tensor x) {
     double* yv = y.values().data();
     // e^(x_j − max x) of every row at once, a register at a time (libm's exp, one number a
     // call, was 3 % of a GRU + concat step); the plain loop a learner reads: src/kernels/reference.cpp (exp)
-    double* exps = scratch_row(count_of(rows, cols));
+    // y holds x_j − max x until the log of the row's sum is subtracted
     for (int r = 0; r < rows; ++r) {
         const double* in = xv + count_of(r, cols);
         const double max = *std::max_element(in, in + cols);
-        for (int j = 0; j < cols; ++j) exps[count_of(r, cols) + j] = in[j] - max;
+        for (int j = 0; j < cols; ++j) yv[count_of(r, cols) + j] = in[j] - max;
     }
-    kernels::exp(exps, exps, count_of(rows, cols));
+    double* exps = scratch_row(count_of(rows, cols));
+    kernels::exp(yv, exps, count_of(rows, cols));
     for (int r = 0; r < rows; ++r) {
-        const double* in = xv + count_of(r, cols);
-        const double max = *std::max_element(in, in + cols);
         double total = 0;
         for (int j = 0; j < cols; ++j) total += exps[count_of(r, cols) + j];
         const double log_total = std::log(total);
-        for (int j = 0; j < cols; ++j) yv[count_of(r, cols) + j] = in[j] - max - log_total;
+        for (int j = 0; j < cols; ++j) yv[count_of(r, cols) + j] -= log_total;
     }
     tape().on_backward(y, [x, rows, cols](Tensor out) {
         const double *y_all = out.values().data(), *dy_all = out.grads().data();
