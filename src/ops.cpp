@@ -804,77 +804,143 @@ Tensor add_to_blocks(Tensor blocks, Tensor row) {
 }
 
 namespace {
-// t_i = tanh(keys_i + query) for `count` keys of one example, count·A numbers. The forward
-// and the backward both call it, so the t the backward rebuilds is bit for bit the forward's
-// (the SIMD tanh gives every entry the same arithmetic wherever it sits: src/kernels/simd.cpp).
-void tanh_of_sums(const double* keys, const double* query, int count, int A, double* t) {
-    for (int i = 0; i < count; ++i)
-        for (int k = 0; k < A; ++k) t[count_of(i, A) + k] = keys[count_of(i, A) + k] + query[k];
-    // the plain loop a learner reads: src/kernels/reference.cpp (tanh)
-    kernels::tanh(t, t, count_of(count, A));
+// t = tanh(k + q) = 1 − 2 / (1 + e^{2k} e^{2q}): the keys' e^{2k} is made once a pass and
+// reused by every decoder step's score, e^{2q} once a step, so an (i, a) entry of a step costs
+// a multiply and a division where tanh took an exponential. The tanh's were a third of a
+// GRU + concat step at m = 400 (issue 19), and the backward, which rebuilds t for a long
+// source, paid them twice. Within 1.5 ε of tanh(k + q) (tests/test_kernels.cpp). For
+// |x| ≤ 350, e^{2x} is finite and normal; an example with a larger key or query takes
+// tanh(k + q) itself.
+constexpr double largest_exponent_argument = 350;
+
+// e^{2x} of n numbers into out; false if some |x| > 350 (out is then unspecified).
+bool exponentials_of_twice(const double* x, std::size_t n, double* out) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (std::abs(x[i]) > largest_exponent_argument) return false;
+        out[i] = 2 * x[i];
+    }
+    // the plain loop a learner reads: src/kernels/reference.cpp (exp)
+    kernels::exp(out, out, n);
+    return true;
 }
 
-// Keys per call of tanh_of_sums: ~512 numbers, 4 KB that stay in the L1 cache, and one
-// kernel call for many keys when A is small.
-int keys_per_chunk(int A) { return std::max(1, 512 / A); }
+// e^{2k} of every example's keys (B·m·A), and which examples have them (the others take
+// tanh(k + q) itself): on the tape, so the backward reads the forward's.
+struct KeyExponentials {
+    const double* values;
+    const unsigned char* made;  // B flags
+};
 
-// A long source keeps nothing of t's size (B·m·A, at every decoder step): the backward
-// recomputes t from keys and query, as memory-efficient attention does, so a sentence pair
-// keeps O((m + n)·A) numbers for the score instead of m·n·A. Up to keep_tanh_entries numbers
-// a step (the lessons' sizes) t is kept instead: the tanh's were a tenth of a GRU+concat step
-// at B = 32, m = 12, and half of them were the backward's.
-constexpr std::size_t keep_tanh_entries = 1 << 16;  // 512 KB a decoder step
+// The keys' exponentials, made on the first score of a pass that reads them. A recorded
+// result's values (or a view's of one: the model's keys are a reshape) are written once, when
+// it is made, so its exponentials hold for the rest of the pass; a parameter's, which the
+// tests perturb in place, are made again at every score.
+KeyExponentials key_exponentials(Tensor keys, int B) {
+    struct Made {
+        const double* keys;
+        std::uint32_t id, generation;
+        KeyExponentials exponentials;
+    };
+    thread_local std::vector<Made> made_this_pass;
+    const TapeEntry& e = tape().entry(keys);
+    const std::uint32_t generation = tape().generation();
+    const bool recorded = tape().entry_at(e.grad_owner).owns_grad;
+    if (recorded) {
+        std::erase_if(made_this_pass, [generation](const Made& m) { return m.generation != generation; });
+        for (const Made& m : made_this_pass)
+            if (m.keys == e.value && m.id == keys.id()) return m.exponentials;
+    }
+    const std::size_t per_example = keys.size() / static_cast<std::size_t>(B);
+    const std::span<double> values = tape().save_space<double>(keys.size());
+    const std::span<unsigned char> made = tape().save_space<unsigned char>(static_cast<std::size_t>(B));
+    for (int b = 0; b < B; ++b)
+        made[b] = exponentials_of_twice(e.value + count_of(b, per_example), per_example,
+                                        values.data() + count_of(b, per_example));
+    const KeyExponentials exponentials{values.data(), made.data()};
+    if (recorded) made_this_pass.push_back({e.value, keys.id(), generation, exponentials});
+    return exponentials;
+}
+
+// Keys per chunk of t: ~512 numbers, 4 KB that stay in the L1 cache, and one kernel call
+// for many keys when A is small.
+int keys_per_chunk(int A) { return std::max(1, 512 / A); }
 
 // The concat score's arithmetic, shared by additive_scores and additive_attention_weights so
 // that both give the same bits.
 struct AdditiveScore {
     Tensor keys, query, v;
-    int B, m, A;
-    const double* saved_t = nullptr;  // t as the forward made it, or null: the backward rebuilds it
+    KeyExponentials key_exps{};
 
     AdditiveScore(const char* op, Tensor keys_, Tensor query_, Tensor v_) : keys(keys_), query(query_), v(v_) {
-        B = keys.rows(), A = query.cols();
-        m = block_width(op, keys, query, A);
-        if (query.rows() != B) shape_error(op, keys, query, "query needs one row per example");
-        if (v.rows() != 1 || v.cols() != A) shape_error(op, query, v, "v must be one row of the query's width");
+        block_width(op, keys, query, query.cols());
+        if (query.rows() != examples()) shape_error(op, keys, query, "query needs one row per example");
+        if (v.rows() != 1 || v.cols() != query.cols()) shape_error(op, query, v, "v must be one row of the query's width");
+        key_exps = key_exponentials(keys, examples());
     }
-    int chunk() const { return keys_per_chunk(A); }
-    // Scratch the backward needs besides `extra` numbers of its caller's: one chunk of t.
-    double* scratch(std::size_t extra) const { return scratch_row(extra + count_of(std::min(m, chunk()), A)); }
+    // examples, keys per example, attention size (the backward's closure holds no more than it must)
+    int examples() const { return keys.rows(); }
+    int attention_size() const { return query.cols(); }
+    int keys_per_example() const { return keys.cols() / attention_size(); }
+    int chunk() const { return keys_per_chunk(attention_size()); }
+    // Scratch for e^{2q} and one chunk of t, after `extra` numbers of the caller's.
+    double* scratch(std::size_t extra) const {
+        const int A = attention_size();
+        return scratch_row(extra + count_of(1, A) + count_of(std::min(keys_per_example(), chunk()), A));
+    }
 
-    // e[b, i] = vᵀ t[b, i],  t[b, i] = tanh(keys[b, i] + query[b]), into e (B·m); t is kept
-    // for the backward when `keep` and small enough.
-    void scores(double* e, bool keep) {
-        const std::span<double> kept =
-            keep && keys.size() <= keep_tanh_entries ? tape().save_space<double>(keys.size()) : std::span<double>{};
-        const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
-        double* chunk_t = scratch(0);
-        for (int b = 0; b < B; ++b)
+    // t[b, i] = tanh(keys[b, i] + query[b]) for every example's keys, a chunk at a time:
+    // use(b, first, count, t) with t the chunk's count·A numbers. The forward and the backward
+    // both go through here, so the t the backward rebuilds is bit for bit the forward's. t is
+    // never kept: nothing of size m·A is left on the tape by a decoder step, so a sentence pair
+    // keeps O((m + n)·A) numbers for the score instead of m·n·A, as memory-efficient attention
+    // does. Rebuilding t costs less than keeping it (GRU + concat, B = 32: 757 against 922 ms a
+    // step at m = 400, where t would take 2.5 GB; no slower at m = 12).
+    template <class Use>
+    void each_chunk_of_t(double* scratch_space, Use use) const {
+        const int B = examples(), m = keys_per_example(), A = attention_size();
+        const double *kv = keys.values().data(), *qv = query.values().data();
+        double *query_exps = scratch_space, *chunk_t = scratch_space + A;
+        for (int b = 0; b < B; ++b) {
+            const double* query_b = qv + count_of(b, A);
+            const bool from_exponentials =
+                key_exps.made[b] && exponentials_of_twice(query_b, count_of(1, A), query_exps);
             for (int first = 0; first < m; first += chunk()) {
                 const int count = std::min(chunk(), m - first);
-                double* t = kept.empty() ? chunk_t : kept.data() + count_of(b, m * A) + count_of(first, A);
-                tanh_of_sums(kv + count_of(b, m * A) + count_of(first, A), qv + count_of(b, A), count, A, t);
-                for (int i = 0; i < count; ++i) e[count_of(b, m) + first + i] = dot(t + count_of(i, A), vv, A);
+                const std::size_t at = count_of(b, m * A) + count_of(first, A);
+                if (from_exponentials) {
+                    // t_i = 1 − 2 / (1 + e^{2 keys_i} e^{2 query})
+                    kernels::tanh_from_exponentials(key_exps.values + at, query_exps, count, A, chunk_t);
+                } else {
+                    // t_i = tanh(keys_i + query)
+                    for (int i = 0; i < count; ++i)
+                        for (int k = 0; k < A; ++k) chunk_t[count_of(i, A) + k] = kv[at + count_of(i, A) + k] + query_b[k];
+                    kernels::tanh(chunk_t, chunk_t, count_of(count, A));
+                }
+                use(b, first, count, static_cast<const double*>(chunk_t));
             }
-        saved_t = kept.empty() ? nullptr : kept.data();
+        }
+    }
+
+    // e[b, i] = vᵀ t[b, i] into e (B·m)
+    void scores(double* e) const {
+        const int m = keys_per_example(), A = attention_size();
+        const double* vv = v.values().data();
+        each_chunk_of_t(scratch(0), [&](int b, int first, int count, const double* t) {
+            for (int i = 0; i < count; ++i) e[count_of(b, m) + first + i] = dot(t + count_of(i, A), vv, A);
+        });
     }
 
     // d[b, i] = de[b, i] · v ⊙ (1 − t[b, i]²):  ∂/∂keys[b, i] = d[b, i], ∂/∂query[b] = Σ_i d[b, i],
-    // ∂/∂v = Σ_{b,i} de[b, i] t[b, i];  chunk_t: scratch for one chunk of t
-    void backward(const double* de, double* chunk_t) const {
-        const double *kv = keys.values().data(), *qv = query.values().data(), *vv = v.values().data();
+    // ∂/∂v = Σ_{b,i} de[b, i] t[b, i]
+    void backward(const double* de, double* scratch_space) const {
+        const int m = keys_per_example(), A = attention_size();
+        const double* vv = v.values().data();
         double *dk = keys.grads().data(), *dq = query.grads().data(), *dv = v.grads().data();
-        for (int b = 0; b < B; ++b)
-            for (int first = 0; first < m; first += chunk()) {
-                const int count = std::min(chunk(), m - first);
-                // t = tanh(keys[b, i] + query[b]) as the forward had it: read back, or rebuilt
-                const std::size_t at = count_of(b, m * A) + count_of(first, A);
-                const double* t = saved_t ? saved_t + at : chunk_t;
-                if (!saved_t) tanh_of_sums(kv + at, qv + count_of(b, A), count, A, chunk_t);
-                // d_i = de_i · v ⊙ (1 − t_i²) into dkeys_i and dquery, de_i t_i into dv
-                kernels::additive_scores_backward(t, vv, de + count_of(b, m) + first, count, A, dk + at,
-                                                  dq + count_of(b, A), dv);
-            }
+        each_chunk_of_t(scratch_space, [&](int b, int first, int count, const double* t) {
+            // d_i = de_i · v ⊙ (1 − t_i²) into dkeys_i and dquery, de_i t_i into dv
+            kernels::additive_scores_backward(t, vv, de + count_of(b, m) + first, count, A,
+                                              dk + count_of(b, m * A) + count_of(first, A), dq + count_of(b, A), dv);
+        });
     }
 };
 }  // namespace
@@ -882,8 +948,8 @@ struct AdditiveScore {
 // y[b, i] = vᵀ tanh(keys[b, i] + query[b])
 Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
     AdditiveScore score("additive_scores", keys, query, v);
-    Tensor y = tape().record("additive_scores", score.B, score.m, {keys, query, v});
-    score.scores(y.values().data(), y.requires_grad());
+    Tensor y = tape().record("additive_scores", score.examples(), score.keys_per_example(), {keys, query, v});
+    score.scores(y.values().data());
     tape().on_backward(y, [score](Tensor out) { score.backward(out.grads().data(), score.scratch(0)); });
     return y;
 }
@@ -893,21 +959,22 @@ Tensor additive_scores(Tensor keys, Tensor query, Tensor v) {
 // masked), is rebuilt from α in the backward, as masked_fill and softmax would give it.
 Tensor additive_attention_weights(Tensor keys, Tensor query, Tensor v, std::span<const int> mask) {
     AdditiveScore score("additive_attention_weights", keys, query, v);
-    const int B = score.B, m = score.m;
+    const int B = score.examples(), m = score.keys_per_example();
     if (!mask.empty() && mask.size() != count_of(B, m))
         throw ShapeError(fmt::format("additive_attention_weights: mask of {} entries for {} examples of {} keys",
                                      mask.size(), B, m));
     Tensor y = tape().record("additive_attention_weights", B, m, {keys, query, v});
     double* alpha = y.values().data();
-    score.scores(alpha, y.requires_grad());
+    score.scores(alpha);
     for (std::size_t i = 0; i < mask.size(); ++i)
         if (mask[i]) alpha[i] = -std::numeric_limits<double>::infinity();
     softmax_rows(alpha, alpha, B, m);
     const int* saved_mask = mask.empty() ? nullptr : tape().save(mask).data();
     tape().on_backward(y, [score, saved_mask](Tensor out) {
-        const std::size_t count = count_of(score.B, score.m);
+        const std::size_t count = count_of(score.examples(), score.keys_per_example());
         double* de = score.scratch(count);
-        softmax_rows_backward(out.values().data(), out.grads().data(), {de, Store::overwrite}, score.B, score.m);
+        softmax_rows_backward(out.values().data(), out.grads().data(), {de, Store::overwrite}, score.examples(),
+                              score.keys_per_example());
         for (std::size_t i = 0; saved_mask && i < count; ++i)
             if (saved_mask[i]) de[i] = 0;
         score.backward(de, de + count);

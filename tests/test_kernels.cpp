@@ -475,3 +475,45 @@ TEST_CASE("concat attention's backward kernel: the very bits of the plain loop o
             }
     });
 }
+
+TEST_CASE("tanh from exponentials: the very bits of the plain loop on every set, within 1.5 ε of tanh(k + q)") {
+    // t = 1 − 2 / (1 + e^{2k} e^{2q}): k and q from −350 to 350 (where the exponentials are
+    // finite and normal) with sums that cancel, saturate and land near 0
+    stepgrad::Rng rng(41);
+    std::vector<double> k, q;
+    for (const double scale : {1e-3, 1.0, 5.0, 30.0, 350.0})
+        for (int i = 0; i < 20000; ++i) {
+            const double a = rng.uniform(-scale, scale);
+            k.push_back(a);
+            q.push_back(i % 2 ? -a + rng.uniform(-1e-3, 1e-3) : rng.uniform(-scale, scale));
+        }
+    using Exp = void (*)(const double*, double*, std::size_t);
+    using FromExponentials = void (*)(const double*, const double*, int, int, double*);
+    // the largest |t − tanh(k + q)| with one set's exponentials and t, each pair a row of A = 1
+    const auto worst_error = [&](Exp exp, FromExponentials tanh_from_exponentials) {
+        std::vector<double> E(k.size()), Q(q.size());
+        for (std::size_t i = 0; i < k.size(); ++i) E[i] = 2 * k[i], Q[i] = 2 * q[i];
+        exp(E.data(), E.data(), E.size());
+        exp(Q.data(), Q.data(), Q.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < k.size(); ++i) {
+            double t = 0;
+            tanh_from_exponentials(&E[i], &Q[i], 1, 1, &t);
+            worst = std::max(worst, static_cast<double>(std::fabs(t - std::tanh(static_cast<long double>(k[i]) + q[i]))));
+        }
+        return worst;
+    };
+    const double epsilon = std::numeric_limits<double>::epsilon();
+    CHECK(worst_error(reference.exp, reference.tanh_from_exponentials) <= 1.5 * epsilon);
+    for_each_simd_set([&] {
+        CHECK(worst_error(kernels::exp, kernels::tanh_from_exponentials) <= 1.5 * epsilon);
+        // 3 keys of A = 19 (two registers and a tail): each entry as the plain loop's
+        std::vector<double> E = random_matrix(3, 19, 42), Q = random_matrix(1, 19, 43);
+        for (double& x : E) x = std::exp(3 * x);
+        for (double& x : Q) x = std::exp(3 * x);
+        std::vector<double> t(E.size()), t_plain(E.size());
+        kernels::tanh_from_exponentials(E.data(), Q.data(), 3, 19, t.data());
+        reference.tanh_from_exponentials(E.data(), Q.data(), 3, 19, t_plain.data());
+        CHECK(t == t_plain);
+    });
+}

@@ -87,6 +87,9 @@ void gemm_nt_given(const double* A, const double* B, const double* Bt, double* C
 void tanh(const double* x, double* y, std::size_t n) { active()->tanh(x, y, n); }
 void sigmoid(const double* x, double* y, std::size_t n) { active()->sigmoid(x, y, n); }
 void exp(const double* x, double* y, std::size_t n) { active()->exp(x, y, n); }
+void tanh_from_exponentials(const double* E, const double* Q, int count, int A, double* t) {
+    active()->tanh_from_exponentials(E, Q, count, A, t);
+}
 void adam(const AdamStep& step, double* value, double* m, double* v, const double* grad, std::size_t n) {
     active()->adam(step, value, m, v, grad, n);
 }

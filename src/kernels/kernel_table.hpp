@@ -54,6 +54,8 @@ struct KernelTable {
     void (*tanh)(const double* x, double* y, std::size_t n);
     void (*sigmoid)(const double* x, double* y, std::size_t n);
     void (*exp)(const double* x, double* y, std::size_t n);
+    // t_ia = 1 − 2 / (1 + E_ia · Q_a) for `count` rows of A: tanh(k + q) from E = e^{2k}, Q = e^{2q}
+    void (*tanh_from_exponentials)(const double* E, const double* Q, int count, int A, double* t);
     // Adam's update of n parameters with their moments, each rounding as the plain loop's
     void (*adam)(const AdamStep& step, double* value, double* m, double* v, const double* grad, std::size_t n);
     // y = x̂ ⊙ γ + β, x̂ = (x − μ) / √(σ² + ε), row by row

@@ -40,6 +40,11 @@ void sigmoid(const double* x, double* y, std::size_t n);
 // (tests/test_kernels.cpp); −∞ gives 0, +∞ and x > 709.78 give +∞, NaN stays NaN. softmax's
 // exponentials: libm's exp, one number a call, was 40% of a masked softmax (issue 18).
 void exp(const double* x, double* y, std::size_t n);
+// t_ia = tanh(k_ia + q_a) = 1 − 2 / (1 + E_ia Q_a) from E = e^{2k} (count rows of A) and
+// Q = e^{2q} (one row): a multiply and a division an entry where tanh takes an exponential.
+// Only basic operations, each rounded once: the same bits on every instruction set. Within
+// 1.5 ε of tanh(k + q) (absolute) for |k|, |q| ≤ 350, where E and Q are finite and normal.
+void tanh_from_exponentials(const double* E, const double* Q, int count, int A, double* t);
 
 // One Adam step over n parameters (θ, m, v updated in place from g; include/stepgrad/optim.hpp
 // has the formulas), a register at a time with exactly the plain loop's roundings — no fused

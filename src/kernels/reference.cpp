@@ -90,6 +90,12 @@ void exp(const double* x, double* y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
+// t_ia = 1 − 2 / (1 + E_ia Q_a) = tanh(k_ia + q_a) for E = e^{2k}, Q = e^{2q}
+void tanh_from_exponentials(const double* E, const double* Q, int count, int A, double* t) {
+    for (int i = 0; i < count; ++i)
+        for (int a = 0; a < A; ++a) t[at(i, a, A)] = 1 - 2 / (1 + E[at(i, a, A)] * Q[a]);
+}
+
 // m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  θ ← θ − lr · m̂ / (√v̂ + ε)
 void adam(const AdamStep& s, double* value, double* m, double* v, const double* grad, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -177,7 +183,7 @@ double multiply_add_loop(long iterations) {
 
 // one double per "register": lanes = 1
 extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt, gemm_nt_given,
-                                                   tanh, sigmoid, exp, adam, layer_norm,
+                                                   tanh, sigmoid, exp, tanh_from_exponentials, adam, layer_norm,
                                                    layer_norm_backward, additive_scores_backward,
                                                    multiply_add_loop, chains};
 

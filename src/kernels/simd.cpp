@@ -441,6 +441,17 @@ void apply(const double* x, double* y, std::size_t n) {
     std::memcpy(y + i, padded, (n - i) * sizeof(double));
 }
 
+// t_ia = 1 − 2 / (1 + E_ia Q_a): no multiply_add, so every set rounds as the plain loop
+void tanh_from_exponentials(const double* E, const double* Q, int count, int A, double* t) {
+    for (int i = 0; i < count; ++i) {
+        const double* E_i = E + count_of(i, A);
+        double* t_i = t + count_of(i, A);
+        int a = 0;
+        for (; a + lanes <= A; a += lanes) store(t_i + a, 1.0 - 2.0 / (1.0 + load(E_i + a) * load(Q + a)));
+        for (; a < A; ++a) t_i[a] = 1 - 2 / (1 + E_i[a] * Q[a]);
+    }
+}
+
 // ---- Adam ----
 
 simd square_root(simd x) {
@@ -610,7 +621,8 @@ double multiply_add_loop(long iterations) {
 }  // namespace
 
 extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, dot, axpy, gemm_nn, gemm_tn, gemm_nt, gemm_nt_given,
-                                                  apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>, adam,
+                                                  apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>,
+                                                  tanh_from_exponentials, adam,
                                                   layer_norm, layer_norm_backward, additive_scores_backward,
                                                   multiply_add_loop, chains};
 
