@@ -28,3 +28,25 @@ use_fastest_openblas_kernels() {
     fi
 }
 openblas_kernels() { echo "${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"; }
+
+# One core for every program of a comparison: on a 2-vCPU VM the two cores ran the same
+# binary at different speeds (stepgrad's Transformer step 8.0 ms on CPU 0 and 10.2 ms on CPU 1;
+# forty minutes later 10.8 and 9.7: which one is slow moves with the host's load), and unpinned
+# runs landed on either: one table's Transformer row paired stepgrad's fast core with PyTorch's
+# slow one in two runs (4.5×) and the reverse in three (2.0×). Sharing one core, interleaved
+# runs see the same machine. pinned_to_one_core PROGRAM ARGS… runs it on BENCH_CPU (default 0)
+# with taskset when there is one; with more than one thread wanted (THREADS > 1), unpinned.
+pinned_to_one_core() {
+    if ((${THREADS:-1} <= 1)) && command -v taskset >/dev/null; then
+        taskset -c "${BENCH_CPU:-0}" "$@"
+    else
+        "$@"
+    fi
+}
+pinning_note() {
+    if ((${THREADS:-1} <= 1)) && command -v taskset >/dev/null; then
+        echo "every program on CPU ${BENCH_CPU:-0} (taskset)"
+    else
+        echo "programs not pinned"
+    fi
+}

@@ -30,9 +30,17 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }  # name=value from the machine-r
 
 declare -a sg_steps sg_cpu sg_rss sg_gflops sg_peak sg_mflop torch_steps torch_cpu torch_rss
 cpu_ms() { sed -n 's/.*(CPU \([0-9.]*\)).*/\1/p'; }  # "… ms/step (CPU 25.1) …": the CPU time the program got
-echo "load before: $(uptime | sed 's/.*load average: //'); BLAS: $(blas_library), kernels: $(openblas_kernels)"
+# stepgrad-bench's and torch_bench.py's --threads N: more than one thread is not pinned
+THREADS=1
+previous=
+for argument in "$@"; do
+    [[ $previous == --threads ]] && THREADS=$argument
+    previous=$argument
+done
+export THREADS
+echo "load before: $(uptime | sed 's/.*load average: //'); BLAS: $(blas_library), kernels: $(openblas_kernels); $(pinning_note)"
 for ((i = 1; i <= runs; i++)); do
-    out=$("$bench" --model transformer "$@")
+    out=$(pinned_to_one_core "$bench" --model transformer "$@")
     last=$(tail -n 1 <<<"$out")
     sg_steps+=("$(field steps_per_s <<<"$last")")
     sg_rss+=("$(field peak_rss_mb <<<"$last")")
@@ -41,7 +49,7 @@ for ((i = 1; i <= runs; i++)); do
     sg_mflop+=("$(sed -n 's/.* \([0-9.]*\) MFLOP\/step.*/\1/p' <<<"$out")")
     sg_gflops+=("$(sed -n 's/.*products: \([0-9.]*\) GFLOP\/s.*/\1/p' <<<"$out")")
     sg_peak+=("$(sed -n 's/.*peak of \([0-9.]*\) GFLOP\/s.*/\1/p' <<<"$out")")
-    out_torch=$("$python" "$here/torch_bench.py" --model transformer "$@")
+    out_torch=$(pinned_to_one_core "$python" "$here/torch_bench.py" --model transformer "$@")
     last=$(tail -n 1 <<<"$out_torch")
     torch_steps+=("$(field steps_per_s <<<"$last")")
     torch_cpu+=("$(cpu_ms <<<"$out_torch")")

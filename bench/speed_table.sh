@@ -22,7 +22,8 @@
 # <bos> <eos> in all three). The table goes to stdout; progress, the build log's tail on
 # failure and each run's figures to stderr, and every run to <build-dir>/speed_table_runs.tsv
 # (--scaling: speed_table_scaling_runs.tsv, with stepgrad's MFLOP/step). The machine should
-# be otherwise idle: the load average before and after is printed with the table.
+# be otherwise idle: the load average before and after is printed with the table. One-thread
+# runs all go to one CPU, BENCH_CPU (default 0), with taskset (bench/blas.sh says why).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +49,8 @@ usage: bench/speed_table.sh [--runs N] [--quick] [--scaling] [--build-dir DIR] [
   --jobs N         parallel compile jobs (default 1)
   --threads N      N threads in all three programs: stepgrad-bench --threads N (shards of 16
                    examples on N threads), torch_bench.py and libtorch-bench --threads N
-PyTorch is \$PYTHON (default /usr/bin/python3) running bench/torch_bench.py.
+PyTorch is \$PYTHON (default /usr/bin/python3) running bench/torch_bench.py. With one thread,
+every program runs on CPU \$BENCH_CPU (default 0) through taskset.
 EOF
 }
 
@@ -208,9 +210,9 @@ run_one() {
     local program=$1 output
     shift
     case $program in
-        s) output=$("$stepgrad_bench" "$@" 2>&1) ;;
-        p) output=$("$python" "$root/bench/torch_bench.py" "$@" 2>&1) ;;
-        l) output=$("$libtorch_bench" "$@" 2>&1) ;;
+        s) output=$(THREADS=$threads pinned_to_one_core "$stepgrad_bench" "$@" 2>&1) ;;
+        p) output=$(THREADS=$threads pinned_to_one_core "$python" "$root/bench/torch_bench.py" "$@" 2>&1) ;;
+        l) output=$(THREADS=$threads pinned_to_one_core "$libtorch_bench" "$@" 2>&1) ;;
     esac || { log "$output"; return 0; }
     local last
     last=$(tail -n 1 <<<"$output")
@@ -333,7 +335,7 @@ fi
 echo "${peak_line:-stepgrad-bench did not run}. PyTorch ${torch_version:-not installed} (eager, $python),"
 echo "libtorch $([[ -n $libtorch_bench ]] && echo "$("$libtorch_bench" --steps 1 --warmup 0 --batch 1 --src-len 1 | sed -n '1s/^libtorch \([^ ]*\) .*/\1/p') (C++, libtorch-bench)" || echo "not installed"). Took $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s."
 echo "Load before: ${uptime_before#*load average: }; after: ${uptime_after#*load average: } (1, 5, 15 min)."
-echo "PyTorch and libtorch's BLAS: $(blas_library), kernels: $(openblas_kernels)."
+echo "PyTorch and libtorch's BLAS: $(blas_library), kernels: $(openblas_kernels); $(THREADS=$threads pinning_note)."
 echo
 echo "| configuration | stepgrad | PyTorch | libtorch | stepgrad / PyTorch | stepgrad / libtorch | peak memory stepgrad / PyTorch / libtorch | stepgrad GFLOP/s (% of peak) |"
 echo "|---|---|---|---|---|---|---|---|"

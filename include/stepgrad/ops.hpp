@@ -93,7 +93,9 @@ Tensor add_to_blocks(Tensor blocks, Tensor row);
 // out[b, i] = vᵀ tanh(keys[b, i] + query[b])   (B, m·A), (B, A), (1, A) → (B, m)
 // The concat score in one op. Its composite, blocks_dot(tanh(add_to_blocks(keys, query)), v),
 // keeps two (B, m·A) tensors and their gradients per target step and made the concat
-// decoder's backward a third slower; the tests hold the fused op to it.
+// decoder's backward a third slower; the tests hold the fused op to it (within a few ε:
+// the op takes tanh(k + q) as 1 − 2 / (1 + e^{2k} e^{2q}), with the keys' e^{2k} made once a
+// pass, and keeps nothing of size m·A — its backward rebuilds t).
 Tensor additive_scores(Tensor keys, Tensor query, Tensor v);
 // α[b] = softmax(e[b]) with e[b, i] = vᵀ tanh(keys[b, i] + query[b]), −∞ where mask[b·m + i]
 // (mask: B·m flags, or empty)   (B, m·A), (B, A), (1, A) → (B, m)

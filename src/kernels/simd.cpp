@@ -576,7 +576,7 @@ void layer_norm_backward(const LayerNormRows& n, const double* dy, double* dx, S
 // d_i = g_i · v ⊙ (1 − t_i ⊙ t_i);  dkeys_i += d_i;  dquery += d_i;  dv += g_i t_i — a register
 // of k at a time, the keys i in order, each product rounded as the plain loop rounds it (no
 // fused multiply-add). One number at a time in src/ops.cpp it was most of the concat score's
-// backward, which recomputes t rather than keep m·n·A numbers (issue 19).
+// backward, which rebuilds t rather than keep m·n·A numbers (issue 19).
 void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
                               double* dquery, double* dv) {
     for (int i = 0; i < count; ++i) {
