@@ -893,7 +893,7 @@ struct AdditiveScore {
     // both go through here, so the t the backward rebuilds is bit for bit the forward's. t is
     // never kept: nothing of size m·A is left on the tape by a decoder step, so a sentence pair
     // keeps O((m + n)·A) numbers for the score instead of m·n·A, as memory-efficient attention
-    // does. Rebuilding t costs less than keeping it (GRU + concat, B = 32: 757 against 922 ms a
+    // does. Rebuilding t costs less than keeping it (GRU + concat, B = 32: 740 against 839 ms a
     // step at m = 400, where t would take 2.5 GB; no slower at m = 12).
     template <class Use>
     void each_chunk_of_t(double* scratch_space, Use use) const {
