@@ -412,7 +412,8 @@ TEST_CASE("additive_scores: keys or queries beyond ±350 take tanh(k + q) itself
     const std::vector<double> alone = additive_scores(constant(1, m * A, std::span(keys_values).first(m * A)),
                                                       constant(1, A, std::span(query_values).first(A)), v)
                                           .to_vector();
-    for (const auto& [key, query] : {std::pair{400.0, -380.0}, std::pair{1.0, 355.0}, std::pair{-351.0, 0.0}}) {
+    for (const std::pair<double, double>& large : {std::pair{400.0, -380.0}, std::pair{1.0, 355.0}, std::pair{-351.0, 0.0}}) {
+        const double key = large.first, query = large.second;  // (clang's lambdas cannot capture a structured binding)
         CAPTURE(key);
         CAPTURE(query);
         std::vector<double> k = keys_values, q = query_values;
