@@ -36,17 +36,10 @@ openblas_kernels() { echo "${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"; }
 # slow one in two runs (4.5×) and the reverse in three (2.0×). Sharing one core, interleaved
 # runs see the same machine. pinned_to_one_core PROGRAM ARGS… runs it on BENCH_CPU (default 0)
 # with taskset when there is one; with more than one thread wanted (THREADS > 1), unpinned.
+pinning_wanted() { ((${THREADS:-1} <= 1)) && command -v taskset >/dev/null; }
 pinned_to_one_core() {
-    if ((${THREADS:-1} <= 1)) && command -v taskset >/dev/null; then
-        taskset -c "${BENCH_CPU:-0}" "$@"
-    else
-        "$@"
-    fi
+    if pinning_wanted; then taskset -c "${BENCH_CPU:-0}" "$@"; else "$@"; fi
 }
 pinning_note() {
-    if ((${THREADS:-1} <= 1)) && command -v taskset >/dev/null; then
-        echo "every program on CPU ${BENCH_CPU:-0} (taskset)"
-    else
-        echo "programs not pinned"
-    fi
+    if pinning_wanted; then echo "every program on CPU ${BENCH_CPU:-0} (taskset)"; else echo "programs not pinned"; fi
 }

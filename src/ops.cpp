@@ -861,6 +861,15 @@ KeyExponentials key_exponentials(Tensor keys, int B) {
     return exponentials;
 }
 
+// t_i = tanh(keys_i + query) for `count` keys of one example, count·A numbers: an example whose
+// numbers are too large for the exponentials.
+void tanh_of_sums(const double* keys, const double* query, int count, int A, double* t) {
+    for (int i = 0; i < count; ++i)
+        for (int k = 0; k < A; ++k) t[count_of(i, A) + k] = keys[count_of(i, A) + k] + query[k];
+    // the plain loop a learner reads: src/kernels/reference.cpp (tanh)
+    kernels::tanh(t, t, count_of(count, A));
+}
+
 // Keys per chunk of t: ~512 numbers, 4 KB that stay in the L1 cache, and one kernel call
 // for many keys when A is small.
 int keys_per_chunk(int A) { return std::max(1, 512 / A); }
@@ -912,9 +921,7 @@ struct AdditiveScore {
                     kernels::tanh_from_exponentials(key_exps.values + at, query_exps, count, A, chunk_t);
                 } else {
                     // t_i = tanh(keys_i + query)
-                    for (int i = 0; i < count; ++i)
-                        for (int k = 0; k < A; ++k) chunk_t[count_of(i, A) + k] = kv[at + count_of(i, A) + k] + query_b[k];
-                    kernels::tanh(chunk_t, chunk_t, count_of(count, A));
+                    tanh_of_sums(kv + at, query_b, count, A, chunk_t);
                 }
                 use(b, first, count, static_cast<const double*>(chunk_t));
             }
