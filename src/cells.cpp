@@ -106,9 +106,10 @@ public:
 // side (issue 19's profile: as 15–17 small ops, with a (B, H) value and gradient each and the
 // copies of the gate slices, they were a fifth of a GRU+concat training step). Their composites
 // from add, mul, sigmoid, tanh and slice_cols stay in tests/test_cells.cpp as the oracle: the
-// arithmetic below is theirs, operation for operation, so the values and gradients are the same
-// bits. That is also why the backward adds 0.0 where the composite's first gradient was
-// written as 0 + value (it turns a −0 into 0).
+// arithmetic below (the GRU's in src/kernels/, where it runs a SIMD register at a time) is
+// theirs, operation for operation, so the values and gradients are the same bits. That is also
+// why the backward adds 0.0 where the composite's first gradient was written as 0 + value (it
+// turns a −0 into 0).
 
 // The gates of one step: pre-activation and value of gate k in (B, H) blocks 2k and 2k + 1 of
 // one tensor with no gradient of its own (traces print them; the op's backward reads them).
@@ -136,63 +137,28 @@ private:
 
 std::size_t at(int b, int width, int column) { return static_cast<std::size_t>(b) * width + column; }
 
+kernels::GruRows gru_rows(Tensor from_x, Tensor from_h, Tensor h, const GateBlocks& gates) {
+    return {from_x.values().data(), from_h.values().data(), h.values().data(), gates.pre_activation(0), h.rows(), h.cols()};
+}
+
 // GRU: from_x = W_i* x + b_i* and from_h = W_h* h + b_h*, (B, 3H) each, gates stacked r, z, n.
+// The loops, forward and backward: src/kernels/reference.cpp (gru_update, gru_update_backward).
 CellStep gru_update(Tensor from_x, Tensor from_h, Tensor h) {
     const int B = h.rows(), H = h.cols();
-    const std::size_t n = static_cast<std::size_t>(B) * H;
     const GateBlocks gates("gru gates", 3, B, H);
-    const double *x_part = from_x.values().data(), *h_part = from_h.values().data(), *h_old = h.values().data();
-    double *r_pre = gates.pre_activation(0), *z_pre = gates.pre_activation(1), *n_pre = gates.pre_activation(2);
-    double *r = gates.value(0), *z = gates.value(1), *n_new = gates.value(2);
-    for (int b = 0; b < B; ++b)
-        for (int j = 0; j < H; ++j) {
-            // r = σ(W_ir x + b_ir + W_hr h + b_hr),  z = σ(W_iz x + b_iz + W_hz h + b_hz): the sums
-            r_pre[at(b, H, j)] = x_part[at(b, 3 * H, j)] + h_part[at(b, 3 * H, j)];
-            z_pre[at(b, H, j)] = x_part[at(b, 3 * H, H + j)] + h_part[at(b, 3 * H, H + j)];
-        }
-    kernels::sigmoid(r_pre, r, n);
-    kernels::sigmoid(z_pre, z, n);
-    // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)): r gates the old state's contribution
-    for (int b = 0; b < B; ++b)
-        for (int j = 0; j < H; ++j)
-            n_pre[at(b, H, j)] = x_part[at(b, 3 * H, 2 * H + j)] + r[at(b, H, j)] * h_part[at(b, 3 * H, 2 * H + j)];
-    kernels::tanh(n_pre, n_new, n);
     Tensor h_new = tape().record("gru_update", B, H, {from_x, from_h, h});
-    double* out = h_new.values().data();
+    // r = σ(W_ir x + b_ir + W_hr h + b_hr),  z = σ(W_iz x + b_iz + W_hz h + b_hz)
+    // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)): r gates the old state's contribution
     // h' = (1 − z) ⊙ n + z ⊙ h, computed as n + z ⊙ (h − n)
-    for (std::size_t i = 0; i < n; ++i) out[i] = n_new[i] + z[i] * (h_old[i] - n_new[i]);
+    kernels::gru_update(gru_rows(from_x, from_h, h, gates), h_new.values().data());
 
+    // ∂h'/∂z = h − n,  ∂h'/∂h = z,  ∂h'/∂n = 1 − z;  tanh' = 1 − n²;  σ' = σ (1 − σ);
+    // ∂n_pre/∂r = W_hn h + b_hn,  ∂n_pre/∂(W_hn h + b_hn) = r
     tape().on_backward(h_new, [from_x, from_h, h, table = gates.table()](Tensor out) {
-        const int B = out.rows(), H = out.cols();
-        const GateBlocks gates(table, B, H);
-        const double *r = gates.value(0), *z = gates.value(1), *n_new = gates.value(2);
-        const double *h_part = from_h.values().data(), *h_old = h.values().data(), *dh_new = out.grads().data();
-        const GradientTarget dx_part = gradient_target_if_needed(from_x), dh_part = gradient_target_if_needed(from_h),
-                           dh_old = gradient_target_if_needed(h);
-        for (int b = 0; b < B; ++b)
-            for (int j = 0; j < H; ++j) {
-                const std::size_t i = at(b, H, j);
-                const double d_sum = 0.0 + dh_new[i];
-                // ∂h'/∂z = h − n,  ∂h'/∂h = z,  ∂h'/∂n = 1 − z (as 1, then − z through h − n)
-                const double dz = 0.0 + (h_old[i] - n_new[i]) * d_sum;
-                const double d_difference = 0.0 + z[i] * d_sum;
-                put(dh_old, i, d_difference);
-                const double dn = (0.0 + dh_new[i]) - (0.0 + d_difference);
-                // tanh' = 1 − n²
-                const double dn_pre = 0.0 + (1 - n_new[i] * n_new[i]) * dn;
-                // ∂n_pre/∂r = W_hn h + b_hn,  ∂n_pre/∂(W_hn h + b_hn) = r
-                const double dr = 0.0 + h_part[at(b, 3 * H, 2 * H + j)] * (0.0 + dn_pre);
-                const double dh_n = 0.0 + r[i] * (0.0 + dn_pre);
-                // σ' = σ (1 − σ)
-                const double dz_pre = 0.0 + z[i] * (1 - z[i]) * dz;
-                const double dr_pre = 0.0 + r[i] * (1 - r[i]) * dr;
-                put(dx_part, at(b, 3 * H, j), dr_pre);
-                put(dx_part, at(b, 3 * H, H + j), dz_pre);
-                put(dx_part, at(b, 3 * H, 2 * H + j), 0.0 + dn_pre);
-                put(dh_part, at(b, 3 * H, j), dr_pre);
-                put(dh_part, at(b, 3 * H, H + j), dz_pre);
-                put(dh_part, at(b, 3 * H, 2 * H + j), dh_n);
-            }
+        const GateBlocks gates(table, out.rows(), out.cols());
+        kernels::gru_update_backward(gru_rows(from_x, from_h, h, gates), out.grads().data(),
+                                     gradient_target_if_needed(from_x), gradient_target_if_needed(from_h),
+                                     gradient_target_if_needed(h));
     });
     CellStep step;
     step.state.h = h_new;

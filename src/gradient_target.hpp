@@ -1,16 +1,13 @@
 #pragma once
 // Where an op's backward puts d loss / d t. Internal: shared by src/ops.cpp and src/cells.cpp.
-#include "kernels/kernel_table.hpp"  // Store
+#include "kernels/kernel_table.hpp"  // Store, GradientTarget
 #include "stepgrad/tensor.hpp"
 
 namespace stepgrad {
 
 // For a backward that writes every entry of d loss / d t: in place of the old numbers when no
 // gradient has reached t yet (no zeroing pass first), else added to it.
-struct GradientTarget {
-    double* data;
-    kernels::Store store;
-};
+using kernels::GradientTarget;
 inline GradientTarget gradient_target(Tensor t) {
     const Tape::GradientSlot slot = tape().gradient_slot(t);
     return {slot.values.data(), slot.fresh ? kernels::Store::overwrite : kernels::Store::add};

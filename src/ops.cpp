@@ -761,21 +761,11 @@ Tensor blocks_weighted_sum(Tensor weights, Tensor blocks) {
     const int K = block_width("blocks_weighted_sum", blocks, weights, m);
     Tensor y = tape().record("blocks_weighted_sum", B, K, {weights, blocks});
     const double *wv = weights.values().data(), *hv = blocks.values().data();
-    double* yv = y.values().data();
-    std::fill_n(yv, count_of(B, K), 0.0);
-    for (int b = 0; b < B; ++b)
-        for (int i = 0; i < m; ++i) axpy(wv[count_of(b, m) + i], hv + count_of(b, m * K) + count_of(i, K), yv + count_of(b, K), K);
+    // the loops: src/kernels/reference.cpp (weighted_sum_of_blocks and its backward)
+    kernels::weighted_sum_of_blocks(wv, hv, B, m, K, y.values().data());
     tape().on_backward(y, [weights, blocks, B, m, K](Tensor out) {
-        const double *wv = weights.values().data(), *hv = blocks.values().data();
-        double *dw = weights.grads().data(), *dh = blocks.grads().data();
-        for (int b = 0; b < B; ++b) {
-            const double* dy = out.grads().data() + count_of(b, K);
-            for (int i = 0; i < m; ++i) {
-                const std::size_t block = count_of(b, m * K) + count_of(i, K);
-                dw[count_of(b, m) + i] += dot(hv + block, dy, K);
-                axpy(wv[count_of(b, m) + i], dy, dh + block, K);
-            }
-        }
+        kernels::weighted_sum_of_blocks_backward(weights.values().data(), blocks.values().data(), out.grads().data(), B, m, K,
+                                                 weights.grads().data(), blocks.grads().data());
     });
     return y;
 }

@@ -476,6 +476,59 @@ TEST_CASE("concat attention's backward kernel: the very bits of the plain loop o
     });
 }
 
+TEST_CASE("attention's context kernels: a set's dot and axpy block by block, bit for bit, and close to the plain loops") {
+    // K around a register's width, with the last K mod lanes one at a time
+    const auto check = [](const kernels::KernelTable& set) {
+        for (int K : {1, 3, 8, 9, 17, 64})
+            for (int count : {1, 5}) {
+                INFO("K = ", K, ", blocks ", count);
+                const int examples = 3;
+                const std::vector<double> weights = random_matrix(examples, count, 51), blocks = random_matrix(examples, count * K, 52);
+                const std::vector<double> dy = random_matrix(examples, K, 53);
+                std::vector<double> y(static_cast<std::size_t>(examples) * K, 7.0), dweights = random_matrix(examples, count, 54);
+                std::vector<double> dblocks = random_matrix(examples, count * K, 55);
+                std::vector<double> y_calls(y.size()), dweights_calls = dweights, dblocks_calls = dblocks;
+                // the same sums as the set's dot and axpy called once a block
+                for (int b = 0; b < examples; ++b)
+                    for (int i = 0; i < count; ++i) {
+                        const std::size_t w = static_cast<std::size_t>(b) * count + i, block = w * K, row = static_cast<std::size_t>(b) * K;
+                        set.axpy(weights[w], blocks.data() + block, y_calls.data() + row, K);
+                        dweights_calls[w] += set.dot(blocks.data() + block, dy.data() + row, K);
+                        set.axpy(weights[w], dy.data() + row, dblocks_calls.data() + block, K);
+                    }
+                set.weighted_sum_of_blocks(weights.data(), blocks.data(), examples, count, K, y.data());
+                set.weighted_sum_of_blocks_backward(weights.data(), blocks.data(), dy.data(), examples, count, K, dweights.data(),
+                                                    dblocks.data());
+                CHECK(y == y_calls);
+                CHECK(dweights == dweights_calls);
+                CHECK(dblocks == dblocks_calls);
+                CHECK(dweights != random_matrix(examples, count, 54));
+                // and each set within rounding of the plain loops
+                std::vector<double> y_ref(y.size()), dweights_ref = random_matrix(examples, count, 54);
+                reference.weighted_sum_of_blocks(weights.data(), blocks.data(), examples, count, K, y_ref.data());
+                reference.weighted_sum_of_blocks_backward(weights.data(), blocks.data(), dy.data(), examples, count, K,
+                                                          dweights_ref.data(), random_matrix(examples, count * K, 55).data());
+                check_close(y, y_ref);
+                check_close(dweights, dweights_ref);
+            }
+    };
+    SUBCASE("reference") { check(reference); }
+    SUBCASE("SIMD") {
+        for (std::string_view name : kernels::supported_variants())
+            if (name != "reference") {
+                INFO("kernels: ", std::string(name));
+                kernels::use(name);
+                kernels::KernelTable dispatched = reference;  // the four kernels checked, through the chosen set
+                dispatched.dot = kernels::dot;
+                dispatched.axpy = kernels::axpy;
+                dispatched.weighted_sum_of_blocks = kernels::weighted_sum_of_blocks;
+                dispatched.weighted_sum_of_blocks_backward = kernels::weighted_sum_of_blocks_backward;
+                check(dispatched);
+            }
+        kernels::use(kernels::supported_variants().back());
+    }
+}
+
 TEST_CASE("tanh from exponentials: the very bits of the plain loop on every set, within 1.5 ε of tanh(k + q)") {
     // t = 1 − 2 / (1 + e^{2k} e^{2q}): k and q from −350 to 350 (where the exponentials are
     // finite and normal) with sums that cancel, saturate and land near 0

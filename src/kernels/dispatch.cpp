@@ -105,6 +105,20 @@ void additive_scores_backward(const double* t, const double* v, const double* g,
     active()->additive_scores_backward(t, v, g, count, A, dkeys, dquery, dv);
 }
 
+void weighted_sum_of_blocks(const double* weights, const double* blocks, int examples, int count, int K, double* y) {
+    active()->weighted_sum_of_blocks(weights, blocks, examples, count, K, y);
+}
+void weighted_sum_of_blocks_backward(const double* weights, const double* blocks, const double* dy, int examples, int count,
+                                     int K, double* dweights, double* dblocks) {
+    active()->weighted_sum_of_blocks_backward(weights, blocks, dy, examples, count, K, dweights, dblocks);
+}
+
+void gru_update(const GruRows& rows, double* h_new) { active()->gru_update(rows, h_new); }
+void gru_update_backward(const GruRows& rows, const double* dh_new, GradientTarget dfrom_x, GradientTarget dfrom_h,
+                         GradientTarget dh) {
+    active()->gru_update_backward(rows, dh_new, dfrom_x, dfrom_h, dh);
+}
+
 double gemm_flops() { return flops; }
 
 double peak_gflops() {

@@ -16,6 +16,14 @@ namespace stepgrad::kernels {
 // Either way each entry is 0 + Σ or C + Σ exactly as the plain loop rounds it.
 enum class Store { add, overwrite };
 
+// Where a backward writes one input's gradient: added to `data`, or in place of its old
+// numbers (Store::overwrite: the first gradient to reach it, so no zeroing pass first); a
+// null `data` when the input needs no gradient.
+struct GradientTarget {
+    double* data;
+    Store store;
+};
+
 // gemm_nt transposes a B of fewer entries whole (512 KB); a larger one a panel at a time
 constexpr std::size_t large_transpose = 64 * 1024;
 
@@ -35,6 +43,18 @@ struct LayerNormRows {
     const double* variance;
     double epsilon;
     int rows, d;
+};
+
+// One GRU step's elementwise part for `batch` rows of `hidden` units (SPEC §3; the formulas are
+// above src/kernels/reference.cpp's gru_update). from_x = W_i* x + b_i* and from_h = W_h* h + b_h*
+// are (batch, 3H) with the gates stacked r, z, n; h is (batch, H); gates holds six (batch, H)
+// blocks r_pre, r, z_pre, z, n_pre, n: the forward writes them, the backward reads them.
+struct GruRows {
+    const double* from_x;
+    const double* from_h;
+    const double* h;
+    double* gates;
+    int batch, hidden;
 };
 
 struct KernelTable {
@@ -68,6 +88,15 @@ struct KernelTable {
     // d_i = g_i · v ⊙ (1 − t_i ⊙ t_i);  dkeys_i += d_i;  dquery += d_i;  dv += g_i t_i   (i in order)
     void (*additive_scores_backward)(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
                                      double* dquery, double* dv);
+    // attention's context: y_b = Σ_i w_bi blocks_bi for `examples` rows of `count` weights and
+    // blocks of K; its backward: dweights_bi += blocks_bi · dy_b, dblocks_bi += w_bi dy_b (i in order)
+    void (*weighted_sum_of_blocks)(const double* weights, const double* blocks, int examples, int count, int K, double* y);
+    void (*weighted_sum_of_blocks_backward)(const double* weights, const double* blocks, const double* dy, int examples,
+                                            int count, int K, double* dweights, double* dblocks);
+    // the GRU update h' and its gates; its backward into d from_x, d from_h and d h
+    void (*gru_update)(const GruRows& rows, double* h_new);
+    void (*gru_update_backward)(const GruRows& rows, const double* dh_new, GradientTarget dfrom_x, GradientTarget dfrom_h,
+                                GradientTarget dh);
     // `iterations` rounds of independent multiply-adds on registers only (the fp64 limit
     // of one core with this instruction set); returns a number that depends on them all.
     double (*multiply_add_loop)(long iterations);

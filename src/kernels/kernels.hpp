@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernel_table.hpp"  // Store, AdamStep, LayerNormRows
+#include "kernel_table.hpp"  // Store, GradientTarget, AdamStep, LayerNormRows, GruRows
 
 namespace stepgrad::kernels {
 
@@ -65,6 +65,20 @@ void layer_norm_backward(const LayerNormRows& rows, const double* dy, double* dx
 // formulas), the keys in order so the sums into dquery and dv round as the plain loop's.
 void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
                               double* dquery, double* dv);
+
+// Attention's context c_b = Σ_i α_bi h_bi for `examples` rows (kernel_table.hpp has the
+// formulas), and its backward: dot and axpy block by block, the same bits as calling them.
+void weighted_sum_of_blocks(const double* weights, const double* blocks, int examples, int count, int K, double* y);
+void weighted_sum_of_blocks_backward(const double* weights, const double* blocks, const double* dy, int examples, int count,
+                                     int K, double* dweights, double* dblocks);
+
+// A GRU step's gates and h' (kernel_table.hpp's GruRows has the layout), and its backward, with
+// the roundings of the composite from add, mul, sub, σ and tanh: the same bits as that
+// composite on every set. As ops of their own, outside this file, their loops ran two doubles
+// at a time (the library is built for baseline x86-64): 12 % of a GRU + concat training step.
+void gru_update(const GruRows& rows, double* h_new);
+void gru_update_backward(const GruRows& rows, const double* dh_new, GradientTarget dfrom_x, GradientTarget dfrom_h,
+                         GradientTarget dh);
 
 // FLOPs (2·r·k·c per product) done by the three gemm kernels on this thread since it
 // started: stepgrad-bench turns them into GFLOP/s.

@@ -73,16 +73,18 @@ void tanh(const double* x, double* y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
 
-// y_i = σ(x_i) = 1 / (1 + e^−x_i), as e^x_i / (1 + e^x_i) for x_i < 0 so that e^… ≤ 1 never overflows
-void sigmoid(const double* x, double* y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        if (x[i] < 0) {
-            const double e = std::exp(x[i]);
-            y[i] = e / (1 + e);
-        } else {
-            y[i] = 1 / (1 + std::exp(-x[i]));
-        }
+// σ(x) = 1 / (1 + e^−x), as e^x / (1 + e^x) for x < 0 so that e^… ≤ 1 never overflows
+double sigmoid_of(double x) {
+    if (x < 0) {
+        const double e = std::exp(x);
+        return e / (1 + e);
     }
+    return 1 / (1 + std::exp(-x));
+}
+
+// y_i = σ(x_i)
+void sigmoid(const double* x, double* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = sigmoid_of(x[i]);
 }
 
 // y_i = e^x_i
@@ -165,6 +167,83 @@ void additive_scores_backward(const double* t, const double* v, const double* g,
         }
 }
 
+// y_b = Σ_i w_bi blocks_bi: from 0, a block at a time (an axpy each)
+void weighted_sum_of_blocks(const double* weights, const double* blocks, int examples, int count, int K, double* y) {
+    for (int b = 0; b < examples; ++b) {
+        double* y_b = y + at(b, 0, K);
+        for (int k = 0; k < K; ++k) y_b[k] = 0;
+        for (int i = 0; i < count; ++i) axpy(weights[at(b, i, count)], blocks + at(b, i * K, count * K), y_b, K);
+    }
+}
+
+// dweights_bi += blocks_bi · dy_b;  dblocks_bi += w_bi dy_b
+void weighted_sum_of_blocks_backward(const double* weights, const double* blocks, const double* dy, int examples, int count,
+                                     int K, double* dweights, double* dblocks) {
+    for (int b = 0; b < examples; ++b)
+        for (int i = 0; i < count; ++i) {
+            const std::size_t block = at(b, i * K, count * K);
+            dweights[at(b, i, count)] += dot(blocks + block, dy + at(b, 0, K), K);
+            axpy(weights[at(b, i, count)], dy + at(b, 0, K), dblocks + block, K);
+        }
+}
+
+// A gradient's entry i: the old entry plus `gradient`, or (Store::overwrite) 0 plus it; nothing
+// when the input needs no gradient
+void put(const GradientTarget& target, std::size_t i, double gradient) {
+    if (target.data) put(target.data[i], gradient, target.store);
+}
+
+// One GRU step, entry (b, j) of each gate; x_k, h_k: gate k's column H·k + j of from_x and from_h.
+// Row b's gate-k block entry in `gates` (six (B, H) blocks: r_pre, r, z_pre, z, n_pre, n).
+double& gate_entry(const GruRows& g, int block, int b, int j) {
+    return g.gates[static_cast<std::size_t>(block) * at(g.batch, 0, g.hidden) + at(b, j, g.hidden)];
+}
+
+// r = σ(x_r + h_r);  z = σ(x_z + h_z);  n = tanh(x_n + r ⊙ h_n);  h' = (1 − z) ⊙ n + z ⊙ h, as n + z ⊙ (h − n)
+void gru_update(const GruRows& g, double* h_new) {
+    const int H = g.hidden;
+    for (int b = 0; b < g.batch; ++b)
+        for (int j = 0; j < H; ++j) {
+            const double *x = g.from_x + at(b, j, 3 * H), *h = g.from_h + at(b, j, 3 * H);
+            const double r_pre = x[0] + h[0], r = sigmoid_of(r_pre);
+            const double z_pre = x[H] + h[H], z = sigmoid_of(z_pre);
+            const double n_pre = x[2 * H] + r * h[2 * H], n = std::tanh(n_pre);
+            const double values[6] = {r_pre, r, z_pre, z, n_pre, n};
+            for (int block = 0; block < 6; ++block) gate_entry(g, block, b, j) = values[block];
+            h_new[at(b, j, H)] = n + z * (g.h[at(b, j, H)] - n);
+        }
+}
+
+// The backward of gru_update, with the roundings of its composite from add, mul, sub, σ and
+// tanh (tests/test_cells.cpp): each "0.0 +" is a composite's first gradient written as 0 + value.
+//   ∂h'/∂z = h − n,  ∂h'/∂h = z,  ∂h'/∂n = 1 − z;  tanh' = 1 − n²;  σ' = σ (1 − σ)
+//   ∂n_pre/∂r = h_n,  ∂n_pre/∂h_n = r
+void gru_update_backward(const GruRows& g, const double* dh_new, GradientTarget dfrom_x, GradientTarget dfrom_h,
+                         GradientTarget dh) {
+    const int H = g.hidden;
+    for (int b = 0; b < g.batch; ++b)
+        for (int j = 0; j < H; ++j) {
+            const std::size_t i = at(b, j, H), r_at = at(b, j, 3 * H), z_at = r_at + H, n_at = r_at + 2 * H;
+            const double r = gate_entry(g, 1, b, j), z = gate_entry(g, 3, b, j), n = gate_entry(g, 5, b, j);
+            const double d_sum = 0.0 + dh_new[i];
+            const double dz = 0.0 + (g.h[i] - n) * d_sum;
+            const double d_difference = 0.0 + z * d_sum;
+            put(dh, i, d_difference);
+            const double dn = (0.0 + dh_new[i]) - (0.0 + d_difference);
+            const double dn_pre = 0.0 + (1 - n * n) * dn;
+            const double dr = 0.0 + g.from_h[n_at] * (0.0 + dn_pre);
+            const double dh_n = 0.0 + r * (0.0 + dn_pre);
+            const double dz_pre = 0.0 + z * (1 - z) * dz;
+            const double dr_pre = 0.0 + r * (1 - r) * dr;
+            put(dfrom_x, r_at, dr_pre);
+            put(dfrom_x, z_at, dz_pre);
+            put(dfrom_x, n_at, 0.0 + dn_pre);
+            put(dfrom_h, r_at, dr_pre);
+            put(dfrom_h, z_at, dz_pre);
+            put(dfrom_h, n_at, dh_n);
+        }
+}
+
 // The peak probe one double at a time: `iterations` rounds of a_c ← a_c · ½ + 1 for
 // c = 0 … chains−1 (independent, so they can overlap; a_c tends to 2, never overflows).
 constexpr int chains = 12;
@@ -185,6 +264,7 @@ double multiply_add_loop(long iterations) {
 extern const KernelTable kernel_table_reference = {"reference", 1, dot, axpy, gemm_nn, gemm_tn, gemm_nt, gemm_nt_given,
                                                    tanh, sigmoid, exp, tanh_from_exponentials, adam, layer_norm,
                                                    layer_norm_backward, additive_scores_backward,
-                                                   multiply_add_loop, chains};
+                                                   weighted_sum_of_blocks, weighted_sum_of_blocks_backward,
+                                                   gru_update, gru_update_backward, multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels

@@ -599,6 +599,93 @@ void additive_scores_backward(const double* t, const double* v, const double* g,
     }
 }
 
+// ---- attention's context ----
+
+// The plain loop's dot and axpy, block by block, here where they inline: one call per block
+// through the dispatch table was most of their cost (B·m blocks of H a decoder step)
+void weighted_sum_of_blocks(const double* weights, const double* blocks, int examples, int count, int K, double* y) {
+    for (int b = 0; b < examples; ++b) {
+        double* y_b = y + count_of(b, K);
+        for (int k = 0; k < K; ++k) y_b[k] = 0;
+        for (int i = 0; i < count; ++i) axpy(weights[count_of(b, count) + i], blocks + count_of(b, count * K) + count_of(i, K), y_b, K);
+    }
+}
+
+void weighted_sum_of_blocks_backward(const double* weights, const double* blocks, const double* dy, int examples, int count,
+                                     int K, double* dweights, double* dblocks) {
+    for (int b = 0; b < examples; ++b)
+        for (int i = 0; i < count; ++i) {
+            const std::size_t block = count_of(b, count * K) + count_of(i, K);
+            dweights[count_of(b, count) + i] += dot(blocks + block, dy + count_of(b, K), K);
+            axpy(weights[count_of(b, count) + i], dy + count_of(b, K), dblocks + block, K);
+        }
+}
+
+// ---- the GRU update ----
+
+// The first `used` entries of a row as a register (the others 0), and back: a whole register
+// when used = lanes, so a row of any width gets one arithmetic wherever an entry sits.
+simd load_part(const double* p, int used) { return used == lanes ? load(p) : load_first(p, used); }
+void store_part(double* p, simd v, int used) { used == lanes ? store(p, v) : store_first(p, v, used); }
+// A gradient's entries at … at + used: the old ones plus v, or (Store::overwrite) 0 plus v, as
+// the plain loop's put rounds them; nothing when the input needs no gradient.
+void put_part(const GradientTarget& target, std::size_t at, simd v, int used) {
+    if (!target.data) return;
+    double* p = target.data + at;
+    store_part(p, (target.store == Store::add ? load_part(p, used) : splat(0.0)) + v, used);
+}
+
+// The plain loop's formulas a register of units at a time, each gate with the same σ and tanh
+// as the tanh and sigmoid kernels of this set (so the fused update equals its composite).
+void gru_update(const GruRows& g, double* h_new) {
+    const int H = g.hidden;
+    const std::size_t block = count_of(g.batch, H);
+    for (int b = 0; b < g.batch; ++b)
+        for (int j = 0; j < H; j += lanes) {
+            const int used = H - j < lanes ? H - j : lanes;
+            const double *x = g.from_x + count_of(b, 3 * H) + j, *h = g.from_h + count_of(b, 3 * H) + j;
+            const std::size_t i = count_of(b, H) + j;
+            // r = σ(x_r + h_r);  z = σ(x_z + h_z);  n = tanh(x_n + r ⊙ h_n)
+            const simd r_pre = load_part(x, used) + load_part(h, used), r = sigmoid_register(r_pre);
+            const simd z_pre = load_part(x + H, used) + load_part(h + H, used), z = sigmoid_register(z_pre);
+            const simd n_pre = load_part(x + 2 * H, used) + r * load_part(h + 2 * H, used), n = tanh_register(n_pre);
+            const simd values[6] = {r_pre, r, z_pre, z, n_pre, n};
+            for (int k = 0; k < 6; ++k) store_part(g.gates + k * block + i, values[k], used);
+            // h' = n + z ⊙ (h − n)
+            store_part(h_new + i, n + z * (load_part(g.h + i, used) - n), used);
+        }
+}
+
+void gru_update_backward(const GruRows& g, const double* dh_new, GradientTarget dfrom_x, GradientTarget dfrom_h,
+                         GradientTarget dh) {
+    const int H = g.hidden;
+    const std::size_t block = count_of(g.batch, H);
+    const simd zero = splat(0.0), one = splat(1.0);
+    for (int b = 0; b < g.batch; ++b)
+        for (int j = 0; j < H; j += lanes) {
+            const int used = H - j < lanes ? H - j : lanes;
+            const std::size_t i = count_of(b, H) + j, r_at = count_of(b, 3 * H) + j, z_at = r_at + H, n_at = r_at + 2 * H;
+            const simd r = load_part(g.gates + block + i, used), z = load_part(g.gates + 3 * block + i, used);
+            const simd n = load_part(g.gates + 5 * block + i, used), dh_new_i = load_part(dh_new + i, used);
+            const simd d_sum = zero + dh_new_i;
+            const simd dz = zero + (load_part(g.h + i, used) - n) * d_sum;
+            const simd d_difference = zero + z * d_sum;
+            put_part(dh, i, d_difference, used);
+            const simd dn = (zero + dh_new_i) - (zero + d_difference);
+            const simd dn_pre = zero + (one - n * n) * dn;
+            const simd dr = zero + load_part(g.from_h + n_at, used) * (zero + dn_pre);
+            const simd dh_n = zero + r * (zero + dn_pre);
+            const simd dz_pre = zero + z * (one - z) * dz;
+            const simd dr_pre = zero + r * (one - r) * dr;
+            put_part(dfrom_x, r_at, dr_pre, used);
+            put_part(dfrom_x, z_at, dz_pre, used);
+            put_part(dfrom_x, n_at, zero + dn_pre, used);
+            put_part(dfrom_h, r_at, dr_pre, used);
+            put_part(dfrom_h, z_at, dz_pre, used);
+            put_part(dfrom_h, n_at, dh_n, used);
+        }
+}
+
 // ---- the hardware's limit ----
 
 // 12 chains of a ← a·x + y: more independent multiply-adds in flight than two FMA units
@@ -624,6 +711,7 @@ extern const KernelTable STEPGRAD_KERNEL_TABLE = {STEPGRAD_KERNEL_NAME, lanes, d
                                                   apply<tanh_register>, apply<sigmoid_register>, apply<exp_register>,
                                                   tanh_from_exponentials, adam,
                                                   layer_norm, layer_norm_backward, additive_scores_backward,
-                                                  multiply_add_loop, chains};
+                                                  weighted_sum_of_blocks, weighted_sum_of_blocks_backward,
+                                                  gru_update, gru_update_backward, multiply_add_loop, chains};
 
 }  // namespace stepgrad::kernels
