@@ -152,7 +152,7 @@ TEST_CASE("the fused GRU and LSTM updates give their composites' values and grad
         for (bool learned_start : {false, true})
             for (int batch : {1, 3})
             for (int hidden : {5, 19}) {
-                INFO(std::string(cell_kind_name(kind)), std::string(learned_start ? ", learned h0" : ", h0 = 0"), ", B = ", batch, ", H = ", hidden,
+                INFO(cell_kind_name(kind), learned_start ? ", learned h0" : ", h0 = 0", ", B = ", batch, ", H = ", hidden,
                      ", kernels: ", std::string(kernel_set));
                 kernels::use(kernel_set);
                 auto cell = random_cell(kind, 4, hidden, 20);

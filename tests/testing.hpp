@@ -9,6 +9,13 @@
 #include "stepgrad/ops.hpp"
 #include "stepgrad/random.hpp"
 
+// doctest prints a const char* as a pointer (its DOCTEST_CONFIG_TREAT_CHAR_STAR_AS_STRING does
+// not compile in Debian's 2.4.9): INFO(cell_kind_name(kind)) said 0x5645043d60e7. As text here.
+template <>
+struct doctest::StringMaker<const char*> {
+    static doctest::String convert(const char* text) { return text ? doctest::String(text) : doctest::String("(null)"); }
+};
+
 namespace stepgrad::testing {
 
 // A parameter filled with uniform(lo, hi) values from a fixed seed.
