@@ -422,6 +422,12 @@ private:
     std::vector<std::thread> threads_;
 };
 
+// The calling thread's pool: train_step's shards and the sum of their gradients share it.
+ShardPool& shard_pool() {
+    thread_local ShardPool pool;
+    return pool;
+}
+
 // The loss of every shard and, through gradient homes, its gradients: shard s's in
 // homes[s·total …], each parameter's gradient after the last's.
 std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& parameters, const Batch& batch,
@@ -430,7 +436,7 @@ std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& pa
     const int shards = (batch.size + shard_examples - 1) / shard_examples;
     std::size_t total = 0;
     for (const Parameter* p : parameters) total += p->value.size();
-    homes.assign(total * static_cast<std::size_t>(shards), 0.0);
+    homes.resize(total * static_cast<std::size_t>(shards));  // each shard's zeroed by its thread, below
     std::vector<double> losses(static_cast<std::size_t>(shards));
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(shards));
     const std::function<void(int)> job = [&](int worker) {
@@ -444,6 +450,7 @@ std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& pa
                     feed_gold.empty() ? feed_gold : feed_gold.subspan(static_cast<std::size_t>(first) * n, count * n);
                 std::vector<double*> home;
                 double* next = homes.data() + total * static_cast<std::size_t>(s);
+                std::fill_n(next, total, 0.0);
                 for (const Parameter* p : parameters) home.push_back(std::exchange(next, next + p->value.size()));
                 tape().reset();
                 tape().set_gradient_homes(parameters, home);
@@ -458,11 +465,36 @@ std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& pa
             }
         }
     };
-    thread_local ShardPool pool;
-    pool.run(std::min(threads, shards), job);
+    shard_pool().run(std::min(threads, shards), job);
     for (const std::exception_ptr& error : errors)
         if (error) std::rethrow_exception(error);
     return losses;
+}
+
+// ∂L/∂θ = Σ_s ∂L_s/∂θ into the parameters' gradients, shard by shard in order for every entry,
+// so the same bits whatever thread sums which entries: each of `threads` sums a slice of them.
+// (One thread summing them all after zeroing every shard's: a two-thread GRU + concat step,
+// B = 32, was 5 % slower.) zero_grad's 0 is where each sum starts, so no zeroing pass first.
+void sum_shard_gradients(const std::vector<Parameter*>& parameters, const std::vector<double>& homes, std::size_t shards,
+                         int threads) {
+    std::size_t total = 0;
+    for (const Parameter* p : parameters) total += p->value.size();
+    const auto workers = static_cast<std::size_t>(threads);
+    const std::function<void(int)> job = [&](int worker) {
+        const std::size_t from = total * static_cast<std::size_t>(worker) / workers;
+        const std::size_t to = total * (static_cast<std::size_t>(worker) + 1) / workers;
+        std::size_t first = 0;  // the flat index of p's first entry
+        for (Parameter* p : parameters) {
+            const std::size_t size = p->grad.size(), begin = std::max(from, first), end = std::min(to, first + size);
+            for (std::size_t i = begin; i < end; ++i) {
+                double gradient = 0.0 + homes[i];  // as zero_grad's 0 plus shard 0's
+                for (std::size_t shard = 1; shard < shards; ++shard) gradient += homes[shard * total + i];
+                p->grad[i - first] = gradient;
+            }
+            first += size;
+        }
+    };
+    shard_pool().run(threads, job);
 }
 
 }  // namespace
@@ -473,9 +505,9 @@ double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double
         throw std::invalid_argument(fmt::format("train_step: threads must be from 0 to {}, got {}", max_threads, threads));
     const std::vector<Parameter*> parameters = model.parameters();
     tape().reset();
-    for (Parameter* p : parameters) p->zero_grad();
     double loss = 0;
     if (threads == 0) {
+        for (Parameter* p : parameters) p->zero_grad();
         const Tensor loss_tensor = model.loss(batch, feed_gold);
         loss = loss_tensor.value(0);
         if (!std::isfinite(loss)) non_finite("loss", step, false);
@@ -485,10 +517,8 @@ double train_step(Model& model, Optimizer& optimizer, const Batch& batch, double
         const std::vector<double> losses = shard_losses(model, parameters, batch, feed_gold, threads, step, homes);
         // L = Σ_s L_s and ∂L/∂θ = Σ_s ∂L_s/∂θ, shard by shard in order, whatever thread computed each
         for (double shard_loss : losses) loss += shard_loss;
-        const double* shard_gradient = homes.data();
-        for (std::size_t s = 0; s < losses.size(); ++s)
-            for (Parameter* p : parameters)
-                for (double& g : p->grad) g += *shard_gradient++;
+        // on as many threads as had shards: the pool's, none started for this
+        sum_shard_gradients(parameters, homes, losses.size(), std::min(threads, static_cast<int>(losses.size())));
     }
     const double norm = clip_grad_norm(parameters, clip);
     if (!std::isfinite(norm)) {
