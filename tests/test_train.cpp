@@ -509,18 +509,20 @@ std::vector<Batch> padded_batches(TaskGenerator& task, int count, int size) {
 
 }  // namespace
 
-TEST_CASE("train_step with threads: the same bits for 1, 2 and 3 threads, and the one-tape step's numbers to rounding") {
-    // 37 examples: shards of 16, 16 and 5, ragged lengths (padding in every shard)
+TEST_CASE("train_step with threads: the same bits for 1, 2, 3 and 8 threads, and the one-tape step's numbers to rounding") {
+    // 37 examples: shards of 16, 16 and 5, ragged lengths (padding in every shard); 8 threads
+    // for 3 shards: the shards' gradients summed in slices on 3 of them
     Setup reference_setup("bahdanau", "concat");
     const std::vector<Batch> batches = padded_batches(reference_setup.task, 3, 37);
     const std::vector<double> one_tape = parameters_after(reference_setup.model, batches, 0);
     std::vector<std::vector<double>> by_threads;
-    for (int threads : {1, 2, 3}) {
+    for (int threads : {1, 2, 3, 8}) {
         Setup s("bahdanau", "concat");
         by_threads.push_back(parameters_after(s.model, batches, threads));
     }
     CHECK(by_threads[0] == by_threads[1]);
     CHECK(by_threads[0] == by_threads[2]);
+    CHECK(by_threads[0] == by_threads[3]);
     REQUIRE(by_threads[0].size() == one_tape.size());
     double largest = 0;
     for (std::size_t i = 0; i < one_tape.size(); ++i) largest = std::max(largest, std::abs(by_threads[0][i] - one_tape[i]));
