@@ -477,8 +477,7 @@ std::vector<double> shard_losses(Model& model, const std::vector<Parameter*>& pa
 // B = 32, was 5 % slower.) zero_grad's 0 is where each sum starts, so no zeroing pass first.
 void sum_shard_gradients(const std::vector<Parameter*>& parameters, const std::vector<double>& homes, std::size_t shards,
                          int threads) {
-    std::size_t total = 0;
-    for (const Parameter* p : parameters) total += p->value.size();
+    const std::size_t total = homes.size() / shards;  // entries of all the parameters: one shard's home
     const auto workers = static_cast<std::size_t>(threads);
     const std::function<void(int)> job = [&](int worker) {
         const std::size_t from = total * static_cast<std::size_t>(worker) / workers;

@@ -413,7 +413,7 @@ simd sigmoid_register(simd x) {
     // e^−|x| = 2^k (1 + p)
     const simd e = select(tiny, splat(0.0), multiply_add(two_to_k, q * r, two_to_k));
     // σ(x) = 1 / (1 + e^−x) for x ≥ 0 and e^x / (1 + e^x) for x < 0: no cancellation either way.
-    // One division for both: the numerator is chosen first (a division was a GRU step's bottleneck).
+    // One division for both: the numerator is chosen first.
     return select(x < 0.0, e, splat(1.0)) / (1.0 + e);
 }
 
