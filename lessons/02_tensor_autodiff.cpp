@@ -300,7 +300,7 @@ int main(int argc, char** argv) {
             for (Parameter* param : parameters) param->zero_grad();
             const Forward now = forward(mlp, data);
             tape().backward(now.loss);
-            training.add_row(step, fixed(now.loss.value(0), 6), fmt::format("{:.1f}%", 100 * accuracy(now.logits, data.y)));
+            training.add_row(step, fixed(now.loss.value(0), 6), percent(accuracy(now.logits, data.y)));
             // θ ← θ − lr · ∂L/∂θ
             for (Parameter* param : parameters)
                 for (std::size_t i = 0; i < param->size(); ++i) param->value[i] -= lr * param->grad[i];

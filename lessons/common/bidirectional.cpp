@@ -88,8 +88,6 @@ int training_cost(const LessonFlags& shared, const EncoderModel& model) {
     return task_config(flags_for(shared, model)).max_len * (model.bidirectional ? 3 : 2) * model.layers;
 }
 
-std::string percent(double fraction) { return fmt::format("{:.1f}%", 100 * fraction); }
-
 // True when a model's largest α falls one place late for most target tokens (more often
 // than on the gold position, too).
 bool mostly_late(const AlignmentAccuracy& a) { return a.shifted_accuracy >= 0.5 && a.shifted_accuracy > a.accuracy; }

@@ -130,8 +130,6 @@ void check_bottleneck_flags(const Cli& cli, BottleneckFlags& b) {
 // A table cell of a run that did not finish (Ctrl-C).
 constexpr const char* not_finished = "—";
 
-std::string percent(double fraction) { return fmt::format("{:.1f}%", 100 * fraction); }
-
 // The parameter count of each contender, as section 1 of the lesson shows it.
 std::vector<std::size_t> parameter_counts(const LessonFlags& shared, const Comparison& comparison) {
     std::vector<std::size_t> counts;

@@ -26,8 +26,6 @@ double seconds_of(Work&& work) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::string percent(double fraction) { return fmt::format("{:.1f}%", 100 * fraction); }
-
 // "K = 4, a = 1", or "greedy".
 std::string run_name(const DecoderRun& run) {
     if (run.beam_width == 1) return "greedy";

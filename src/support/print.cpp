@@ -150,6 +150,7 @@ std::string fixed(double value, int precision) {
 }
 
 std::string sci(double value, int digits) { return fmt::format("{:.{}e}", value, digits); }
+std::string percent(double fraction) { return fmt::format("{:.1f}%", 100 * fraction); }
 std::string rounding_difference(double difference) { return difference < 1e-15 ? "< 1e-15" : sci(difference); }
 
 std::string format_values(std::span<const double> values, int precision,

@@ -49,9 +49,11 @@ enum class Align { left, right };
 // `text` padded with spaces to `width` columns (never cut).
 std::string pad(std::string_view text, std::size_t width, Align align = Align::left);
 
-// Numbers as text. fixed(-0.5, 4) = "-0.5000"; sci(0.000123, 2) = "1.23e-04".
+// Numbers as text. fixed(-0.5, 4) = "-0.5000"; sci(0.000123, 2) = "1.23e-04";
+// percent(0.8245) = "82.5%".
 std::string fixed(double value, int precision);
 std::string sci(double value, int digits = 2);
+std::string percent(double fraction);
 // A difference between two computations of the same numbers (of size about 1): sci(), or
 // "< 1e-15" when it is rounding noise — a few ulp, whose digits depend on the instruction set
 // and the compiler, while what a lesson prints must not (issue 19).
