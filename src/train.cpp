@@ -368,6 +368,13 @@ namespace {
 // Threads that outlive a step, so each keeps its tape's memory (a thread per step would map
 // and fault in a fresh arena every step). One pool per calling thread: lessons that train
 // two models at once each get their own.
+//
+// A train step hands the pool two jobs (the shards, then the sum of their gradients) with
+// well under a millisecond between them. So both sides watch an atomic for up to 200 µs
+// before they sleep on a condition variable (still the only way to block): on the 2-vCPU VM a
+// two-thread GRU + concat step at B = 32 ran 0.3–6 % faster (paired medians, more when the
+// host was busy). The wake-up itself measured ~5 µs there; the rest is presumably what letting
+// a vCPU go idle costs.
 class ShardPool {
 public:
     // job(0) on the calling thread and job(1) … job(count − 1) on the pool's threads; returns
@@ -377,17 +384,18 @@ public:
             std::lock_guard lock(mutex_);
             while (static_cast<int>(threads_.size()) < count - 1) {
                 const int worker = static_cast<int>(threads_.size()) + 1;
-                threads_.emplace_back([this, worker, seen = generation_] { serve(worker, seen); });
+                threads_.emplace_back([this, worker, seen = generation_.load()] { serve(worker, seen); });
             }
             job_ = &job;
             workers_ = count - 1;
             pending_ = count - 1;
-            ++generation_;
+            generation_.store(generation_.load() + 1);
         }
         wake_.notify_all();
         job(0);
+        spin_until([this] { return pending_.load() == 0; });
         std::unique_lock lock(mutex_);
-        done_.wait(lock, [this] { return pending_ == 0; });
+        done_.wait(lock, [this] { return pending_.load() == 0; });
     }
     ~ShardPool() {
         {
@@ -401,10 +409,11 @@ public:
 private:
     void serve(int worker, std::uint64_t seen) {
         for (;;) {
+            spin_until([&] { return generation_.load() != seen; });
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+            wake_.wait(lock, [&] { return stopping_ || generation_.load() != seen; });
             if (stopping_) return;
-            seen = generation_;
+            seen = generation_.load();
             if (worker > workers_) continue;
             const std::function<void(int)>* job = job_;
             lock.unlock();
@@ -413,11 +422,29 @@ private:
             if (--pending_ == 0) done_.notify_one();
         }
     }
+    // Returns once `ready` holds or 200 µs have passed. Every 16 checks it lets any other thread
+    // waiting for this CPU go first (as when a lesson trains models side by side, each with its
+    // threads).
+    template <class Ready>
+    static void spin_until(Ready ready) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+        for (;;) {
+            for (int i = 0; i < 16; ++i) {
+                if (ready()) return;
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            }
+            if (std::chrono::steady_clock::now() >= until) return;
+            std::this_thread::yield();
+        }
+    }
     std::mutex mutex_;
     std::condition_variable wake_, done_;
     const std::function<void(int)>* job_ = nullptr;
-    int workers_ = 0, pending_ = 0;
-    std::uint64_t generation_ = 0;
+    int workers_ = 0;
+    std::atomic<int> pending_ = 0;  // written under mutex_; read without it while spinning
+    std::atomic<std::uint64_t> generation_ = 0;
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };
