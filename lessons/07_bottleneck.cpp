@@ -67,7 +67,6 @@ int main(int argc, char** argv) {
     const std::vector<Contender>& models = options.models;
     const auto transformer = std::find_if(models.begin(), models.end(), [](const Contender& m) { return m.transformer(); });
     const bool has_transformer = transformer != models.end();  // it skips the parts about α and h_i
-    const bool has_attention = std::any_of(models.begin(), models.end(), [](const Contender& m) { return m.attention(); });
 
     return run_lesson("07_bottleneck", [&] {
         Printer out(flags.print);
@@ -126,49 +125,8 @@ int main(int argc, char** argv) {
 
         // --- 4. where the attention models look, at the longest length ---
         const std::size_t last = lengths.size() - 1;
-        Json alignments = Json::Array{};  // for --json
-        std::vector<Heatmap> pictures;    // for --svg
         out.section(fmt::format("4. α at L = {}", lengths[last]));
-        if (has_attention)
-            out.text(fmt::format("One held-out source of the longest length, teacher forced through each attention "
-                                 "model.{}",
-                                 flags.task == "reverse" ? " For 'reverse' the ideal map is the anti-diagonal: the j-th "
-                                                           "output token is the j-th source token from the end."
-                                                         : ""));
-        else if (!has_transformer)
-            out.text("plain's decoder reads only s_0 = h_m: there is no α to show.");
-        if (has_transformer)
-            out.text("The Transformer has no single α over encoder states h_i: each head of its cross-attention "
-                     "weighs the encoder's output, so it has no map or alignment accuracy here (lesson 10 prints its "
-                     "heads).");
-        for (std::size_t k = 0; k < models.size(); ++k) {
-            if (!models[k].attention()) continue;
-            const Trained& trained = comparison.at(last, k).trained;
-            const Vocab& src_vocab = trained.task->src_vocab();
-            const Vocab& tgt_vocab = trained.task->tgt_vocab();
-            const Example& example = trained.task->held_out().front();
-            const TraceRun run = run_traced_example(*trained.model, example);
-            Heatmap alpha = alignment_heatmap(run, src_vocab, tgt_vocab);
-            alpha.title = fmt::format("{} (held-out whole-sequence accuracy {:.3f})", models[k].name,
-                                      trained.accuracy.sequence_accuracy);
-            out.blank();
-            out.line("{}", out.bold(alpha.title));
-            if (out.shows(TraceLevel::steps)) {
-                if (run.batch.src_len <= 16)
-                    print_alignment(out, run, src_vocab, tgt_vocab);
-                else
-                    print_alignment_compact(out, run, src_vocab, tgt_vocab);
-            }
-            alignments.push_back(alignment_json(models[k].name, lengths[last], example, run, src_vocab, tgt_vocab));
-            pictures.push_back(std::move(alpha));
-        }
-
-        if (has_attention) {
-            out.blank();
-            out.text("How often each model's largest α falls on the gold source position of a held-out target token "
-                     "(SPEC §11), and one position late (gold + 1): a forward encoder's h_{i+1} still holds x_i.");
-            out.table(alignment_table(comparison));
-        }
+        AlignmentMaps maps = print_alignment_maps(out, comparison, flags.task);
 
         // --- 5. how much gradient reaches each h_i ---
         // Measured on each run's thread as soon as it finished training (gradient_flow.hpp).
@@ -208,10 +166,10 @@ int main(int argc, char** argv) {
         // --- 7. the results, for notebooks and plots ---
         if (!options.csv.empty()) write_bottleneck_csv(options.csv, flags, comparison);
         if (!flags.json.empty())
-            write_bottleneck_json(flags.json, flags, comparison, alignments, scaling ? &*scaling : nullptr);
+            write_bottleneck_json(flags.json, flags, comparison, maps.json, scaling ? &*scaling : nullptr);
         if (!options.svg.empty())
             write_file_atomically(options.svg, heatmap_svg(fmt::format("Lesson 07 · α at L = {}: target tokens down, source "
-                                                                       "tokens across", lengths[last]), "α", pictures));
+                                                                       "tokens across", lengths[last]), "α", maps.pictures));
         if (!options.csv.empty() || !flags.json.empty() || !options.svg.empty()) {
             out.section(fmt::format("{}. results written", scaling ? 7 : 6));
             if (!options.csv.empty())

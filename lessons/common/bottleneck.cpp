@@ -13,6 +13,7 @@
 
 #include "common/gradient_flow.hpp"
 #include "common/parallel.hpp"
+#include "common/printing.hpp"  // defines: print_alignment, alignment_heatmap
 #include "common/run.hpp"
 #include "stepgrad/support/files.hpp"
 
@@ -491,6 +492,52 @@ std::string scaling_verdict(const ScalingComparison& scaling) {
                          : small_scores        ? " Here dividing by √A made small scores smaller still, and did not help."
                                                : " Here dividing by √A did not help.";
     return spread_sentence(scaling) + " Under one budget, " + outcome.text + "." + lesson;
+}
+
+AlignmentMaps print_alignment_maps(Printer& out, const Comparison& comparison, const std::string& task) {
+    const std::vector<Contender>& models = comparison.models;
+    const std::size_t last = comparison.lengths.size() - 1;
+    const bool has_transformer = std::ranges::any_of(models, &Contender::transformer);
+    const bool has_attention = std::ranges::any_of(models, &Contender::attention);
+    if (has_attention)
+        out.text(fmt::format("One held-out source of the longest length, teacher forced through each attention model.{}",
+                             task == "reverse" ? " For 'reverse' the ideal map is the anti-diagonal: the j-th output "
+                                                 "token is the j-th source token from the end."
+                                               : ""));
+    else if (!has_transformer)
+        out.text("plain's decoder reads only s_0 = h_m: there is no α to show.");
+    if (has_transformer)
+        out.text("The Transformer has no single α over encoder states h_i: each head of its cross-attention weighs "
+                 "the encoder's output, so it has no map or alignment accuracy here (lesson 10 prints its heads).");
+    AlignmentMaps maps;
+    for (std::size_t k = 0; k < models.size(); ++k) {
+        if (!models[k].attention()) continue;
+        const Trained& trained = comparison.at(last, k).trained;
+        const Vocab& src_vocab = trained.task->src_vocab();
+        const Vocab& tgt_vocab = trained.task->tgt_vocab();
+        const Example& example = trained.task->held_out().front();
+        const TraceRun run = run_traced_example(*trained.model, example);
+        Heatmap alpha = alignment_heatmap(run, src_vocab, tgt_vocab);
+        alpha.title = fmt::format("{} (held-out whole-sequence accuracy {:.3f})", models[k].name,
+                                  trained.accuracy.sequence_accuracy);
+        out.blank();
+        out.line("{}", out.bold(alpha.title));
+        if (out.shows(TraceLevel::steps)) {
+            if (run.batch.src_len <= 16)
+                print_alignment(out, run, src_vocab, tgt_vocab);
+            else
+                print_alignment_compact(out, run, src_vocab, tgt_vocab);
+        }
+        maps.json.push_back(alignment_json(models[k].name, comparison.lengths[last], example, run, src_vocab, tgt_vocab));
+        maps.pictures.push_back(std::move(alpha));
+    }
+    if (has_attention) {
+        out.blank();
+        out.text("How often each model's largest α falls on the gold source position of a held-out target token "
+                 "(SPEC §11), and one position late (gold + 1): a forward encoder's h_{i+1} still holds x_i.");
+        out.table(alignment_table(comparison));
+    }
+    return maps;
 }
 
 Json alignment_json(const std::string& model, int length, const Example& example, const TraceRun& run,

@@ -17,6 +17,7 @@
 #include "stepgrad/support/cli.hpp"
 #include "stepgrad/support/json.hpp"
 #include "stepgrad/support/print.hpp"
+#include "stepgrad/support/svg.hpp"  // defines: Heatmap
 #include "stepgrad/support/trace.hpp"
 
 namespace stepgrad {
@@ -119,6 +120,15 @@ Table alignment_table(const Comparison& comparison);
 // The conclusion, worded from the measured numbers: every model at the longest length,
 // and how far the plain model fell and the others are from it there.
 std::string bottleneck_verdict(const Comparison& comparison);
+
+// α at the longest length (section 4): one held-out source teacher forced through each RNN
+// attention model, its map (compact for a long source), then how often each model's largest
+// α falls on the gold source position. Returns the maps: `json` for --json, `pictures` for --svg.
+struct AlignmentMaps {
+    Json json = Json::Array{};
+    std::vector<Heatmap> pictures;
+};
+AlignmentMaps print_alignment_maps(Printer& out, const Comparison& comparison, const std::string& task);
 
 // qk against qk-scaled, trained alike at one length with a larger A (section 6). From the
 // same initial weights qk's first decoder step's scores are exactly √A times qk-scaled's.
