@@ -389,7 +389,7 @@ public:
             job_ = &job;
             workers_ = count - 1;
             pending_ = count - 1;
-            generation_.store(generation_.load() + 1);
+            ++generation_;
         }
         wake_.notify_all();
         job(0);

@@ -611,9 +611,10 @@ void additive_scores_backward(const double* t, const double* v, const double* g,
 // their columns, 200 KB of them at m = 400.
 void weighted_sum_of_blocks(const double* weights, const double* blocks, int examples, int count, int K, double* y) {
     for (int b = 0; b < examples; ++b) {
+        const double *w_b = weights + count_of(b, count), *blocks_b = blocks + count_of(b, count * K);
         double* y_b = y + count_of(b, K);
         for (int k = 0; k < K; ++k) y_b[k] = 0;
-        for (int i = 0; i < count; ++i) axpy(weights[count_of(b, count) + i], blocks + count_of(b, count * K) + count_of(i, K), y_b, K);
+        for (int i = 0; i < count; ++i) axpy(w_b[i], blocks_b + count_of(i, K), y_b, K);
     }
 }
 
