@@ -574,58 +574,141 @@ void layer_norm_backward(const LayerNormRows& n, const double* dy, double* dx, S
 
 // ---- concat attention's backward ----
 
-// d_i = g_i · v ⊙ (1 − t_i ⊙ t_i);  dkeys_i += d_i;  dquery += d_i;  dv += g_i t_i — a register
-// of k at a time, the keys i in order, each product rounded as the plain loop rounds it (no
-// fused multiply-add). One number at a time in src/ops.cpp it was most of the concat score's
-// backward, which rebuilds t rather than keep m·n·A numbers (issue 19). Key by key, so dkeys
-// is written front to back: keeping dquery's and dv's register across the keys (a register
-// of k for all of them, then the next) walked dkeys down its columns instead, and a GRU +
-// concat step at m = 400, where dkeys is 6.5 MB, took 1.3 times as long.
-void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
-                              double* dquery, double* dv) {
+// Registers of sums kept across a loop of keys or blocks (below): 4 of each, with their
+// operands, fit baseline x86-64's 16.
+constexpr int held = 4;
+
+// d_i = g_i · v ⊙ (1 − t_i ⊙ t_i);  dkeys_i += d_i;  dquery += d_i;  dv += g_i t_i — the keys i
+// in order, each product rounded as the plain loop rounds it (no fused multiply-add). One
+// number at a time in src/ops.cpp it was most of the concat score's backward, which rebuilds t
+// rather than keep m·n·A numbers (issue 19). dquery's and dv's sums stay in registers across
+// the keys, `held` registers of columns at a time: added to in memory, every key waited on the
+// store of the one before (this kernel went from 3.1 to 1.9 % of a GRU + concat step). The
+// caller hands over one chunk of t (512 / A keys), so the passes over the columns meet rows of
+// dkeys still in cache; one register's pass over all m = 400 keys walked dkeys (6.5 MB) down
+// its columns, and the step took 1.3 times as long.
+template <int n>
+void additive_scores_backward_columns(int k, const double* t, const double* v, const double* g, int count, int A,
+                                      double* dkeys, double* dquery, double* dv) {
+    simd dquery_k[n], dv_k[n], v_k[n];
+    for (int w = 0; w < n; ++w) {
+        dquery_k[w] = load(dquery + k + w * lanes);
+        dv_k[w] = load(dv + k + w * lanes);
+        v_k[w] = load(v + k + w * lanes);
+    }
     for (int i = 0; i < count; ++i) {
-        const double* t_i = t + count_of(i, A);
-        double* dkeys_i = dkeys + count_of(i, A);
-        int k = 0;
-        for (; k + lanes <= A; k += lanes) {
-            const simd t_ik = load(t_i + k);
-            const simd d = broadcast(g[i]) * load(v + k) * (1 - t_ik * t_ik);
-            add_store(dkeys_i + k, d);
-            add_store(dquery + k, d);
-            add_store(dv + k, broadcast(g[i]) * t_ik);
-        }
-        for (; k < A; ++k) {
-            const double d = g[i] * v[k] * (1 - t_i[k] * t_i[k]);
-            dkeys_i[k] += d;
-            dquery[k] += d;
-            dv[k] += g[i] * t_i[k];
+        const double* t_i = t + count_of(i, A) + k;
+        double* dkeys_i = dkeys + count_of(i, A) + k;
+        const simd g_i = broadcast(g[i]);
+        for (int w = 0; w < n; ++w) {
+            const simd t_ik = load(t_i + w * lanes);
+            const simd d = g_i * v_k[w] * (1 - t_ik * t_ik);
+            add_store(dkeys_i + w * lanes, d);
+            dquery_k[w] += d;
+            dv_k[w] += g_i * t_ik;
         }
     }
+    for (int w = 0; w < n; ++w) {
+        store(dquery + k + w * lanes, dquery_k[w]);
+        store(dv + k + w * lanes, dv_k[w]);
+    }
+}
+
+void additive_scores_backward(const double* t, const double* v, const double* g, int count, int A, double* dkeys,
+                              double* dquery, double* dv) {
+    int k = 0;
+    for (; k + held * lanes <= A; k += held * lanes)
+        additive_scores_backward_columns<held>(k, t, v, g, count, A, dkeys, dquery, dv);
+    for (; k + lanes <= A; k += lanes) additive_scores_backward_columns<1>(k, t, v, g, count, A, dkeys, dquery, dv);
+    for (int i = 0; i < count; ++i)
+        for (int last = k; last < A; ++last) {
+            const double t_ik = t[count_of(i, A) + last];
+            const double d = g[i] * v[last] * (1 - t_ik * t_ik);
+            dkeys[count_of(i, A) + last] += d;
+            dquery[last] += d;
+            dv[last] += g[i] * t_ik;
+        }
 }
 
 // ---- attention's context ----
 
 // The plain loop's dot and axpy, block by block, here where they inline: one call per block
-// through the dispatch table was most of their cost (B·m blocks of H a decoder step). Block by
-// block, not a register of y summed down all the blocks: that read an example's blocks down
-// their columns, 200 KB of them at m = 400.
+// through the dispatch table was most of their cost (B·m blocks of H a decoder step). Each
+// entry's sum as the axpys and dots make it, but with several in flight: y's registers stay in
+// registers across the blocks (an axpy per block waited on the store of the one before), and
+// the dots of `held` blocks share one pass over dy (one dot's multiply-adds are a chain),
+// issue 19. A register of y at a time down the blocks, not a chunk of `held`, read an
+// example's blocks down their columns: 200 KB of them at m = 400.
+
+// y's columns k … k + n·lanes, summed in registers down the blocks
+template <int n>
+void weighted_sum_columns(int k, const double* w, const double* blocks, int count, int K, double* y) {
+    simd sums[n];
+    for (int r = 0; r < n; ++r) sums[r] = simd{};
+    for (int i = 0; i < count; ++i) {
+        const simd w_i = splat(w[i]);
+        for (int r = 0; r < n; ++r) sums[r] = multiply_add(w_i, load(blocks + count_of(i, K) + k + r * lanes), sums[r]);
+    }
+    for (int r = 0; r < n; ++r) store(y + k + r * lanes, sums[r]);
+}
+
 void weighted_sum_of_blocks(const double* weights, const double* blocks, int examples, int count, int K, double* y) {
     for (int b = 0; b < examples; ++b) {
         const double *w_b = weights + count_of(b, count), *blocks_b = blocks + count_of(b, count * K);
         double* y_b = y + count_of(b, K);
-        for (int k = 0; k < K; ++k) y_b[k] = 0;
-        for (int i = 0; i < count; ++i) axpy(w_b[i], blocks_b + count_of(i, K), y_b, K);
+        int k = 0;
+        for (; k + held * lanes <= K; k += held * lanes) weighted_sum_columns<held>(k, w_b, blocks_b, count, K, y_b);
+        for (; k + lanes <= K; k += lanes) weighted_sum_columns<1>(k, w_b, blocks_b, count, K, y_b);
+        for (int last = k; last < K; ++last) {
+            y_b[last] = 0;
+            for (int i = 0; i < count; ++i) y_b[last] = multiply_add(w_b[i], blocks_b[count_of(i, K) + last], y_b[last]);
+        }
+    }
+}
+
+// For n blocks at once: dw_i += blocks_i · dy (summed as dot sums it) and dblocks_i += w_i dy
+// (as axpy does), in one pass over dy
+template <int n>
+void blocks_backward(const double* w, const double* blocks, const double* dy, int K, double* dw, double* dblocks) {
+    simd partial[n], weight[n];
+    for (int i = 0; i < n; ++i) {
+        partial[i] = simd{};
+        weight[i] = splat(w[i]);
+    }
+    int k = 0;
+    for (; k + lanes <= K; k += lanes) {
+        const simd dy_k = load(dy + k);
+        for (int i = 0; i < n; ++i) {
+            partial[i] = multiply_add(load(blocks + count_of(i, K) + k), dy_k, partial[i]);
+            double* dblock = dblocks + count_of(i, K) + k;
+            store(dblock, multiply_add(weight[i], dy_k, load(dblock)));
+        }
+    }
+    for (int i = 0; i < n; ++i) {
+        double total = 0;
+        for (int lane = 0; lane < lanes; ++lane) total += partial[i][lane];
+        for (int last = k; last < K; ++last) {
+            total = multiply_add(blocks[count_of(i, K) + last], dy[last], total);
+            double& dblock = dblocks[count_of(i, K) + last];
+            dblock = multiply_add(w[i], dy[last], dblock);
+        }
+        dw[i] += total;
     }
 }
 
 void weighted_sum_of_blocks_backward(const double* weights, const double* blocks, const double* dy, int examples, int count,
                                      int K, double* dweights, double* dblocks) {
-    for (int b = 0; b < examples; ++b)
-        for (int i = 0; i < count; ++i) {
-            const std::size_t block = count_of(b, count * K) + count_of(i, K);
-            dweights[count_of(b, count) + i] += dot(blocks + block, dy + count_of(b, K), K);
-            axpy(weights[count_of(b, count) + i], dy + count_of(b, K), dblocks + block, K);
-        }
+    for (int b = 0; b < examples; ++b) {
+        const std::size_t first = count_of(b, count), first_block = count_of(b, count * K);
+        const double* dy_b = dy + count_of(b, K);
+        int i = 0;
+        for (; i + held <= count; i += held)
+            blocks_backward<held>(weights + first + i, blocks + first_block + count_of(i, K), dy_b, K, dweights + first + i,
+                                  dblocks + first_block + count_of(i, K));
+        for (; i < count; ++i)
+            blocks_backward<1>(weights + first + i, blocks + first_block + count_of(i, K), dy_b, K, dweights + first + i,
+                               dblocks + first_block + count_of(i, K));
+    }
 }
 
 // ---- the GRU update ----
