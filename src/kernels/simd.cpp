@@ -634,11 +634,11 @@ void additive_scores_backward(const double* t, const double* v, const double* g,
 
 // The plain loop's dot and axpy, block by block, here where they inline: one call per block
 // through the dispatch table was most of their cost (B·m blocks of H a decoder step). Each
-// entry's sum as the axpys and dots make it, but with several in flight: y's registers stay in
-// registers across the blocks (an axpy per block waited on the store of the one before), and
-// the dots of `held` blocks share one pass over dy (one dot's multiply-adds are a chain),
-// issue 19. A register of y at a time down the blocks, not a chunk of `held`, read an
-// example's blocks down their columns: 200 KB of them at m = 400.
+// entry's sum as the axpys and dots make it, but with several in flight (issue 19): y's
+// registers stay in registers across the blocks, `held` of them at a time (an axpy per block
+// waited on the store of the one before), and the dots of `held` blocks share one pass over dy
+// (one dot's multiply-adds are a chain). With the concat score's backward above: 8.1 → 6.1 %
+// of a GRU + concat step at B = 32, and m = 400 4 % faster.
 
 // y's columns k … k + n·lanes, summed in registers down the blocks
 template <int n>
