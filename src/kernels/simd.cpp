@@ -129,13 +129,19 @@ std::size_t count_of(int rows, int cols) {
     return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
 }
 
+// A register's lanes added in order, from 0: how a dot product ends its partial sums.
+double lanes_total(simd partial) {
+    double total = 0;
+    for (int lane = 0; lane < lanes; ++lane) total += partial[lane];
+    return total;
+}
+
 // Σ a_i b_i as interleaved partial sums, one per lane, added at the end.
 double dot(const double* a, const double* b, int n) {
     simd partial = {};
     int i = 0;
     for (; i + lanes <= n; i += lanes) partial = multiply_add(load(a + i), load(b + i), partial);
-    double total = 0;
-    for (int lane = 0; lane < lanes; ++lane) total += partial[lane];
+    double total = lanes_total(partial);
     for (; i < n; ++i) total = multiply_add(a[i], b[i], total);
     return total;
 }
@@ -685,8 +691,7 @@ void blocks_backward(const double* w, const double* blocks, const double* dy, in
         }
     }
     for (int i = 0; i < n; ++i) {
-        double total = 0;
-        for (int lane = 0; lane < lanes; ++lane) total += partial[i][lane];
+        double total = lanes_total(partial[i]);
         for (int last = k; last < K; ++last) {
             total = multiply_add(blocks[count_of(i, K) + last], dy[last], total);
             double& dblock = dblocks[count_of(i, K) + last];
